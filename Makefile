@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` (the main job) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export SOLARA_TELEMETRY_MIXPANEL_ENABLE := False
+
+.PHONY: install run test test-all lint bench validate cmo dashboard clean
+
+$(STAMP): pyproject.toml scripts/setup_assets.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python scripts/setup_assets.py
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/abm experiment configs/experiments/ontario.yaml --out results/ontario
+	@echo "Results are in results/ontario (summary tables, ensemble plots, manifest.json)."
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" tests
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check abm experiments dashboards tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_benchmarks.py
+
+validate: $(STAMP)
+	$(BIN)/abm validate --replicates 100 --out results/validation
+
+cmo: $(STAMP)
+	$(BIN)/abm cmo --out results/cmo
+
+dashboard: $(STAMP)
+	$(BIN)/abm dashboard
+
+clean:
+	rm -rf $(VENV) results *.egg-info

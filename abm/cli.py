@@ -1,0 +1,85 @@
+"""The ``abm`` command line: a thin layer over the Python API.
+
+Core commands (run, check, scenarios) live here; experiment, report, sensitivity, validate, cmo and
+dashboard are thin wrappers that import their package only when called (``abm`` the model package
+never imports ``experiments`` or ``dashboards`` at import time).
+Bad input exits with status 2 and one message; no traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from abm.config import ConfigError, builtin_programs, load_scenario
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Agent-based model of how integration of care is generated.")
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one clear message and exit (2 = bad input)."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    config: str = typer.Argument(..., help="config file or built-in program (P1..P6)"),
+    seed: int = typer.Option(0, help="random seed; one seed fixes the run bit for bit"),
+    steps: Optional[int] = typer.Option(None, min=1, help="steps (weeks); default from the config"),
+    out: Optional[Path] = typer.Option(None, help="directory for the step table, timeline, plot and provenance"),
+) -> None:
+    """Run one simulation, print a summary, and optionally write its tables and plot."""
+    from abm.io import write_run
+    from abm.run import run_once
+
+    try:
+        sc = load_scenario(config)
+    except ConfigError as e:
+        fail(str(e))
+    result = run_once(sc, seed=seed, steps=steps)
+    s = result.summary
+    console.print(f"[bold]{sc.name}[/] ({sc.description}) seed={seed}, {int(s['steps'])} steps")
+    for key in ("final_integration", "final_consensus", "final_connectivity", "final_trust_mean", "final_engagement",
+                "final_engagement_physicians", "final_retention", "time_to_consensus", "time_to_connectivity",
+                "time_to_integration", "auc_integration"):  # fmt: skip
+        console.print(f"  {key:<28} {s[key]:.3f}")
+    console.print(f"  milestones: {len(result.milestones)} ({int(s['exits'])} partner exits)")
+    if out is not None:
+        try:
+            write_run(result, out, {"command": "abm run", "config_source": str(config)})
+        except OSError as e:
+            fail(f"{out}: cannot write results ({e.strerror})")
+        console.print(f"wrote {out}/steps.parquet, steps.csv, milestones.csv, outcomes.png, run.json")
+
+
+@app.command()
+def check(config: str = typer.Argument(..., help="config file or built-in program (P1..P6)")) -> None:
+    """Validate a config without running it."""
+    try:
+        sc = load_scenario(config)
+    except ConfigError as e:
+        fail(str(e))
+    console.print(f"{config}: valid ({sc.name}: {len(sc.organizations)} organizations, {len(sc.milestones)} milestones)")
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in programs."""
+    for name, path in builtin_programs().items():
+        sc = load_scenario(path)
+        console.print(f"[bold]{name}[/]  {sc.description}  [dim]({path.name})[/]", highlight=False)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+# Commands of the experiments, sensitivity, validation and dashboard packages are registered below
+# by `abm._plugins` (lazy imports inside each command).
+from abm import _plugins  # noqa: E402,F401

@@ -1,0 +1,305 @@
+"""Scenario configs: the schema, safe YAML loading, and clear validation errors.
+
+A config file holds only overrides of the defaults declared here and in :mod:`abm.params`.
+YAML is read with ``yaml.safe_load``; nothing in a config is ever executed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from abm.params import Frozen, Params
+
+KINDS = ("hospital", "home_care", "community", "primary_care", "authority")
+ROLES = ("physician", "nurse", "coordinator", "therapist", "manager")
+CATEGORIES = (
+    "strategic_relational",
+    "strategic_process_change",
+    "structural_intra",
+    "structural_inter",
+    "environmental",
+    "political",
+)
+VALENCES = {"facilitating": 1, "disrupting": -1, "mixed": 0}
+PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "configs" / "programs"
+DEFAULT_CULTURE = {"hospital": 1.0, "home_care": 0.2, "community": 0.0, "primary_care": 0.4, "authority": 0.6}
+# Share of an organization's clinician agents by role (physician, nurse, coordinator, therapist, manager).
+ROLE_MIX = {
+    "hospital": (0.30, 0.40, 0.05, 0.15, 0.10),
+    "home_care": (0.05, 0.55, 0.15, 0.15, 0.10),
+    "community": (0.15, 0.40, 0.15, 0.20, 0.10),
+    "primary_care": (0.45, 0.30, 0.05, 0.10, 0.10),
+    "authority": (0.10, 0.10, 0.10, 0.00, 0.70),
+}
+
+
+class ConfigError(ValueError):
+    """A config failed to load or validate; the message names file, field path and expectation."""
+
+
+class Organization(Frozen):
+    """One partner organization."""
+
+    name: str
+    kind: Literal["hospital", "home_care", "community", "primary_care", "authority"]
+    region: int = Field(0, ge=0, description="region id (referrals mostly stay within a region)")
+    size: float = Field(300.0, gt=0, le=100000, description="staff")
+    resources: float = Field(0.5, ge=0, le=1, description="slack capacity")
+    leadership: float = Field(0.6, ge=0, le=1, description="leadership commitment (hands-on = 1)")
+    it_system: int = Field(0, ge=0, description="IT system id; same id = cheap electronic links")
+    privacy: float = Field(0.5, ge=0, le=1, description="privacy strictness")
+    culture: float | None = Field(None, ge=0, le=1, description="0 community .. 1 hospital; default by kind")
+    clinical: bool | None = Field(None, description="counts in connectivity; default: all kinds but authority")
+
+
+class Features(Frozen):
+    """Program features (paper 002, Table 2)."""
+
+    coordinator: bool = False
+    warm_handoff: bool = False
+    line_24_7: bool = False
+    telemonitoring: bool = False
+    virtual_rounds: bool = False
+    shadowing: bool = False
+    champions: bool = False
+    realtime_dashboard: bool = False
+    physician_mandate: bool = False
+
+
+class SharedSystem(Frozen):
+    """A group of organizations already sharing data at a given level at the start."""
+
+    orgs: list[str] = Field(min_length=2)
+    level: int = Field(2, ge=1, le=3)
+
+
+class Program(Frozen):
+    """The program context: condition, bundle, features and pathway development."""
+
+    condition: str = "COPD/CHF"
+    complexity: float = Field(0.8, ge=0, le=2, description="condition complexity (stroke 0.5, COPD/CHF 0.8)")
+    bundle_days: int = Field(60, ge=1, le=730)
+    volume_multiplier: float = Field(1.0, ge=0, le=10, description="patient volume relative to the default rate")
+    features: Features = Field(default_factory=Features)
+    pathway: Literal["co_design", "top_down", "none"] = "co_design"
+    initial_data_level: int = Field(1, ge=0, le=3, description="data level of every partner pair at start")
+    shared_systems: list[SharedSystem] = Field(default_factory=list, description="groups already linked at start")
+    engagement_start: dict[str, float] = Field(
+        default_factory=dict, description="initial mean engagement by role (default: the role baseline)"
+    )
+    engagement_baseline: dict[str, float] = Field(
+        default_factory=dict, description="engagement baseline by role, overriding the parameters"
+    )
+
+    @field_validator("engagement_start", "engagement_baseline")
+    @classmethod
+    def _roles(cls, v: dict[str, float]) -> dict[str, float]:
+        for role, x in v.items():
+            if role not in ROLES:
+                raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+            if not 0 <= x <= 1:
+                raise ValueError(f"{role}: {x} is outside [0, 1]")
+        return v
+
+
+class Targets(Frozen):
+    """Whom a milestone touches: everyone, named organizations, kinds, or a pair."""
+
+    all: bool = False
+    orgs: list[str] = Field(default_factory=list)
+    kinds: list[Literal["hospital", "home_care", "community", "primary_care", "authority"]] = Field(default_factory=list)
+    pair: list[str] | None = Field(None, min_length=2, max_length=2)
+
+
+class Effects(Frozen):
+    """Deltas applied to targeted state when a milestone fires."""
+
+    trust: float = Field(0.0, ge=-1, le=1, description="added to trust between targets (and toward them)")
+    engagement: float = Field(0.0, ge=-1, le=1, description="added to clinicians' engagement")
+    resources: float = Field(0.0, ge=-1, le=1)
+    leadership: float = Field(0.0, ge=-1, le=1)
+    data_level: int = Field(0, ge=-3, le=3, description="added to data level between targets")
+    practice_pull: float = Field(0.0, ge=0, le=1, description="pull of targets' views toward the program mean")
+    culture_distance: float = Field(0.0, ge=-1, le=1, description="added to culture distance between targets")
+    volume: float = Field(0.0, ge=-1, le=10, description="relative change of patient volume (0.1 = +10%)")
+    coordinator: bool | None = Field(None, description="set the program's coordinator feature")
+    champion_leaves: bool = Field(False, description="one champion among the targets stops championing")
+    leave: bool = Field(False, description="targeted organizations leave the program")
+
+
+class MilestoneEvent(Frozen):
+    """A milestone declared as data (paper 000: salient events that facilitate or disrupt)."""
+
+    name: str
+    category: Literal[
+        "strategic_relational",
+        "strategic_process_change",
+        "structural_intra",
+        "structural_inter",
+        "environmental",
+        "political",
+    ]
+    valence: Literal["facilitating", "disrupting", "mixed"]
+    at: int | None = Field(None, ge=0, description="step at which it fires")
+    hazard: float | None = Field(None, gt=0, le=1, description="chance per step of firing")
+    repeat: bool = Field(False, description="a hazard event may fire more than once")
+    targets: Targets = Field(default_factory=lambda: Targets(all=True))
+    effects: Effects = Field(default_factory=Effects)
+
+    @model_validator(mode="after")
+    def _when(self) -> MilestoneEvent:
+        if (self.at is None) == (self.hazard is None):
+            raise ValueError("give exactly one of 'at' (a step) or 'hazard' (a chance per step)")
+        return self
+
+
+def _default_orgs() -> list[Organization]:
+    return [
+        Organization(name="Hospital", kind="hospital", size=1000, it_system=1),
+        Organization(name="Home care", kind="home_care", size=300, it_system=2),
+        Organization(name="Community", kind="community", size=150, it_system=3),
+    ]
+
+
+class Scenario(Frozen):
+    """A whole scenario: organizations, program, prior partnerships, milestones and parameters."""
+
+    name: str = "generic"
+    description: str = "A generic three-partner program"
+    steps: int = Field(104, ge=1, le=5200, description="default horizon in steps")
+    organizations: list[Organization] = Field(default_factory=_default_orgs, min_length=2)
+    prior_partnerships: list[list[float]] | None = Field(
+        None, description="square matrix of prior partnership strength in [0,1], one row per organization"
+    )
+    program: Program = Field(default_factory=Program)
+    milestones: list[MilestoneEvent] = Field(default_factory=list)
+    params: Params = Field(default_factory=Params)
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        names = [o.name for o in self.organizations]
+        if len(set(names)) != len(names):
+            raise ValueError("organization names must be unique")
+        n = len(names)
+        if self.prior_partnerships is not None:
+            m = self.prior_partnerships
+            if len(m) != n or any(len(row) != n for row in m):
+                shape = f"{len(m)}x{max((len(r) for r in m), default=0)}"
+                raise ValueError(
+                    f"prior_partnerships must be a {n}x{n} matrix (one row and column per organization), got {shape}"
+                )
+            if any(not 0 <= x <= 1 for row in m for x in row):
+                raise ValueError("prior_partnerships entries must lie in [0, 1]")
+        known = set(names)
+        for i, group in enumerate(self.program.shared_systems):
+            for who in group.orgs:
+                if who not in known:
+                    raise ValueError(
+                        f"program.shared_systems.{i}.orgs: unknown organization {who!r}; expected one of {sorted(known)}"
+                    )
+        for i, ev in enumerate(self.milestones):
+            for who in list(ev.targets.orgs) + list(ev.targets.pair or []):
+                if who not in known:
+                    raise ValueError(
+                        f"milestones.{i}.targets: unknown organization {who!r}; expected one of {sorted(known)}"
+                    )
+        return self
+
+    def digest(self) -> str:
+        """A short hash of the resolved scenario (provenance)."""
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """One message: the file, each failing field path, and what was expected."""
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (not a field of the schema; check the spelling)"
+        elif "input" in e and e["type"] not in ("missing",) and not isinstance(e["input"], dict | list):
+            msg = f"{msg} (got {e['input']!r})"
+        parts.append(f"{loc}: {msg}")
+    return f"{source}: invalid config: " + "; ".join(parts)
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Safely read a YAML file; errors become :class:`ConfigError` naming the file."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read file ({e.strerror})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{p}: invalid YAML{where}: {getattr(e, 'problem', e)}") from None
+
+
+def scenario_from_dict(data: Any, source: str = "<config>") -> Scenario:
+    """Validate a plain mapping as a Scenario."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: invalid config: (top level): expected a mapping, got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(e, source)) from None
+
+
+def builtin_programs() -> dict[str, Path]:
+    """Built-in program name (e.g. 'P1') -> its config file."""
+    return {p.stem.split("_")[0].upper(): p for p in sorted(PROGRAMS_DIR.glob("*.yaml"))}
+
+
+def resolve_path(name_or_path: str | Path) -> Path:
+    """A built-in program name ('P4', case-insensitive) or a path to a config file."""
+    progs = builtin_programs()
+    key = str(name_or_path).upper()
+    if key in progs:
+        return progs[key]
+    return Path(name_or_path)
+
+
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario from a built-in name or a YAML path, with optional overrides.
+
+    ``overrides`` is a nested mapping merged over the file's content (e.g. ``{"params": {"mu": 0.2}}``).
+    """
+    path = resolve_path(name_or_path)
+    data = read_yaml(path) or {}
+    if overrides:
+        data = deep_merge(data, overrides)
+    return scenario_from_dict(data, str(path))
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """Merge mapping ``over`` into ``base`` recursively (lists and scalars are replaced)."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = deep_merge(base.get(k), v) if k in base else v
+        return out
+    return over
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """A new validated Scenario with nested overrides applied (dotted keys allowed: 'params.mu')."""
+    nested: dict[str, Any] = {}
+    for key, value in overrides.items():
+        cur = nested
+        *head, last = key.split(".")
+        for h in head:
+            cur = cur.setdefault(h, {})
+        cur[last] = value
+    return scenario_from_dict(deep_merge(scenario.model_dump(mode="json"), nested), f"<{scenario.name} + overrides>")

@@ -1,0 +1,424 @@
+"""IntegrationModel: a Mesa model of how integration of care is generated among partner organizations.
+
+The numbers live in :class:`abm.state.State` (arrays); each process of the ODD schedule is one
+method that calls a pure mechanism function from :mod:`abm.mechanisms`; Mesa agents are views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from abm import outcomes
+from abm.agents import Clinician, Organization
+from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
+from abm.mechanisms import consensus as cons
+from abm.mechanisms import data_sharing, detection, engagement, exit, milestones, workload
+from abm.mechanisms import patient_flow as flow
+from abm.mechanisms import trust as tr
+from abm.state import ACTIVITY_SMOOTHING, build_state, pair_keys, tie_lookup, update_ties
+
+HOSPITAL = KINDS.index("hospital")
+RECEIVER_KINDS = [KINDS.index(k) for k in ("home_care", "community", "primary_care")]
+PHYSICIAN = ROLES.index("physician")
+MANAGER = ROLES.index("manager")
+VALENCE_NAMES = ("facilitating", "disrupting", "mixed")
+MILESTONE_COLUMNS = ["step", "category", "valence", "name", "who", "source"]
+TRUST_RECOVERY = 0.45  # a collapsed pair is counted again only after mutual trust recovers above this
+
+
+class IntegrationModel(mesa.Model):
+    """Organizations and clinicians whose trust, engagement, practice and data links co-evolve.
+
+    Args:
+        scenario: a validated :class:`Scenario`, a built-in program name ("P1".."P6") or a YAML path;
+            None gives the default three-partner program.
+        seed: integer seed (or a ``numpy.random.SeedSequence``); one seed fixes the run bit for bit.
+        **kwargs: parameter overrides by name (e.g. ``mu=0.2``, ``trust_alpha=0.03``), as used by
+            Mesa's ``batch_run`` and SolaraViz sliders.
+    """
+
+    def __init__(self, scenario: Scenario | str | None = None, seed: Any = None, **kwargs: Any) -> None:
+        super().__init__(rng=seed)
+        sc = scenario if isinstance(scenario, Scenario) else (load_scenario(scenario) if scenario else Scenario())
+        if kwargs:
+            sc = with_overrides(sc, {f"params.{k}": v for k, v in kwargs.items()})
+        self.scenario = sc
+        self.p = sc.params
+        self.mech = sc.params.mechanisms
+        self.features = sc.program.features
+        self.state = build_state(sc, self.rng)
+        s = self.state
+        self.organizations = [Organization(self, i) for i in range(s.n_orgs)]
+        self.clinicians = [Clinician(self, i) for i in range(s.n_clinicians)]
+        self.events = list(sc.milestones) if self.mech.milestones else []
+        self._fired = np.zeros(len(self.events), bool)
+        self._same_it = s.it_system[:, None] == s.it_system[None, :]
+        self._privacy_gap = np.abs(s.privacy[:, None] - s.privacy[None, :])
+        self._is_hospital = s.kind == HOSPITAL
+        self._is_receiver = np.isin(s.kind, RECEIVER_KINDS)
+        self._same_region = s.region[:, None] == s.region[None, :]
+        self._physician = s.role == PHYSICIAN
+        self._flags = {"consensus": False, "integration": False}
+        self._cum = {c: 0 for c in CATEGORIES} | {v: 0 for v in VALENCE_NAMES}
+        self._reset_step_scratch()
+        self.metrics: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in metric_names()},
+            tables={"milestones": MILESTONE_COLUMNS},
+        )
+        self._observe()
+
+    # ------------------------------------------------------------------ schedule
+    def step(self) -> None:
+        """One week, in the order of the ODD process overview."""
+        self._reset_step_scratch()
+        self.apply_milestones()
+        self.patient_transitions()
+        self.planned_interactions()
+        self.update_trust()
+        self.update_consensus()
+        self.update_engagement()
+        self.update_data_sharing()
+        self.update_workload()
+        self.partner_exit()
+        self._observe()
+
+    # ------------------------------------------------------------------ processes
+    def apply_milestones(self) -> None:
+        """1. Milestone events due this step (scheduled or hazard-drawn) change the state."""
+        for k in milestones.due(self.rng, self.events, self.steps, self._fired):
+            ev = self.events[k]
+            self._fired[k] = True
+            mask = milestones.apply(self.state, ev, self.rng)
+            if ev.effects.leave:
+                self.state.exited_at[mask] = self.steps
+            who = "all" if ev.targets.all else ", ".join(np.array(self.state.names)[mask])
+            self._log(ev.category, ev.valence, ev.name, who, "configured")
+
+    def patient_transitions(self) -> None:
+        """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician."""
+        s, p = self.state, self.p
+        per_step = p.volume_per_staff * p.step_days / 7.0 * s.volume_multiplier
+        expected = np.where(self._is_hospital & s.active, s.size * per_step, 0.0)
+        senders = flow.discharges(self.rng, expected)
+        recv_ok = self._is_receiver & s.active
+        if senders.size == 0 or not recv_ok.any():
+            self._handoffs = None
+            return
+        catch = np.where(self._same_region, p.catchment, 1.0 - p.catchment)
+        capacity = s.size * np.maximum(0.05, 1.0 - np.minimum(s.overload, 0.95))
+        weights = np.maximum(s.trust, 0.01) * catch * np.where(recv_ok, capacity, 0.0)[None, :]
+        has_receiver = weights[senders].sum(axis=1) > 0
+        senders = senders[has_receiver]
+        receivers = flow.choose_receivers(self.rng, senders, weights)
+        part = self._participation()
+        a = flow.pick_in_blocks(self.rng, senders, part, s.block_start)
+        b = flow.pick_in_blocks(self.rng, receivers, part, s.block_start)
+        fam = tie_lookup(s.tie_keys, s.tie_weights, pair_keys(a, b, s.n_clinicians))
+        coeffs = {
+            "intercept": p.handoff_intercept, "data": p.handoff_data, "trust": p.handoff_trust,
+            "coordinator": p.handoff_coordinator, "familiarity": p.handoff_familiarity,
+            "complexity": p.handoff_complexity, "overload": p.handoff_overload,
+        }  # fmt: skip
+        z = flow.handoff_success_logit(
+            s.data_level[senders, receivers], s.trust[senders, receivers], s.coordinator, fam,
+            self.scenario.program.complexity, s.overload[receivers], coeffs,
+        )  # fmt: skip
+        z_ref = (
+            p.handoff_intercept + p.handoff_data * s.data_level[senders, receivers]
+            + p.referral_engagement * (2.0 * s.engagement[a] - 1.0) - p.handoff_complexity * self.scenario.program.complexity
+        )  # fmt: skip
+        u = self.rng.random((2, senders.size))
+        self._handoffs = flow.Handoffs(senders, receivers, a, b, u[0] < flow.logistic(z), u[1] < flow.logistic(z_ref))
+        self._contacts.append(pair_keys(a, b, s.n_clinicians))
+        self._pairs.append((a, b))
+
+    def planned_interactions(self) -> None:
+        """3. Steering meetings, work shadowing and champion outreach."""
+        s, p, n_org = self.state, self.p, self.state.n_orgs
+        if self.steps % p.meeting_interval == 0:
+            attend = s.active & (self.rng.random(n_org) < s.leadership)
+            self._met = attend[:, None] & attend[None, :]
+            np.fill_diagonal(self._met, False)
+            self._activity += attend
+            lead_w = s.engagement * (s.role == MANAGER) + 1e-9
+            reps = flow.pick_in_blocks(self.rng, np.flatnonzero(attend), lead_w, s.block_start)
+            self._pairs.append(cons.random_matching(self.rng, reps))
+        if self.features.shadowing and self.mech.shadowing:
+            self._shadow(s, p)
+        champs = np.flatnonzero(s.champion & s.clin_active) if self.mech.engagement else np.empty(0, int)
+        if champs.size:
+            contacts = np.repeat(champs, self.rng.poisson(p.outreach_rate, champs.size))
+            pool = np.flatnonzero(s.clin_active)
+            targets = pool[(self.rng.random(contacts.size) * pool.size).astype(int)]
+            self._champion_contacts = np.bincount(targets, minlength=s.n_clinicians)
+            self._pairs.append((contacts, targets))
+
+    def _shadow(self, s, p) -> None:
+        """Clinicians spend time with a partner organization of the other sector (P3: "elbow to elbow")."""
+        eligible = s.clin_active & s.clinical[s.clin_org]
+        visitors = np.flatnonzero(eligible & (self.rng.random(s.n_clinicians) < p.shadowing_rate))
+        if visitors.size == 0:
+            return
+        hosts_ok = s.active & s.clinical
+        other_sector = self._is_hospital[:, None] != self._is_hospital[None, :]
+        w = (hosts_ok[None, :] & other_sector).astype(float)
+        w = np.where(w.sum(axis=1, keepdims=True) > 0, w, hosts_ok[None, :] & ~np.eye(s.n_orgs, dtype=bool))
+        v_org = s.clin_org[visitors]
+        ok = w[v_org].sum(axis=1) > 0
+        visitors, v_org = visitors[ok], v_org[ok]
+        h_org = flow.choose_receivers(self.rng, v_org, w.astype(float))
+        hosts = flow.pick_in_blocks(self.rng, h_org, self._participation(), s.block_start)
+        counts = np.bincount(v_org * s.n_orgs + h_org, minlength=s.n_orgs**2).reshape(s.n_orgs, s.n_orgs)
+        self._shadow_counts = counts + counts.T
+        self._activity += np.bincount(v_org, minlength=s.n_orgs) > 0
+        self._contacts.append(pair_keys(visitors, hosts, s.n_clinicians))
+        self._pairs.append((visitors, hosts))
+
+    def update_trust(self) -> None:
+        """4. Asymmetric trust from hand-offs, meetings and shadowing (relaxing otherwise); clinician familiarity ties."""
+        s, p, n = self.state, self.p, self.state.n_orgs
+        n_events = np.zeros(n * n)
+        n_good = np.zeros(n * n)
+        h = self._handoffs
+        if h is not None:
+            sr, rs = h.sender_org * n + h.receiver_org, h.receiver_org * n + h.sender_org
+            n_events = np.bincount(sr, minlength=n * n) + np.bincount(rs, minlength=n * n)
+            n_good = np.bincount(sr, h.success, n * n) + np.bincount(rs, h.referral_ok, n * n)
+        n_events, n_good = n_events.reshape(n, n), n_good.reshape(n, n)
+        shadowed = self._shadow_counts > 0
+        interacted = (n_events > 0) | (n_events.T > 0) | self._met | shadowed
+        s.last_contact = np.where(interacted, self.steps, s.last_contact)
+        s.tie_keys, s.tie_weights = update_ties(s.tie_keys, s.tie_weights, np.concatenate(self._contacts))
+        if not self.mech.trust_building:
+            return
+        t = tr.experience_update(
+            self.rng, s.trust, n_events, n_good, s.culture_distance,
+            p.trust_alpha, p.trust_beta, p.culture_damping, p.breach_probability,
+        )  # fmt: skip
+        t = tr.contact_gain(t, self._met, p.meeting_trust, s.culture_distance, p.culture_damping)
+        t = tr.contact_gain(t, shadowed, p.trust_alpha * p.shadow_alpha_ratio, s.culture_distance, p.culture_damping)
+        t, s.trust_baseline = tr.relax(t, s.trust_baseline, interacted, p.trust_relax, p.baseline_drift)
+        np.fill_diagonal(t, 1.0)
+        s.trust = t
+        if shadowed.any():
+            s.culture_distance = np.maximum(0.0, s.culture_distance - p.shadow_culture_shrink * self._shadow_counts)
+
+    def update_consensus(self) -> None:
+        """5. Bounded-confidence consensus over this step's contacts, then pathway development."""
+        s, p = self.state, self.p
+        if self.mech.mixing == "random":
+            a, b = cons.random_matching(self.rng, np.flatnonzero(s.clin_active))
+        else:
+            team = np.flatnonzero(s.clin_active & (self.rng.random(s.n_clinicians) < p.team_contact))
+            mates = flow.pick_in_blocks(self.rng, s.clin_org[team], np.ones(s.n_clinicians), s.block_start)
+            self._pairs.append((team, mates))
+            a = np.concatenate([x for x, _ in self._pairs])
+            b = np.concatenate([y for _, y in self._pairs])
+            a, b = cons.disjoint_matching(self.rng, a, b)
+        if a.size:
+            e, oa, ob = s.engagement, s.clin_org[a], s.clin_org[b]
+            g = p.engagement_openness
+            eps_a = cons.openness(p.eps0, p.eps_trust, s.trust[oa, ob], e[a], g)
+            eps_b = cons.openness(p.eps0, p.eps_trust, s.trust[ob, oa], e[b], g)
+            mu_a, mu_b = cons.step_sizes(
+                p.mu, p.engagement_step, e[a], e[b], s.champion[a], s.champion[b],
+                p.champion_persuasion, p.champion_firmness,
+            )  # fmt: skip
+            s.views = cons.bounded_confidence(s.views, a, b, eps_a, eps_b, mu_a, mu_b)
+        self._pathway_development()
+
+    def _pathway_development(self) -> None:
+        """Co-design workshops pull participants to their mean view; a top-down pathway pulls all, less."""
+        s, p, kind = self.state, self.p, self.scenario.program.pathway
+        if self.steps % p.workshop_interval != 0 or kind == "none":
+            return
+        live = s.clin_active
+        if kind == "co_design" and self.mech.co_design:
+            who = live & (self.rng.random(s.n_clinicians) < p.workshop_share * 2.0 * s.engagement)
+            if who.sum() >= 2:
+                s.views = cons.pull_toward(s.views, who, cons.co_designed_pathway(s.views, who), p.codesign_pull)
+                self._included = who
+                self._activity += np.bincount(s.clin_org[who], minlength=s.n_orgs) > 0
+        elif kind == "top_down":
+            leaders = live & (s.role == MANAGER) & (s.clin_org == int(np.argmax(np.where(s.active, s.size, -1))))
+            if leaders.any():
+                s.views = cons.pull_toward(s.views, live, cons.co_designed_pathway(s.views, leaders), p.topdown_pull)
+                self._directed = live
+
+    def update_engagement(self) -> None:
+        """6. Engagement: usefulness, data visibility, champions, inclusion, leadership, workload."""
+        if not self.mech.engagement:
+            return
+        s, p, n = self.state, self.p, self.state.n_clinicians
+        succ = np.zeros(n)
+        h = self._handoffs
+        if h is not None:
+            succ = np.bincount(h.sender[h.success], minlength=n) + np.bincount(h.receiver[h.success], minlength=n)
+        partners = s.active & s.clinical
+        n_partners = np.maximum(partners.sum() - 1, 1)
+        visibility = ((s.data_level == 3) & partners[None, :]).sum(axis=1) / n_partners
+        rates = {
+            "usefulness": p.usefulness_gain, "visibility": p.data_visibility_gain, "champion": p.champion_gain,
+            "inclusion": p.inclusion_gain, "topdown": p.topdown_penalty, "leadership": p.leadership_gain,
+            "overload": p.overload_penalty, "relax": p.engagement_relax,
+        }  # fmt: skip
+        org = s.clin_org
+        s.engagement = engagement.update_engagement(
+            s.engagement, s.engagement_baseline, succ, visibility[org] * self._physician,
+            self._champion_contacts, self._included, self._directed, s.leadership[org], s.overload[org], rates,
+        )  # fmt: skip
+
+    def update_data_sharing(self) -> None:
+        """7. Pairs that work together and trust each other upgrade links; low trust makes them decay."""
+        if not self.mech.data_sharing:
+            return
+        s, p = self.state, self.p
+        mutual = np.minimum(s.trust, s.trust.T)
+        resourced = s.resources >= p.min_resources
+        p_up = data_sharing.upgrade_probability(
+            self._same_it, self._privacy_gap, p.link_upgrade, p.different_it_factor, p.privacy_mismatch_factor
+        )
+        s.data_level = data_sharing.update_links(
+            self.rng, s.data_level, mutual, (self.steps - s.last_contact) <= p.contact_window,
+            resourced[:, None] & resourced[None, :], s.active[:, None] & s.active[None, :],
+            p_up, p.link_trust_gate, p.link_collapse_trust, p.link_decay,
+        )  # fmt: skip
+
+    def update_workload(self) -> None:
+        """8. Workload: program activities and patients received, per staff, against capacity."""
+        s, p = self.state, self.p
+        links = ((s.data_level >= 2) & s.active[None, :]).sum(axis=1)
+        self._activity += 1.0 + 0.25 * links  # taking part at all (new tools, forms) and links to maintain
+        s.activity = (1.0 - ACTIVITY_SMOOTHING) * s.activity + ACTIVITY_SMOOTHING * self._activity
+        if not self.mech.workload_burden:
+            s.overload = np.zeros(s.n_orgs)
+            return
+        h = self._handoffs
+        received = np.bincount(h.receiver_org, minlength=s.n_orgs) if h is not None else np.zeros(s.n_orgs)
+        s.overload = np.where(
+            s.active,
+            workload.overload(s.size, s.resources, s.activity, received, p.base_workload, p.fixed_cost, p.patient_cost, p.slack_capacity),
+            0.0,
+        )
+
+    def partner_exit(self) -> None:
+        """9. Partners whose perceived benefit stays below the threshold leave with a hazard."""
+        if not self.mech.exit:
+            return
+        s, p = self.state, self.p
+        leave = exit.leavers(self.rng, self.org_benefit(), s.active, p.exit_threshold, p.exit_hazard)
+        if leave.any():
+            s.remove_orgs(leave, self.steps)
+            for i in np.flatnonzero(leave):
+                self._log("structural_inter", "disrupting", "partner exit", s.names[i], "detected")
+
+    # ------------------------------------------------------------------ observation
+    def org_benefit(self) -> np.ndarray:
+        """Perceived benefit per organization: engagement x trust toward active partners - overload."""
+        s = self.state
+        counts = np.diff(s.block_start)
+        mean_e = np.bincount(s.clin_org, s.engagement, s.n_orgs) / counts
+        partners = s.active[None, :] & ~np.eye(s.n_orgs, dtype=bool)
+        trust_in = (s.trust * partners).sum(axis=1) / np.maximum(partners.sum(axis=1), 1)
+        return exit.perceived_benefit(mean_e, trust_in, s.overload)
+
+    def _observe(self) -> None:
+        """10. Outcomes are measured, endogenous milestones detected, and Mesa's DataCollector collects."""
+        s = self.state
+        live = s.clin_active
+        c = outcomes.consensus(s.views[live]) if live.any() else 0.0
+        k = outcomes.connectivity(s.data_level, s.active, s.original_clinical)
+        mask = s.active & s.clinical
+        t_mean, t_min = outcomes.trust_stats(s.trust, mask)
+        h = self._handoffs
+        small = s.n_orgs <= outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
+        phys = live & self._physician
+        self.metrics = {
+            "consensus": c,
+            "connectivity": k,
+            "integration": float(np.sqrt(c * k)),
+            "trust_mean": t_mean,
+            "trust_min": t_min,
+            "engagement": float(s.engagement[live].mean()) if live.any() else 0.0,
+            "engagement_physicians": float(s.engagement[phys].mean()) if phys.any() else float("nan"),
+            "handoffs": float(h.n) if h is not None else 0.0,
+            "handoff_success": float(h.success.mean()) if h is not None and h.n else float("nan"),
+            "mean_link_level": outcomes.mean_link_level(s.data_level, s.original_clinical),
+            "algebraic_connectivity": outcomes.algebraic_connectivity(s.data_level, mask) if small else float("nan"),
+            "active_partners": float(s.active.sum()),
+            "retention": float(s.active[s.original_clinical].mean()) if s.original_clinical.any() else 1.0,
+        }
+        self._detect(c, self.metrics["integration"])
+        self.metrics.update({f"ms_{name}": float(v) for name, v in self._cum.items()})
+        self.datacollector.collect(self)
+
+    def _detect(self, c: float, integ: float) -> None:
+        s, p = self.state, self.p
+        for i, j in zip(*detection.new_links(s.data_level, s.ever_linked), strict=True):
+            self._log("structural_inter", "facilitating", "electronic link established", f"{s.names[i]} - {s.names[j]}", "detected")
+        s.ever_linked |= s.data_level >= 2
+        pairs = np.triu(s.active[:, None] & s.active[None, :] & s.clinical[:, None] & s.clinical[None, :], 1)
+        new, s.collapsed = detection.trust_collapses(np.minimum(s.trust, s.trust.T), s.collapsed, pairs, p.link_collapse_trust, TRUST_RECOVERY)
+        for i, j in zip(*np.nonzero(new), strict=True):
+            self._log("strategic_relational", "disrupting", "trust collapse", f"{s.names[i]} - {s.names[j]}", "detected")
+        for key, value, thr, cat in (("consensus", c, p.consensus_threshold, "strategic_process_change"),
+                                     ("integration", integ, p.integration_threshold, "strategic_relational")):  # fmt: skip
+            if detection.crossed(value, thr, self._flags[key]):
+                self._flags[key] = True
+                self._log(cat, "facilitating", f"{key} reached", "all", "detected")
+
+    def _log(self, category: str, valence: str, name: str, who: str, source: str) -> None:
+        self._cum[category] += 1
+        self._cum[valence] += 1
+        self.datacollector.add_table_row(
+            "milestones", {"step": self.steps, "category": category, "valence": valence, "name": name, "who": who, "source": source}
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _participation(self) -> np.ndarray:
+        """Weight of a clinician in being chosen for an interaction: rises with engagement."""
+        s = self.state
+        w = (0.05 + s.engagement) * s.clin_active
+        if self.features.physician_mandate:
+            w = np.where(self._physician & s.clin_active, 1.05, w)
+        return w
+
+    def _reset_step_scratch(self) -> None:
+        s = self.state
+        self._handoffs: flow.Handoffs | None = None
+        self._met = np.zeros((s.n_orgs, s.n_orgs), bool)
+        self._shadow_counts = np.zeros((s.n_orgs, s.n_orgs), int)
+        self._champion_contacts = np.zeros(s.n_clinicians)
+        self._included = np.zeros(s.n_clinicians, bool)
+        self._directed = np.zeros(s.n_clinicians, bool)
+        self._activity = np.zeros(s.n_orgs)
+        self._contacts: list[np.ndarray] = [np.empty(0, np.int64)]
+        self._pairs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def fire(self, event: Any) -> None:
+        """Fire a milestone event by hand now (dashboards): applied and logged like a configured one."""
+        mask = milestones.apply(self.state, event, self.rng)
+        who = "all" if event.targets.all else ", ".join(np.array(self.state.names)[mask])
+        self._log(event.category, event.valence, event.name, who, "manual")
+
+    def release(self) -> None:
+        """Drop Mesa 3.3.1's class-level reference to this model (``Agent._ids``) so it can be freed."""
+        mesa.Agent._ids.pop(self, None)
+
+
+def metric_names() -> list[str]:
+    """Names of the per-step outcome columns, in table order."""
+    base = [
+        "consensus", "connectivity", "integration", "trust_mean", "trust_min", "engagement",
+        "engagement_physicians", "handoffs", "handoff_success", "mean_link_level", "algebraic_connectivity",
+        "active_partners", "retention",
+    ]  # fmt: skip
+    return base + [f"ms_{c}" for c in CATEGORIES] + [f"ms_{v}" for v in VALENCE_NAMES]
+
+
+def _reporter(name: str):
+    return lambda m: m.metrics[name]

@@ -1,0 +1,87 @@
+"""Outcome measures computed from the state each step.
+
+* consensus = clip(1 - D / D_ref, 0, 1), D the mean pairwise distance between active clinicians'
+  views (distance = mean absolute difference over the K dimensions, L1/K) and D_ref = 1/3, the
+  mean pairwise distance of views drawn uniformly from [0,1]^K under that norm.
+  0 = as dispersed as random views, 1 = full agreement.
+* connectivity = share of the original clinical partner pairs joined by a path of level >= 2
+  links through active clinical organizations (an exited partner counts as unconnected).
+* integration = sqrt(consensus * connectivity).
+
+References: Embuldeniya et al. (2018) (integration in the confluence of consensus and connectivity);
+MODEL.md "Outcomes".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse.csgraph import connected_components
+
+UNIFORM_MEAN_DISTANCE = 1.0 / 3.0
+ALGEBRAIC_CONNECTIVITY_MAX_ORGS = 100  # above this, computed only on demand (cost O(O^3))
+
+
+def mean_pairwise_distance(views: np.ndarray) -> float:
+    """Mean |x_a - x_b| over all unordered pairs, averaged over dimensions; O(N log N) by sorting."""
+    n = views.shape[0]
+    if n < 2:
+        return 0.0
+    x = np.sort(views, axis=0)
+    w = 2.0 * np.arange(n) - n + 1.0
+    return float((w @ x).mean() * 2.0 / (n * (n - 1)))
+
+
+def consensus(views: np.ndarray) -> float:
+    """Agreement of practice views in [0, 1] (see module docstring)."""
+    return float(np.clip(1.0 - mean_pairwise_distance(views) / UNIFORM_MEAN_DISTANCE, 0.0, 1.0))
+
+
+def connectivity(level: np.ndarray, active: np.ndarray, original_clinical: np.ndarray) -> float:
+    """Share of original clinical partner pairs that can exchange data electronically (path of level >= 2)."""
+    n0 = int(original_clinical.sum())
+    if n0 < 2:
+        return 0.0
+    live = active & original_clinical
+    idx = np.flatnonzero(live)
+    if idx.size < 2:
+        return 0.0
+    sub = level[np.ix_(idx, idx)] >= 2
+    _, labels = connected_components(sub, directed=False)
+    sizes = np.bincount(labels)
+    return float((sizes * (sizes - 1)).sum() / (n0 * (n0 - 1)))
+
+
+def mean_link_level(level: np.ndarray, original_clinical: np.ndarray) -> float:
+    """Mean data level over original clinical partner pairs (exited partners count as 0)."""
+    idx = np.flatnonzero(original_clinical)
+    if idx.size < 2:
+        return 0.0
+    sub = level[np.ix_(idx, idx)].astype(float)
+    return float(sub.sum() / (idx.size * (idx.size - 1)))
+
+
+def algebraic_connectivity(level: np.ndarray, mask: np.ndarray) -> float:
+    """Second-smallest Laplacian eigenvalue of the link graph (weights level/3) among ``mask`` orgs."""
+    idx = np.flatnonzero(mask)
+    if idx.size < 2:
+        return 0.0
+    w = level[np.ix_(idx, idx)] / 3.0
+    lap = np.diag(w.sum(axis=1)) - w
+    return float(np.linalg.eigvalsh(lap)[1])
+
+
+def trust_stats(trust: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """Mean and minimum of trust over ordered pairs of distinct organizations in ``mask``."""
+    idx = np.flatnonzero(mask)
+    if idx.size < 2:
+        return float("nan"), float("nan")
+    sub = trust[np.ix_(idx, idx)]
+    off = ~np.eye(idx.size, dtype=bool)
+    vals = sub[off]
+    return float(vals.mean()), float(vals.min())
+
+
+def first_reached(series: np.ndarray, threshold: float) -> float:
+    """First index where ``series`` >= threshold, or NaN if never."""
+    hit = np.flatnonzero(series >= threshold)
+    return float(hit[0]) if hit.size else float("nan")

@@ -1,0 +1,246 @@
+"""The model's state: numpy arrays owned by the model, built from a validated Scenario.
+
+Organizations are indexed 0..O-1 in config order; clinicians 0..N-1, stored contiguously by
+organization (``block_start[o]:block_start[o+1]``). Mesa agents (:mod:`abm.agents`) are views
+into these arrays.
+
+State variables (units, ranges):
+
+* per organization: kind, region, size (staff), resources [0,1], leadership [0,1], it_system (id),
+  privacy [0,1], culture [0,1], clinical (bool), active (bool), exited_at (step or -1),
+  activity (smoothed program activities per step), overload (>= 0);
+* per ordered pair of organizations: trust [0,1] (i trusts j), trust_baseline [0,1],
+  culture_distance [0,1], data_level {0,1,2,3} (symmetric), last_contact (step), prior [0,1];
+* per clinician: org, role, engagement [0,1], engagement_baseline [0,1], views [0,1]^K, champion (bool);
+* clinician familiarity ties: sparse, weighted (0,1], stored as sorted pair keys and weights
+  (``tie_keys``, ``tie_weights``); :meth:`State.familiarity` gives a scipy.sparse matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from abm.config import DEFAULT_CULTURE, KINDS, ROLE_MIX, ROLES, Scenario
+
+TIE_GAIN = 0.5  # weight gained by a familiarity tie per contact (share of the way to 1)
+TIE_DECAY = 0.02  # share of a tie's weight lost per step without contact
+TIE_FLOOR = 0.05  # ties weaker than this are forgotten
+ACTIVITY_SMOOTHING = 0.1  # exponential smoothing of program activities per step (workload)
+
+
+@dataclass
+class State:
+    """All numbers of a running model (see the module docstring for units and ranges)."""
+
+    names: list[str]
+    kind: np.ndarray
+    region: np.ndarray
+    size: np.ndarray
+    resources: np.ndarray
+    leadership: np.ndarray
+    it_system: np.ndarray
+    privacy: np.ndarray
+    culture: np.ndarray
+    clinical: np.ndarray
+    active: np.ndarray
+    exited_at: np.ndarray
+    activity: np.ndarray
+    overload: np.ndarray
+    trust: np.ndarray
+    trust_baseline: np.ndarray
+    culture_distance: np.ndarray
+    data_level: np.ndarray
+    last_contact: np.ndarray
+    prior: np.ndarray
+    clin_org: np.ndarray
+    role: np.ndarray
+    engagement: np.ndarray
+    engagement_baseline: np.ndarray
+    views: np.ndarray
+    champion: np.ndarray
+    block_start: np.ndarray
+    tie_keys: np.ndarray
+    tie_weights: np.ndarray
+    volume_multiplier: float
+    coordinator: float
+    original_clinical: np.ndarray
+    ever_linked: np.ndarray
+    collapsed: np.ndarray = field(default=None)  # type: ignore[assignment]
+    org_index: dict[str, int] = field(default_factory=dict)
+    kind_code: dict[str, int] = field(default_factory=lambda: {k: i for i, k in enumerate(KINDS)})
+
+    @property
+    def n_orgs(self) -> int:
+        return self.size.size
+
+    @property
+    def n_clinicians(self) -> int:
+        return self.clin_org.size
+
+    @property
+    def clin_active(self) -> np.ndarray:
+        """Bool per clinician: their organization is still a partner."""
+        return self.active[self.clin_org]
+
+    def remove_orgs(self, mask: np.ndarray, step: int = -1) -> None:
+        """Organizations in ``mask`` leave: inactive, links dropped, champions stop."""
+        mask = mask & self.active
+        self.active = self.active & ~mask
+        self.exited_at = np.where(mask, step, self.exited_at)
+        self.data_level = np.where(mask[:, None] | mask[None, :], 0, self.data_level).astype(np.int8)
+        self.champion = self.champion & ~mask[self.clin_org]
+
+    def familiarity(self) -> sp.csr_matrix:
+        """Clinician familiarity ties as a symmetric scipy.sparse matrix (N x N)."""
+        n = self.n_clinicians
+        a, b = np.divmod(self.tie_keys, n)
+        m = sp.coo_matrix((self.tie_weights, (a, b)), shape=(n, n))
+        return (m + m.T).tocsr()
+
+
+def pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Order-free key of a clinician pair."""
+    return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+
+
+def tie_lookup(keys: np.ndarray, weights: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Weight of each queried pair key (0 if no tie)."""
+    if keys.size == 0 or query.size == 0:
+        return np.zeros(query.size)
+    pos = np.minimum(np.searchsorted(keys, query), keys.size - 1)
+    return np.where(keys[pos] == query, weights[pos], 0.0)
+
+
+def update_ties(keys: np.ndarray, weights: np.ndarray, contacts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decay every tie, strengthen (or create) the contacted ones, forget the weakest."""
+    w = weights * (1.0 - TIE_DECAY)
+    if contacts.size:
+        new = np.setdiff1d(np.unique(contacts), keys, assume_unique=True)
+        keys = np.concatenate((keys, new))
+        w = np.concatenate((w, np.zeros(new.size)))
+        order = np.argsort(keys, kind="stable")
+        keys, w = keys[order], w[order]
+        hit = np.zeros(keys.size, bool)
+        hit[np.searchsorted(keys, contacts)] = True
+        w = np.where(hit, w + TIE_GAIN * (1.0 - w), w)
+    keep = w >= TIE_FLOOR
+    return keys[keep], w[keep]
+
+
+def _role_counts(n: int, mix: tuple[float, ...]) -> np.ndarray:
+    """Largest-remainder allocation of n clinicians to roles."""
+    raw = np.asarray(mix) * n
+    counts = np.floor(raw).astype(int)
+    short = n - counts.sum()
+    counts[np.argsort(-(raw - counts), kind="stable")[:short]] += 1
+    return counts
+
+
+def build_state(sc: Scenario, rng: np.random.Generator) -> State:
+    """Initialize every array from the scenario with the run's generator (ODD: initialization)."""
+    p, m, prog = sc.params, sc.params.mechanisms, sc.program
+    orgs = sc.organizations
+    n_org = len(orgs)
+    kind = np.array([KINDS.index(o.kind) for o in orgs], np.int8)
+    size = np.array([o.size for o in orgs], float)
+    culture = np.array([o.culture if o.culture is not None else DEFAULT_CULTURE[o.kind] for o in orgs])
+    clinical = np.array([o.clinical if o.clinical is not None else o.kind != "authority" for o in orgs])
+    prior = np.array(sc.prior_partnerships, float) if sc.prior_partnerships and m.prior_partnerships else np.zeros((n_org, n_org))
+    prior = np.maximum(prior, prior.T)
+    np.fill_diagonal(prior, 0.0)
+
+    trust = np.clip(p.trust_initial + p.prior_trust_gain * prior, 0.0, 1.0)
+    np.fill_diagonal(trust, 1.0)
+    culture_distance = np.abs(culture[:, None] - culture[None, :]) * (1.0 - 0.5 * prior)
+
+    names = [o.name for o in orgs]
+    index = {n: i for i, n in enumerate(names)}
+    clinical_pair = clinical[:, None] & clinical[None, :]
+    level = np.where(clinical_pair, prog.initial_data_level, 0)
+    if prog.features.realtime_dashboard:
+        level = np.where(clinical_pair, 3, level)
+    for group in prog.shared_systems:
+        idx = [index[n] for n in group.orgs]
+        sub = np.ix_(idx, idx)
+        level[sub] = np.maximum(level[sub], group.level)
+    np.fill_diagonal(level, 0)
+    level = level.astype(np.int8)
+
+    # clinicians, contiguous by organization
+    n_clin = np.clip(np.rint(size * p.clinicians_per_staff), p.min_clinicians, p.max_clinicians).astype(int)
+    block_start = np.concatenate(([0], np.cumsum(n_clin)))
+    clin_org = np.repeat(np.arange(n_org), n_clin)
+    role = np.concatenate([np.repeat(np.arange(len(ROLES)), _role_counts(k, ROLE_MIX[o.kind])) for k, o in zip(n_clin, orgs, strict=True)]).astype(np.int8)
+    base_by_role = np.array([
+        prog.engagement_baseline.get(r, p.baseline_physician if r == "physician" else p.baseline_other) for r in ROLES
+    ])
+    start_by_role = np.array([prog.engagement_start.get(r, base_by_role[i]) for i, r in enumerate(ROLES)])
+    n = clin_org.size
+    engagement = np.clip(start_by_role[role] + rng.normal(0.0, 0.05, n), 0.0, 1.0)
+
+    k = p.view_dims
+    if m.initial_views == "uniform":
+        views = rng.random((n, k))
+    else:
+        centre = 0.5 + rng.normal(0.0, p.org_view_spread, (n_org, k))
+        w = prior / np.maximum(prior.sum(axis=1, keepdims=True), 1e-12)
+        has = prior.sum(axis=1) > 0
+        pulled = centre + p.prior_view_alignment * (w @ centre - centre) * prior.max(axis=1, keepdims=True)
+        centre = np.where(has[:, None], pulled, centre)
+        views = np.clip(centre[clin_org] + rng.normal(0.0, p.individual_view_spread, (n, k)), 0.0, 1.0)
+
+    champion = np.zeros(n, bool)
+    if prog.features.champions and m.engagement:
+        champion = rng.random(n) < p.champion_share
+
+    # familiarity ties from prior partnerships: about half the smaller team knows someone at the partner
+    iu, ju = np.nonzero(np.triu(prior, 1))
+    n_ties = rng.binomial(np.minimum(n_clin[iu], n_clin[ju]), 0.5 * prior[iu, ju]) if iu.size else np.zeros(0, int)
+    oi, oj = np.repeat(iu, n_ties), np.repeat(ju, n_ties)
+    ca = block_start[oi] + (rng.random(oi.size) * n_clin[oi]).astype(int)
+    cb = block_start[oj] + (rng.random(oj.size) * n_clin[oj]).astype(int)
+    keys, inv = np.unique(pair_keys(ca, cb, n), return_inverse=True)
+    tie_w = np.zeros(keys.size)
+    np.maximum.at(tie_w, inv, np.repeat(prior[iu, ju], n_ties))
+
+    state = State(
+        names=names,
+        kind=kind,
+        region=np.array([o.region for o in orgs]),
+        size=size,
+        resources=np.array([o.resources for o in orgs], float),
+        leadership=np.array([o.leadership for o in orgs], float),
+        it_system=np.array([o.it_system for o in orgs]),
+        privacy=np.array([o.privacy for o in orgs], float),
+        culture=culture,
+        clinical=clinical,
+        active=np.ones(n_org, bool),
+        exited_at=np.full(n_org, -1),
+        activity=np.ones(n_org),
+        overload=np.zeros(n_org),
+        trust=trust,
+        trust_baseline=trust.copy(),
+        culture_distance=culture_distance,
+        data_level=level,
+        last_contact=np.where(prior > 0, 0, -(10**6)),
+        prior=prior,
+        clin_org=clin_org,
+        role=role,
+        engagement=engagement,
+        engagement_baseline=base_by_role[role],
+        views=views,
+        champion=champion,
+        block_start=block_start,
+        tie_keys=keys,
+        tie_weights=tie_w,
+        volume_multiplier=prog.volume_multiplier,
+        coordinator=1.0 if prog.features.coordinator else (p.warm_handoff_share if prog.features.warm_handoff else 0.0),
+        original_clinical=clinical.copy(),
+        ever_linked=level >= 2,
+        org_index=index,
+    )
+    state.collapsed = np.zeros((n_org, n_org), bool)
+    return state
