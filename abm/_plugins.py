@@ -10,7 +10,7 @@ import importlib
 
 from abm.cli import app
 
-PLUGINS = ("experiments.cli", "dashboards.cli")
+PLUGINS = ("experiments.cli", "experiments.sensitivity_cli", "experiments.validation_cli", "dashboards.cli")
 
 
 def _register() -> None:
