@@ -22,11 +22,11 @@ def disjoint_matching(rng: np.random.Generator, a: np.ndarray, b: np.ndarray) ->
     order = rng.permutation(a.size)
     a, b = a[order], b[order]
     keep = a != b
-    ends = np.concatenate((a, b))
+    ends = np.column_stack((a, b)).ravel()  # a0, b0, a1, b1, ... in shuffled pair order
     _, first = np.unique(ends, return_index=True)
     is_first = np.zeros(ends.size, bool)
     is_first[first] = True
-    keep &= is_first[: a.size] & is_first[a.size :]
+    keep &= is_first[0::2] & is_first[1::2]
     return a[keep], b[keep]
 
 
