@@ -1,0 +1,97 @@
+"""The abm CLI: run, check, scenarios; every bad-input case exits 2 with one clear message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from abm.cli import app
+
+runner = CliRunner()
+
+GOOD = """
+name: tiny
+organizations:
+  - {name: H, kind: hospital, size: 800}
+  - {name: C, kind: home_care, size: 300}
+params: {mu: 0.2}
+"""
+
+BAD = {
+    "unknown_key": (GOOD.replace("params: {mu: 0.2}", "params: {muu: 0.2}"), ["params.muu", "unknown key"]),
+    "wrong_type": (GOOD.replace("size: 800", "size: big"), ["organizations.0.size", "valid number", "big"]),
+    "out_of_range": (GOOD.replace("mu: 0.2", "mu: 0.9"), ["params.mu", "less than or equal to 0.5", "0.9"]),
+    "unknown_target": (
+        GOOD + "milestones:\n  - {name: x, category: political, valence: disrupting, at: 3, targets: {orgs: [Nowhere]}}\n",
+        ["milestones.0.targets", "unknown organization 'Nowhere'"],
+    ),
+    "prior_shape": (GOOD + "prior_partnerships: [[0, 1, 0], [1, 0, 0]]\n", ["prior_partnerships", "2x2 matrix", "got 2x3"]),
+    "invalid_yaml": (GOOD + "params: {mu: [\n", ["invalid YAML", "line"]),
+    "unknown_category": (
+        GOOD + "milestones:\n  - {name: x, category: weather, valence: disrupting, at: 3}\n",
+        ["milestones.0.category", "strategic_relational"],
+    ),
+    "milestone_when": (GOOD + "milestones:\n  - {name: x, category: political, valence: disrupting}\n", ["milestones.0", "exactly one of 'at'"]),
+}
+
+
+def test_scenarios_lists_six_programs():
+    res = runner.invoke(app, ["scenarios"])
+    assert res.exit_code == 0
+    for p in ("P1", "P2", "P3", "P4", "P5", "P6"):
+        assert p in res.output
+
+
+def test_check_accepts_good_config(tmp_path):
+    f = tmp_path / "good.yaml"
+    f.write_text(GOOD)
+    res = runner.invoke(app, ["check", str(f)])
+    assert res.exit_code == 0 and "valid" in res.output
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_bad_config_exits_2_with_one_clear_message(tmp_path, case, command):
+    text, expected = BAD[case]
+    f = tmp_path / f"{case}.yaml"
+    f.write_text(text)
+    out = tmp_path / "out"
+    args = [command, str(f)] + (["--out", str(out), "--steps", "3"] if command == "run" else [])
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    msg = res.stderr if hasattr(res, "stderr") else res.output
+    assert str(f) in msg.replace("\n", "")
+    for part in expected:
+        assert part in msg.replace("\n", ""), (part, msg)
+    assert "Traceback" not in msg
+    assert not out.exists()  # nothing written on failure
+
+
+def test_missing_file_exits_2(tmp_path):
+    res = runner.invoke(app, ["check", str(tmp_path / "nope.yaml")])
+    assert res.exit_code == 2 and "cannot read" in res.stderr
+
+
+def test_run_writes_tables_plot_and_provenance(tmp_path):
+    out = tmp_path / "p3"
+    res = runner.invoke(app, ["run", "P3", "--seed", "5", "--steps", "20", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "final_integration" in res.output
+    steps = pd.read_parquet(out / "steps.parquet")
+    assert len(steps) == 21 and pd.read_csv(out / "steps.csv").shape == steps.shape
+    assert (out / "milestones.csv").exists() and (out / "outcomes.png").stat().st_size > 10_000
+    prov = json.loads((out / "run.json").read_text())
+    assert prov["seed"] == 5 and prov["scenario"]["name"] == "P3" and "mesa" in prov["versions"]
+    assert not [p for p in Path(tmp_path).iterdir() if p.name.startswith(".p3")]  # no temporary left behind
+
+
+def test_yaml_cannot_execute_code(tmp_path):
+    f = tmp_path / "evil.yaml"
+    f.write_text("!!python/object/apply:os.system ['touch " + str(tmp_path / "pwned") + "']\n")
+    res = runner.invoke(app, ["check", str(f)])
+    assert res.exit_code == 2
+    assert not (tmp_path / "pwned").exists()
