@@ -69,7 +69,7 @@ class IntegrationModel(mesa.Model):
             model_reporters={name: _reporter(name) for name in metric_names()},
             tables={"milestones": MILESTONE_COLUMNS},
         )
-        self._observe()
+        self.observe()
 
     # ------------------------------------------------------------------ schedule
     def step(self) -> None:
@@ -84,7 +84,7 @@ class IntegrationModel(mesa.Model):
         self.update_data_sharing()
         self.update_workload()
         self.partner_exit()
-        self._observe()
+        self.observe()
 
     # ------------------------------------------------------------------ processes
     def apply_milestones(self) -> None:
@@ -277,6 +277,13 @@ class IntegrationModel(mesa.Model):
         if not self.mech.data_sharing:
             return
         s, p = self.state, self.p
+        if self.mech.link_formation == "fixed":  # reduction to Gilbert's G(n, p): a fixed chance per pair
+            every = np.ones(s.trust.shape, bool)
+            s.data_level = data_sharing.update_links(
+                self.rng, s.data_level, np.ones(s.trust.shape), every, every, s.active[:, None] & s.active[None, :],
+                np.full(s.trust.shape, p.link_upgrade), p.link_trust_gate, -1.0, 0.0,
+            )  # fmt: skip
+            return
         mutual = np.minimum(s.trust, s.trust.T)
         resourced = s.resources >= p.min_resources
         p_up = data_sharing.upgrade_probability(
@@ -326,7 +333,7 @@ class IntegrationModel(mesa.Model):
         trust_in = (s.trust * partners).sum(axis=1) / np.maximum(partners.sum(axis=1), 1)
         return exit.perceived_benefit(mean_e, trust_in, s.overload)
 
-    def _observe(self) -> None:
+    def observe(self) -> None:
         """10. Outcomes are measured, endogenous milestones detected, and Mesa's DataCollector collects."""
         s = self.state
         live = s.clin_active
