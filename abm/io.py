@@ -50,7 +50,7 @@ def write_run(result: RunResult, out: str | Path, extra: dict[str, Any] | None =
             "summary": result.summary,
         } | (extra or {})
         (tmp / "run.json").write_text(json.dumps(prov, indent=2, default=str))
-        plot_run(result.steps, result.milestones, f"{result.scenario.name}: {result.scenario.description}"[:90], tmp / "outcomes.png")
+        plot_run(result.steps, result.milestones, f"{result.scenario.name}: {result.scenario.description}", tmp / "outcomes.png")
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             os.replace(out, old)

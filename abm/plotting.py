@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -27,7 +28,7 @@ def plot_run(steps: pd.DataFrame, milestones: pd.DataFrame, title: str, path: st
         else:
             ax.axvline(ev["step"], color=colour, ls="--", lw=0.9, alpha=0.8)
             ax.text(ev["step"], 0.02, ev["name"], rotation=90, fontsize=7, va="bottom", ha="right", color=colour)
-    ax.set(xlabel="week", ylabel="level (0-1)", ylim=(0, 1.06), xlim=(0, steps["step"].max()), title=title)
+    ax.set(xlabel="week", ylabel="level (0-1)", ylim=(0, 1.06), xlim=(0, steps["step"].max()), title="\n".join(textwrap.wrap(title, 95)))
     ax.legend(loc="lower right", fontsize=8, ncol=2)
     ax.grid(alpha=0.3)
     fig.tight_layout()
