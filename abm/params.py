@@ -45,6 +45,11 @@ class Mechanisms(Frozen):
         description="'program': interaction from hand-offs, meetings, shadowing, teams; "
         "'random': every clinician meets a uniformly random other each step (reduction tests)",
     )
+    link_formation: Literal["trust", "fixed"] = Field(
+        "trust",
+        description="'trust': links form from joint work, mutual trust and resources; "
+        "'fixed': every active pair upgrades with probability link_upgrade per step (Gilbert G(n, p) reduction)",
+    )
     initial_views: Literal["clustered", "uniform"] = Field(
         "clustered", description="initial practice views: per-organization centres, or uniform on [0,1]"
     )
@@ -62,7 +67,7 @@ class Params(Frozen):
     # --- patient flow and hand-offs (logistic success model)
     volume_per_staff: float = P(0.004, 0.0, 0.1, "patients/staff/step", "bundle discharges per hospital staff member per step")
     catchment: float = P(0.9, 0.0, 1.0, "share", "weight of referrals that stay within the sender's region")
-    handoff_intercept: float = P(1.0, -3.0, 5.0, "logit", "hand-off success intercept")
+    handoff_intercept: float = P(1.2, -3.0, 5.0, "logit", "hand-off success intercept")
     handoff_data: float = P(0.5, 0.0, 3.0, "logit/level", "effect of data-sharing level on success")
     handoff_trust: float = P(1.5, 0.0, 5.0, "logit", "effect of sender's trust in receiver on success")
     handoff_coordinator: float = P(0.8, 0.0, 3.0, "logit", "effect of an integrated care coordinator")
@@ -73,7 +78,7 @@ class Params(Frozen):
     referral_engagement: float = P(1.0, 0.0, 5.0, "logit", "effect of sender engagement on referral quality")
     # --- planned interactions
     meeting_interval: int = P(4, 1, 52, "steps", "steps between steering meetings")
-    shadowing_rate: float = P(0.05, 0.0, 1.0, "1/clinician/step", "work-shadowing visits per clinician per step")
+    shadowing_rate: float = P(0.01, 0.0, 1.0, "1/clinician/step", "work-shadowing visits per clinician per step")
     outreach_rate: float = P(0.5, 0.0, 5.0, "1/champion/step", "outreach contacts per champion per step")
     team_contact: float = P(0.5, 0.0, 1.0, "1/clinician/step", "within-organization practice contacts per clinician per step")
     champion_share: float = P(0.05, 0.0, 0.5, "share", "share of clinicians who are champions (if the program has champions)")
@@ -87,22 +92,22 @@ class Params(Frozen):
     trust_initial: float = P(0.35, 0.0, 1.0, "trust", "initial trust between partners with no prior partnership")
     prior_trust_gain: float = P(0.5, 0.0, 1.0, "trust", "initial trust added by a full prior partnership")
     shadow_alpha_ratio: float = P(4.0, 1.0, 10.0, "ratio", "trust gain of shadowing as a multiple of alpha")
-    shadow_culture_shrink: float = P(0.03, 0.0, 0.2, "distance/event", "culture distance removed per shadowing visit")
+    shadow_culture_shrink: float = P(0.01, 0.0, 0.2, "distance/event", "culture distance removed per shadowing visit")
     meeting_trust: float = P(0.01, 0.0, 0.1, "1/meeting", "trust gain between leaders meeting at the steering table")
     # --- consensus (bounded confidence)
     eps0: float = P(0.05, 0.0, 1.0, "view distance", "base openness (confidence bound)")
     eps_trust: float = P(0.3, 0.0, 1.0, "view distance", "openness added by full trust in the other's organization")
     engagement_openness: float = P(1.0, 0.0, 1.0, "share", "how much engagement gates openness (0 = not at all)")
-    mu: float = P(0.3, 0.0, 0.5, "share", "convergence step of bounded confidence")
+    mu: float = P(0.1, 0.0, 0.5, "share", "convergence step of bounded confidence")
     engagement_step: float = P(1.0, 0.0, 1.0, "share", "how much the pair's engagement scales the step (0 = not at all)")
     champion_persuasion: float = P(2.0, 1.0, 5.0, "ratio", "how much more a champion moves the other")
     champion_firmness: float = P(0.5, 0.0, 1.0, "share", "how much less a champion moves")
-    org_view_spread: float = P(0.15, 0.0, 0.5, "view units (sd)", "between-organization spread of practice centres")
-    individual_view_spread: float = P(0.08, 0.0, 0.5, "view units (sd)", "within-organization spread of views")
+    org_view_spread: float = P(0.2, 0.0, 0.5, "view units (sd)", "between-organization spread of practice centres")
+    individual_view_spread: float = P(0.12, 0.0, 0.5, "view units (sd)", "within-organization spread of views")
     prior_view_alignment: float = P(0.6, 0.0, 1.0, "share", "how far a full prior partnership pulls practice centres together")
     workshop_interval: int = P(8, 1, 104, "steps", "steps between pathway workshops (co-design) or directives (top-down)")
     workshop_share: float = P(0.2, 0.0, 1.0, "share", "share of clinicians taking part in a co-design workshop")
-    codesign_pull: float = P(0.3, 0.0, 1.0, "share", "pull of participants toward the co-designed pathway")
+    codesign_pull: float = P(0.15, 0.0, 1.0, "share", "pull of participants toward the co-designed pathway")
     topdown_pull: float = P(0.1, 0.0, 1.0, "share", "pull of all clinicians toward an imposed pathway")
     # --- engagement
     engagement_relax: float = P(0.01, 0.0, 0.2, "1/step", "relaxation of engagement toward its role baseline")
@@ -117,16 +122,16 @@ class Params(Frozen):
     overload_penalty: float = P(0.05, 0.0, 0.5, "1/step/overload", "engagement loss per unit overload")
     # --- data sharing
     link_trust_gate: float = P(0.55, 0.0, 1.0, "trust", "mutual trust needed to upgrade a data link")
-    link_upgrade: float = P(0.04, 0.0, 1.0, "1/step", "chance per step that an eligible pair upgrades its link")
-    different_it_factor: float = P(0.3, 0.0, 1.0, "factor", "upgrade chance multiplier across different IT systems")
+    link_upgrade: float = P(0.06, 0.0, 1.0, "1/step", "chance per step that an eligible pair upgrades its link")
+    different_it_factor: float = P(0.5, 0.0, 1.0, "factor", "upgrade chance multiplier across different IT systems")
     privacy_mismatch_factor: float = P(0.8, 0.0, 1.0, "factor", "upgrade chance lost per unit privacy-stance difference")
     min_resources: float = P(0.1, 0.0, 1.0, "resources", "slack resources both sides need to build a link")
     link_collapse_trust: float = P(0.25, 0.0, 1.0, "trust", "mutual trust below which links decay")
     link_decay: float = P(0.1, 0.0, 1.0, "1/step", "chance per step that a link in a low-trust pair drops a level")
     contact_window: int = P(8, 1, 104, "steps", "a pair works together if it interacted within this many steps")
     # --- workload, resources, exit
-    base_workload: float = P(0.85, 0.0, 2.0, "capacity", "workload before the program, as a share of capacity")
-    fixed_cost: float = P(0.02, 0.0, 0.5, "capacity x 100 staff/activity", "workload of one program activity at a 100-staff organization")
+    base_workload: float = P(0.95, 0.0, 2.0, "capacity", "workload before the program, as a share of capacity")
+    fixed_cost: float = P(0.12, 0.0, 0.5, "capacity x 100 staff/activity", "workload of one program activity at a 100-staff organization")
     patient_cost: float = P(1.0, 0.0, 20.0, "capacity/(patient/staff)", "workload per patient received per staff")
     slack_capacity: float = P(0.3, 0.0, 1.0, "capacity", "capacity added by full slack resources")
     exit_threshold: float = P(0.04, -1.0, 1.0, "benefit", "perceived benefit below which a partner may leave")
@@ -134,7 +139,7 @@ class Params(Frozen):
     # --- outcome thresholds
     consensus_threshold: float = P(0.8, 0.0, 1.0, "consensus", "consensus counted as reached")
     connectivity_threshold: float = P(0.75, 0.0, 1.0, "connectivity", "connectivity counted as reached")
-    integration_threshold: float = P(0.8, 0.0, 1.0, "integration", "integration counted as reached")
+    integration_threshold: float = P(0.85, 0.0, 1.0, "integration", "integration counted as reached")
 
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="mechanism switches")
 

@@ -118,15 +118,26 @@ def update_ties(keys: np.ndarray, weights: np.ndarray, contacts: np.ndarray) -> 
     """Decay every tie, strengthen (or create) the contacted ones, forget the weakest."""
     w = weights * (1.0 - TIE_DECAY)
     if contacts.size:
-        new = np.setdiff1d(np.unique(contacts), keys, assume_unique=True)
-        keys = np.concatenate((keys, new))
-        w = np.concatenate((w, np.zeros(new.size)))
-        order = np.argsort(keys, kind="stable")
-        keys, w = keys[order], w[order]
-        hit = np.zeros(keys.size, bool)
-        hit[np.searchsorted(keys, contacts)] = True
-        w = np.where(hit, w + TIE_GAIN * (1.0 - w), w)
+        met = np.sort(contacts)  # unique contacted keys (np.unique is ~10x slower here)
+        met = met[np.concatenate(([True], met[1:] != met[:-1]))]
+        pos = np.searchsorted(keys, met)
+        known = pos < keys.size
+        known[known] = keys[pos[known]] == met[known]
+        if not known.all():  # merge the new (sorted) keys in: O(n), keys stay sorted
+            new = met[~known]
+            is_new = np.zeros(keys.size + new.size, bool)
+            is_new[pos[~known] + np.arange(new.size)] = True
+            merged = np.empty(is_new.size, keys.dtype)
+            merged[is_new] = new
+            merged[~is_new] = keys
+            w_merged = np.zeros(is_new.size)
+            w_merged[~is_new] = w
+            keys, w = merged, w_merged
+            pos = np.searchsorted(keys, met)
+        w[pos] += TIE_GAIN * (1.0 - w[pos])
     keep = w >= TIE_FLOOR
+    if keep.all():
+        return keys, w
     return keys[keep], w[keep]
 
 
@@ -225,7 +236,7 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
         trust_baseline=trust.copy(),
         culture_distance=culture_distance,
         data_level=level,
-        last_contact=np.where(prior > 0, 0, -(10**6)),
+        last_contact=np.full((n_org, n_org), -(10**6)),  # links need contact within the program (no-interaction reduction)
         prior=prior,
         clin_org=clin_org,
         role=role,

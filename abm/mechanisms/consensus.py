@@ -23,9 +23,15 @@ def disjoint_matching(rng: np.random.Generator, a: np.ndarray, b: np.ndarray) ->
     a, b = a[order], b[order]
     keep = a != b
     ends = np.column_stack((a, b)).ravel()  # a0, b0, a1, b1, ... in shuffled pair order
-    _, first = np.unique(ends, return_index=True)
-    is_first = np.zeros(ends.size, bool)
-    is_first[first] = True
+    # first appearance of each clinician among the ends (as np.unique(return_index=True)): sort the
+    # unique keys clinician * m + position (a plain vectorized sort; a stable argsort is ~10x slower)
+    m = ends.size
+    who, pos = np.divmod(np.sort(ends.astype(np.int64) * m + np.arange(m)), m)
+    first_sorted = np.empty(m, bool)
+    first_sorted[0] = True
+    np.not_equal(who[1:], who[:-1], out=first_sorted[1:])
+    is_first = np.zeros(m, bool)
+    is_first[pos[first_sorted]] = True
     keep &= is_first[0::2] & is_first[1::2]
     return a[keep], b[keep]
 
@@ -60,7 +66,7 @@ def bounded_confidence(
         return out
     xa, xb = views[a], views[b]
     diff = xb - xa
-    dist = np.abs(diff).mean(axis=1)
+    dist = np.abs(diff).sum(axis=1) / diff.shape[1]  # mean over the K dimensions (as .mean(axis=1), cheaper)
     move_a = np.where(dist < eps_a, mu_a, 0.0)[:, None]
     move_b = np.where(dist < eps_b, mu_b, 0.0)[:, None]
     out[a] = xa + move_a * diff
@@ -73,7 +79,7 @@ def step_sizes(mu: float, engagement_step: float, e_a: np.ndarray, e_b: np.ndarr
     base = mu * ((1.0 - engagement_step) + engagement_step * (e_a + e_b))
     mu_a = base * np.where(champ_a, 1.0 - firmness, 1.0) * np.where(champ_b, persuasion, 1.0)
     mu_b = base * np.where(champ_b, 1.0 - firmness, 1.0) * np.where(champ_a, persuasion, 1.0)
-    return np.clip(mu_a, 0.0, 0.5), np.clip(mu_b, 0.0, 0.5)
+    return np.minimum(np.maximum(mu_a, 0.0), 0.5), np.minimum(np.maximum(mu_b, 0.0), 0.5)  # clip to [0, 0.5]
 
 
 def pull_toward(views: np.ndarray, who: np.ndarray, target: np.ndarray, strength: float) -> np.ndarray:

@@ -8,7 +8,17 @@ interpretations, P6 dashboard); MODEL.md process 7.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+
+
+@lru_cache(maxsize=8)
+def _upper(n: int) -> np.ndarray:
+    """Read-only mask of the strict upper triangle of an n x n matrix (built once per size)."""
+    iu = np.triu(np.ones((n, n), bool), 1)
+    iu.flags.writeable = False
+    return iu
 
 
 def upgrade_probability(
@@ -34,12 +44,25 @@ def update_links(
     collapse: float,
     p_decay: float,
 ) -> np.ndarray:
-    """New symmetric level matrix: eligible pairs may go up one level, low-trust pairs may go down one."""
-    iu = np.triu(np.ones(level.shape, bool), 1)
-    u = rng.random(level.shape)
-    up = iu & active_pair & worked_together & resourced & (mutual_trust > gate) & (level < 3) & (u < p_upgrade)
-    down = iu & (level > 0) & (mutual_trust < collapse) & (u < p_decay)
-    upper = np.where(iu, level + up - down, 0)
+    """New symmetric level matrix: eligible pairs may go up one level, low-trust pairs may go down one.
+
+    The upper triangle decides; the result is symmetric. Conditions are evaluated only on the
+    candidate pairs (pairs that worked together may go up, low-trust pairs may go down), which are
+    few at scale, instead of on every pair.
+    """
+    iu = _upper(level.shape[0])
+    u = rng.random(level.shape).ravel()  # one draw per pair, as the dense rule would
+    flat = level.ravel()
+    cand = np.flatnonzero(iu & worked_together)
+    p_up = p_upgrade if np.ndim(p_upgrade) == 0 else np.asarray(p_upgrade).ravel()[cand]
+    ok = active_pair.ravel()[cand] & resourced.ravel()[cand] & (mutual_trust.ravel()[cand] > gate)
+    up = cand[ok & (flat[cand] < 3) & (u[cand] < p_up)]
+    down = np.flatnonzero(iu & (mutual_trust < collapse))
+    down = down[(flat[down] > 0) & (u[down] < p_decay)]
+    upper = np.where(iu, level, 0).astype(level.dtype, copy=False)
+    upper.ravel()[up] += 1
+    upper.ravel()[down] -= 1
     new = upper + upper.T
-    new[~active_pair] = 0
-    return new.astype(level.dtype)
+    if not active_pair.all():
+        new[~active_pair] = 0
+    return new

@@ -38,20 +38,38 @@ def pick_in_blocks(rng: np.random.Generator, org: np.ndarray, weight: np.ndarray
     Clinicians are stored contiguously by organization; ``block_start[o]`` is the first index of
     organization o and ``block_start[o + 1]`` one past its last. One vectorized draw for all entries.
     """
-    cum = np.concatenate(([0.0], np.cumsum(weight)))
-    lo = cum[block_start[org]]
-    hi = cum[block_start[org + 1]]
+    cum = np.empty(weight.size + 1)
+    cum[0] = 0.0
+    np.cumsum(weight, out=cum[1:])
+    first, end = block_start[org], block_start[org + 1]
+    lo = cum[first]
+    hi = cum[end]
     u = lo + rng.random(org.size) * (hi - lo)
     idx = np.searchsorted(cum, u, side="right") - 1
-    return np.clip(idx, block_start[org], block_start[org + 1] - 1)
+    return np.minimum(np.maximum(idx, first), end - 1)  # clip into the organization's block
+
+
+def pick_uniform_in_blocks(rng: np.random.Generator, org: np.ndarray, block_start: np.ndarray) -> np.ndarray:
+    """For each entry of ``org``, one clinician of that organization drawn uniformly.
+
+    Same draw as :func:`pick_in_blocks` with equal weights (one uniform number per entry), without
+    the cumulative sum over all clinicians.
+    """
+    lo = block_start[org]
+    hi = block_start[org + 1]
+    return np.minimum(lo + (rng.random(org.size) * (hi - lo)).astype(np.int64), hi - 1)
 
 
 def choose_receivers(rng: np.random.Generator, senders: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Receiver organization for each patient: row ``weights[sender]`` normalized, one draw each."""
-    n_org = weights.shape[0]
+    """Receiver organization for each patient: row ``weights[sender]`` normalized, one draw each.
+
+    ``weights`` is (rows x organizations); ``senders`` are row indices (the caller may pass only the
+    rows that can send). One vectorized search over the row-offset cumulative weights: O(P log(R O)).
+    """
+    n_rows, n_org = weights.shape
     total = weights.sum(axis=1, keepdims=True)
     cum = np.cumsum(weights, axis=1) / np.where(total > 0, total, 1.0)
-    flat = (cum + np.arange(n_org)[:, None]).ravel()
+    flat = (cum + np.arange(n_rows)[:, None]).ravel()
     u = senders + rng.random(senders.size) * (1.0 - 1e-12)
     idx = np.searchsorted(flat, u, side="right")
     return np.minimum(idx - senders * n_org, n_org - 1)

@@ -35,22 +35,37 @@ def experience_update(
     breach_probability: float,
 ) -> np.ndarray:
     """New trust after one step of experience. ``n_events``/``n_good`` are per ordered pair (i judges j)."""
-    had = n_events > 0
-    share = np.divide(n_good, n_events, out=np.zeros_like(trust), where=had)
-    gain = alpha * share * (1.0 - trust) * (1.0 - kappa * culture_distance)
-    breach = had & (rng.random(trust.shape) < breach_probability * (1.0 - share))
-    return np.clip(trust + np.where(had, gain, 0.0) - np.where(breach, beta * trust, 0.0), 0.0, 1.0)
+    u = rng.random(trust.shape)  # one draw per pair, whether or not it had experience
+    had = np.flatnonzero(n_events)  # few pairs exchange patients in a step: work only on those
+    t = trust.ravel()[had]
+    share = n_good.ravel()[had] / n_events.ravel()[had]
+    gain = alpha * share * (1.0 - t) * (1.0 - kappa * culture_distance.ravel()[had])
+    breach = u.ravel()[had] < breach_probability * (1.0 - share)
+    out = trust.copy()
+    out.ravel()[had] = np.clip(t + gain - np.where(breach, beta * t, 0.0), 0.0, 1.0)
+    return out
 
 
 def contact_gain(trust: np.ndarray, met: np.ndarray, rate: float, culture_distance: np.ndarray, kappa: float) -> np.ndarray:
     """Trust gain from planned contact (meetings, shadowing) between pairs that met this step."""
-    return np.where(met, trust + rate * (1.0 - trust) * (1.0 - kappa * culture_distance), trust)
+    out = 1.0 - trust  # computed in place: each O x O temporary costs page faults at province scale
+    out *= rate
+    out *= 1.0 - kappa * culture_distance
+    out += trust
+    np.copyto(out, trust, where=~met)
+    return out
 
 
 def relax(trust: np.ndarray, baseline: np.ndarray, interacted: np.ndarray, relax_rate: float, drift: float) -> tuple[np.ndarray, np.ndarray]:
     """Pairs without interaction relax toward the baseline; the baseline drifts toward current trust."""
-    new = np.where(interacted, trust, trust + relax_rate * (baseline - trust))
-    return new, baseline + drift * (new - baseline)
+    new = baseline - trust  # trust + relax_rate * (baseline - trust), in place (fewer O x O temporaries)
+    new *= relax_rate
+    new += trust
+    np.copyto(new, trust, where=interacted)
+    moved = new - baseline  # baseline + drift * (new - baseline)
+    moved *= drift
+    moved += baseline
+    return new, moved
 
 
 def equilibrium(success: float, alpha: float, beta: float, kappa: float, distance: float, breach_probability: float) -> float:

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs benchmarks/run_benchmarks.py (results in benchmarks/results.md)."""

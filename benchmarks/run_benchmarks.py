@@ -1,0 +1,308 @@
+"""`make bench`: the model's speed side by side with an idiomatic-Mesa reference, and how its cost grows.
+
+Measures, in one run:
+
+1. model vs reference (benchmarks/reference) on the same synthetic regions (50 clinicians per
+   organization) at 1,000, 10,000 and 50,000 clinicians, both with the mechanisms the reference
+   lacks switched off: agent-steps per second while stepping (construction excluded), median of
+   several fresh models, and their ratio. The reference runs fewer steps (it is slow); the counts
+   are in the table;
+2. each built-in program P1..P6: one 104-step ``run_once`` from a loaded Scenario, construction and
+   result tables included (YAML loading excluded);
+3. a large synthetic region (200 organizations, 10,000 clinicians, 104 steps, every mechanism on);
+4. a province-scale region (1,000 organizations, 50,000 clinicians, 104 steps) in a fresh process:
+   time and peak resident memory;
+5. scaling: time per step against clinicians, 1k to 100k, over a fixed 200-organization region
+   (finer resolution), and over regions that grow with their clinicians (50 per organization).
+
+Every timing is a median of repeats; wall-clock (``perf_counter``) and CPU time (``process_time``)
+are both recorded, since the machine may be shared. Writes ``benchmarks/results.json`` and the
+generated table ``benchmarks/results.md``.
+
+Usage: ``python benchmarks/run_benchmarks.py [--quick] [--out DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import mesa  # noqa: E402
+
+from abm.config import load_scenario  # noqa: E402
+from abm.model import IntegrationModel  # noqa: E402
+from abm.run import run_once  # noqa: E402
+from abm.synthetic import n_clinicians_of, synthetic_region  # noqa: E402
+from benchmarks.reference import ReferenceModel, core_scenario  # noqa: E402
+
+PER_ORG = 50  # clinicians per organization in the side-by-side and growing-region scenarios
+TARGETS = {
+    "ratio_at_10k": 30.0,
+    "p4_ms": 20.0,
+    "large_region_s": 3.0,
+    "province_s": 10.0,
+    "province_peak_mb": 2048.0,
+    "scaling_exponent": 1.0,
+}
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one call."""
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w, time.process_time() - c
+
+
+def median_times(samples: list[tuple[float, float]]) -> dict[str, float]:
+    return {
+        "wall_s": statistics.median(s[0] for s in samples),
+        "cpu_s": statistics.median(s[1] for s in samples),
+        "repeats": len(samples),
+        "wall_all_s": [round(s[0], 5) for s in samples],
+    }
+
+
+def step_time(cls: type, scenario: Any, steps: int, seed: int) -> tuple[float, float]:
+    """Time ``steps`` steps of a freshly built model (construction not timed)."""
+    model = cls(scenario, seed=seed)
+    try:
+        return timed(lambda: [model.step() for _ in range(steps)])
+    finally:
+        mesa.Agent._ids.pop(model, None)  # Mesa 3.3.1 keeps every model alive otherwise
+
+
+def side_by_side(sizes: list[int], model_steps: int, ref_steps: dict[int, int], repeats: int) -> list[dict[str, Any]]:
+    rows = []
+    for n in sizes:
+        sc = core_scenario(synthetic_region(n // PER_ORG, n, seed=1))
+        n_clin = n_clinicians_of(sc)
+        row: dict[str, Any] = {"clinicians": n_clin, "organizations": n // PER_ORG}
+        for name, cls, steps in (("model", IntegrationModel, model_steps), ("reference", ReferenceModel, ref_steps[n])):
+            t = median_times([step_time(cls, sc, steps, seed) for seed in range(repeats)])
+            t.update(steps=steps, agent_steps_per_s=n_clin * steps / t["wall_s"], agent_steps_per_cpu_s=n_clin * steps / t["cpu_s"])
+            row[name] = t
+            print(f"  {name:9s} {n_clin:>7,} clinicians x {steps:>3} steps: {t['wall_s'] / steps * 1e3:9.2f} ms/step, "
+                  f"{t['agent_steps_per_s']:,.0f} agent-steps/s", flush=True)  # fmt: skip
+        row["ratio"] = row["model"]["agent_steps_per_s"] / row["reference"]["agent_steps_per_s"]
+        row["ratio_cpu"] = row["model"]["agent_steps_per_cpu_s"] / row["reference"]["agent_steps_per_cpu_s"]
+        print(f"  ratio {row['ratio']:.1f}x (CPU time {row['ratio_cpu']:.1f}x)", flush=True)
+        rows.append(row)
+    return rows
+
+
+def programs(repeats: int) -> dict[str, dict[str, Any]]:
+    out = {}
+    for prog in ("P1", "P2", "P3", "P4", "P5", "P6"):
+        sc = load_scenario(prog)
+        run_once(sc, seed=0)  # warm-up (imports, caches)
+        t = median_times([timed(lambda sc=sc, s=s: run_once(sc, seed=s)) for s in range(1, repeats + 1)])
+        t["clinicians"] = n_clinicians_of(sc)
+        t["organizations"] = len(sc.organizations)
+        out[prog] = t
+        print(f"  {prog}: {t['wall_s'] * 1e3:.1f} ms (CPU {t['cpu_s'] * 1e3:.1f} ms), {t['clinicians']} clinicians", flush=True)
+    return out
+
+
+def large_region(repeats: int) -> dict[str, Any]:
+    sc = synthetic_region(200, 10_000, seed=1)
+    t = median_times([timed(lambda s=s: run_once(sc, seed=s)) for s in range(repeats)])
+    t.update(organizations=200, clinicians=10_000, steps=104)
+    print(f"  200 organizations, 10,000 clinicians, 104 steps: {t['wall_s']:.2f} s (CPU {t['cpu_s']:.2f} s)", flush=True)
+    return t
+
+
+PROVINCE_SCRIPT = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from abm.synthetic import synthetic_region
+from abm.run import run_once
+t0 = time.perf_counter()
+sc = synthetic_region(1000, 50000, seed=1)
+t1, c1 = time.perf_counter(), time.process_time()
+r = run_once(sc, seed={seed})
+t2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({{"scenario_s": t1 - t0, "wall_s": t2 - t1, "cpu_s": c2 - c1,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "final_consensus": r.summary["final_consensus"], "exits": r.summary["exits"]}}))
+"""
+
+
+def province(repeats: int) -> dict[str, Any]:
+    runs = []
+    for seed in range(repeats):
+        res = subprocess.run([sys.executable, "-c", PROVINCE_SCRIPT.format(root=str(ROOT), seed=seed)],
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    out = median_times([(r["wall_s"], r["cpu_s"]) for r in runs])
+    out.update(
+        organizations=1000, clinicians=50_000, steps=104,
+        peak_rss_mb=max(r["peak_rss_mb"] for r in runs), scenario_build_s=statistics.median(r["scenario_s"] for r in runs),
+    )  # fmt: skip
+    print(f"  1,000 organizations, 50,000 clinicians, 104 steps: {out['wall_s']:.2f} s (CPU {out['cpu_s']:.2f} s), "
+          f"peak RSS {out['peak_rss_mb']:.0f} MB", flush=True)  # fmt: skip
+    return out
+
+
+def scaling(sizes: list[int], orgs: Callable[[int], int], steps: int, repeats: int, label: str) -> dict[str, Any]:
+    points = []
+    for n in sizes:
+        sc = synthetic_region(orgs(n), n, seed=1)
+        t = median_times([step_time(IntegrationModel, sc, steps, seed) for seed in range(repeats if n <= 20_000 else max(1, repeats - 1))])
+        points.append({"clinicians": n, "organizations": orgs(n), "ms_per_step": t["wall_s"] / steps * 1e3,
+                       "cpu_ms_per_step": t["cpu_s"] / steps * 1e3, "steps": steps, "repeats": t["repeats"]})  # fmt: skip
+        print(f"  [{label}] {n:>7,} clinicians, {orgs(n):>5} organizations: {points[-1]['ms_per_step']:.2f} ms/step", flush=True)
+    big = [p for p in points if p["clinicians"] >= 10_000]
+    exponent = None
+    if len(big) >= 2:
+        exponent = float(np.polyfit(np.log([p["clinicians"] for p in big]), np.log([p["ms_per_step"] for p in big]), 1)[0])
+    return {"points": points, "exponent_10k_up": exponent}
+
+
+def provenance() -> dict[str, Any]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "abm"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
+    except OSError:
+        commit, dirty = "unknown", None
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": commit, "abm_has_uncommitted_changes": dirty,
+        "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
+        "platform": platform.platform(), "cpu_count": os.cpu_count(),
+        "load_average_at_start": list(os.getloadavg()),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+    }  # fmt: skip
+
+
+def verdicts(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    ratio_10k = next((row["ratio"] for row in r["side_by_side"] if row["clinicians"] >= 9_000 and row["clinicians"] <= 11_000), None)
+    exp = r["scaling_fixed_orgs"]["exponent_10k_up"]
+    checks = {
+        "ratio_at_10k": (ratio_10k, ratio_10k is not None and ratio_10k >= TARGETS["ratio_at_10k"], ">= 30x reference"),
+        "p4_ms": (r["programs"]["P4"]["wall_s"] * 1e3, r["programs"]["P4"]["wall_s"] * 1e3 < TARGETS["p4_ms"], "< 20 ms"),
+        "large_region_s": (r["large_region"]["wall_s"], r["large_region"]["wall_s"] < TARGETS["large_region_s"], "< 3 s"),
+        "province_s": (r["province"]["wall_s"], r["province"]["wall_s"] < TARGETS["province_s"], "< 10 s"),
+        "province_peak_mb": (r["province"]["peak_rss_mb"], r["province"]["peak_rss_mb"] < TARGETS["province_peak_mb"], "< 2048 MB"),
+        "scaling_exponent": (exp, exp is not None and exp <= TARGETS["scaling_exponent"] + 0.05, "<= 1 (10k-100k clinicians)"),
+    }
+    return {k: {"value": v, "met": bool(ok), "target": t} for k, (v, ok, t) in checks.items()}
+
+
+def markdown(r: dict[str, Any]) -> str:
+    pv, v = r["provenance"], r["verdicts"]
+    lines = [
+        "<!-- generated by benchmarks/run_benchmarks.py; do not edit by hand -->",
+        f"Measured {pv['date']} on {pv['cpu_count']} CPUs (load average at start {pv['load_average_at_start'][0]:.1f}; "
+        f"the machine may be shared, so CPU times are given too), Python {pv['python']}, numpy {pv['numpy']}, Mesa {pv['mesa']}, "
+        f"commit {pv['git_commit'][:10]}{' + uncommitted changes' if pv['abm_has_uncommitted_changes'] else ''}. "
+        "Every figure is a median of repeats.",
+        "",
+        "**Model vs an idiomatic Mesa implementation** (`benchmarks/reference`: one `Agent.step` per clinician, "
+        "`shuffle_do`), same synthetic regions, 50 clinicians per organization, shadowing, co-design, data sharing, "
+        "workload, exit and milestones off in both. Stepping only, construction excluded.",
+        "",
+        "| clinicians | organizations | model agent-steps/s | reference agent-steps/s | model ms/step | reference ms/step | steps (model / reference) | speed-up (wall) | speed-up (CPU) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in r["side_by_side"]:
+        m, ref = row["model"], row["reference"]
+        lines.append(
+            f"| {row['clinicians']:,} | {row['organizations']:,} | {m['agent_steps_per_s']:,.0f} | {ref['agent_steps_per_s']:,.0f} | "
+            f"{m['wall_s'] / m['steps'] * 1e3:.2f} | {ref['wall_s'] / ref['steps'] * 1e3:.1f} | {m['steps']} / {ref['steps']} | "
+            f"**{row['ratio']:.0f}x** | {row['ratio_cpu']:.0f}x |"
+        )
+    lines += [
+        "",
+        "**Built-in programs**: one 104-step `run_once` from a loaded scenario, construction and result tables included.",
+        "",
+        "| program | organizations | clinicians | ms (wall) | ms (CPU) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for prog, t in r["programs"].items():
+        lines.append(f"| {prog} | {t['organizations']} | {t['clinicians']} | {t['wall_s'] * 1e3:.1f} | {t['cpu_s'] * 1e3:.1f} |")
+    lr, pr = r["large_region"], r["province"]
+    lines += [
+        "",
+        "**Scale** (every mechanism on, 104 steps, `run_once` including construction):",
+        "",
+        "| scenario | organizations | clinicians | s (wall) | s (CPU) | peak memory |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| large synthetic region | 200 | 10,000 | {lr['wall_s']:.2f} | {lr['cpu_s']:.2f} | |",
+        f"| province | 1,000 | 50,000 | {pr['wall_s']:.2f} | {pr['cpu_s']:.2f} | {pr['peak_rss_mb']:.0f} MB (whole process) |",
+        "",
+        "**Scaling**: time per step against clinicians (stepping only).",
+        "",
+        "| clinicians | ms/step, 200 organizations | ms/step, 50 clinicians per organization (organizations) |",
+        "|---:|---:|---:|",
+    ]
+    grow = {p["clinicians"]: p for p in r["scaling_growing_orgs"]["points"]}
+    for p in r["scaling_fixed_orgs"]["points"]:
+        g = grow.get(p["clinicians"])
+        g_txt = f"{g['ms_per_step']:.2f} ({g['organizations']:,})" if g else ""
+        lines.append(f"| {p['clinicians']:,} | {p['ms_per_step']:.2f} | {g_txt} |")
+    e1, e2 = r["scaling_fixed_orgs"]["exponent_10k_up"], r["scaling_growing_orgs"]["exponent_10k_up"]
+    lines += [
+        "",
+        f"Fitted exponent of time per step in clinicians from 10k up: {e1:.2f} over a fixed 200-organization region"
+        + (f"; {e2:.2f} when organizations grow with clinicians (organization-pair arrays are O(organizations^2))." if e2 is not None else "."),
+        "",
+        "| target | value | met |",
+        "|---|---:|:---:|",
+    ]
+    for k, c in v.items():
+        val = "n/a" if c["value"] is None else f"{c['value']:.2f}"
+        lines.append(f"| {k.replace('_', ' ')} {c['target']} | {val} | {'yes' if c['met'] else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and smaller sizes (a smoke run)")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="directory for results.json/results.md")
+    a = ap.parse_args(argv)
+    q = a.quick
+    sizes = [1_000, 10_000] if q else [1_000, 10_000, 50_000]
+    r: dict[str, Any] = {"provenance": provenance(), "quick": q}
+    t0 = time.perf_counter()
+    print("model vs reference (agent-steps per second):", flush=True)
+    r["side_by_side"] = side_by_side(sizes, model_steps=20 if q else 52, ref_steps={1_000: 10 if q else 20, 10_000: 3 if q else 5, 50_000: 2}, repeats=2 if q else 3)
+    print("programs (one 104-step run, construction included):", flush=True)
+    r["programs"] = programs(3 if q else 9)
+    print("large synthetic region:", flush=True)
+    r["large_region"] = large_region(1 if q else 3)
+    print("province scale (fresh process):", flush=True)
+    r["province"] = province(1 if q else 2)
+    print("scaling:", flush=True)
+    fixed = [1_000, 10_000, 30_000] if q else [1_000, 3_000, 10_000, 30_000, 100_000]
+    r["scaling_fixed_orgs"] = scaling(fixed, lambda n: 200, steps=10 if q else 20, repeats=2 if q else 3, label="200 orgs")
+    growing = [1_000, 10_000] if q else [1_000, 3_000, 10_000, 30_000, 50_000]
+    r["scaling_growing_orgs"] = scaling(growing, lambda n: n // PER_ORG, steps=10 if q else 20, repeats=2 if q else 3, label="50/org")
+    r["provenance"]["load_average_at_end"] = list(os.getloadavg())
+    r["provenance"]["total_s"] = time.perf_counter() - t0
+    r["verdicts"] = verdicts(r)
+    a.out.mkdir(parents=True, exist_ok=True)
+    (a.out / "results.json").write_text(json.dumps(r, indent=2) + "\n")
+    (a.out / "results.md").write_text(markdown(r))
+    print(f"wrote {a.out / 'results.json'} and {a.out / 'results.md'} ({r['provenance']['total_s']:.0f} s)")
+    for k, c in r["verdicts"].items():
+        print(f"  {k}: {c['value']} ({c['target']}) {'met' if c['met'] else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The dashboard app (``solara run dashboards/app.py``; start it with ``abm dashboard``).
+
+Two pages: the model explorer (one program, live) and the results browser (stored experiment and
+sensitivity results). Nothing is built at import: each browser session builds its own model.
+"""
+
+from __future__ import annotations
+
+import solara
+import solara.lab
+
+from dashboards.explorer import Explorer
+from dashboards.results_page import ResultsBrowser
+
+TITLE = "Integration of care: agent-based model"
+
+@solara.component
+def Layout(children=[]):  # noqa: B006 - solara's layout signature
+    """The app bar with the title, then one tab per page (named by its label, not its path)."""
+    current, all_routes = solara.use_route()
+    router = solara.use_router()
+    index = all_routes.index(current) if current in all_routes else 0
+
+    def go(i: int) -> None:
+        router.push(solara.resolve_path(all_routes[i]))
+
+    solara.Title(f"{all_routes[index].label}: {TITLE}")
+    with solara.AppLayout(title=TITLE, navigation=False, color="primary") as main:
+        with solara.Column(gap="4px"):  # one child: AppLayout would put a first of several in the sidebar
+            with solara.lab.Tabs(value=index, on_value=go, align="center"):
+                for r in all_routes:
+                    solara.lab.Tab(r.label)
+            for child in children:
+                solara.display(child)
+    return main
+
+
+# The first route's layout wraps every page (solara's rule for a module that defines ``routes``).
+routes = [
+    solara.Route(path="/", component=Explorer, label="Model explorer", layout=Layout),
+    solara.Route(path="results", component=ResultsBrowser, label="Results browser"),
+]

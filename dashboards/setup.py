@@ -1,0 +1,119 @@
+"""What the explorer's "Setup" builds: a program, a seed and slider overrides, turned into a model.
+
+Sliders are generated from the parameter schema (:func:`abm.params.numeric_fields`): names, bounds,
+units and descriptions come from there, and a slider starts at the value the chosen program uses
+(its config may override the schema default). No default or bound is typed here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from abm.config import ConfigError, Scenario, builtin_programs, load_scenario
+from abm.model import IntegrationModel
+from abm.params import numeric_fields
+
+# The sliders shown first (names only); every other numeric parameter is under "All parameters".
+MAIN = (
+    "clinicians_per_staff", "max_clinicians", "trust_alpha", "trust_beta_ratio", "breach_probability",
+    "eps0", "eps_trust", "mu", "champion_gain", "usefulness_gain", "overload_penalty",
+    "link_trust_gate", "link_upgrade", "exit_threshold",
+)  # fmt: skip
+SLIDER_STEPS = 100  # a float slider moves in steps of (hi - lo) / SLIDER_STEPS, rounded to 1-2-5
+MAX_INT_SLIDER_RANGE = 2000  # wider integer ranges get a number box instead of a slider
+CONFIG_FILE = "config file..."
+
+
+@dataclass(frozen=True)
+class SliderSpec:
+    """One generated input: name, bounds, step, unit, description, and whether it is an integer."""
+
+    name: str
+    lo: float
+    hi: float
+    step: float
+    unit: str
+    description: str
+    integer: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.unit})" if self.unit else self.name
+
+    @property
+    def use_slider(self) -> bool:
+        return not self.integer or (self.hi - self.lo) <= MAX_INT_SLIDER_RANGE
+
+
+def nice_step(span: float) -> float:
+    """A 1-2-5 step close to span / SLIDER_STEPS."""
+    if span <= 0:
+        return 1.0
+    raw = span / SLIDER_STEPS
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw * 0.999)
+
+
+def slider_specs() -> dict[str, SliderSpec]:
+    """Every numeric parameter as a slider spec, MAIN ones first, from the schema."""
+    fields = numeric_fields()
+    order = [n for n in MAIN if n in fields] + [n for n in fields if n not in MAIN]
+    out = {}
+    for name in order:
+        f = fields[name]
+        integer = f["type"] == "int"
+        step = 1 if integer else nice_step(f["hi"] - f["lo"])
+        out[name] = SliderSpec(name, f["lo"], f["hi"], step, f["unit"], f["description"], integer)
+    return out
+
+
+def program_choices() -> list[str]:
+    """Built-in program names, then the config-file choice."""
+    return [*builtin_programs(), CONFIG_FILE]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """An applied setup: everything needed to build (and rebuild on Reset) the same model."""
+
+    scenario: Scenario
+    seed: int
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def model_parameters(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`IntegrationModel` (what Mesa's Reset passes)."""
+        return {"scenario": self.scenario, "seed": self.seed, **self.overrides}
+
+    def build(self) -> IntegrationModel:
+        """A fresh model; raises :class:`ConfigError` if an override is out of range."""
+        return IntegrationModel(**self.model_parameters())
+
+
+def load_program(choice: str, path: str = "") -> Scenario:
+    """The chosen built-in program, or the config file at ``path``; ConfigError with a clear message."""
+    if choice != CONFIG_FILE:
+        return load_scenario(choice)
+    if not path.strip():
+        raise ConfigError("give the path of a config file (YAML)")
+    return load_scenario(path.strip())
+
+
+def scenario_values(scenario: Scenario) -> dict[str, float]:
+    """The value of every numeric parameter in this scenario (slider starting points)."""
+    return {name: getattr(scenario.params, name) for name in numeric_fields()}
+
+
+def overrides_from(values: dict[str, float], scenario: Scenario) -> dict[str, float]:
+    """Only the sliders that differ from the scenario's own values."""
+    base = scenario_values(scenario)
+    return {k: v for k, v in values.items() if k in base and not math.isclose(v, base[k], rel_tol=1e-12, abs_tol=1e-12)}
+
+
+def make_setup(choice: str, path: str, seed: int, values: dict[str, float] | None) -> tuple[Setup, IntegrationModel]:
+    """Validate the program and overrides and build the model (raises ConfigError)."""
+    scenario = load_program(choice, path)
+    overrides = overrides_from(values or {}, scenario)
+    setup = Setup(scenario, int(seed), overrides)
+    return setup, setup.build()

@@ -1,0 +1,106 @@
+"""``abm experiment`` and ``abm report``: thin wrappers over :mod:`experiments.api`.
+
+Only typer is imported at module level (this module is imported at every ``abm`` start); the heavy
+modules are imported inside the commands. Exit status: 0 all runs completed, 1 some run failed,
+2 bad input (nothing started), 130 interrupted (completed runs kept; run again to resume).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def _fail(message: str, code: int = 2) -> None:
+    from abm.cli import fail
+
+    fail(message, code)
+
+
+def experiment(
+    spec: Path = typer.Argument(..., help="experiment spec (YAML), e.g. configs/experiments/ontario.yaml"),
+    out: Path = typer.Option(..., "--out", "-o", help="results directory; an interrupted run of the same spec resumes"),
+    workers: int | None = typer.Option(None, min=1, help="local worker processes (default: the spec's, else all cores)"),
+    scheduler: str | None = typer.Option(None, help="Dask scheduler address (tcp://host:8786); overrides the spec"),
+    replicates: int | None = typer.Option(None, min=1, help="override the spec's replicates (a different spec: new --out)"),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="on resume, run failed runs again"),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
+) -> None:
+    """Run a batch experiment from a YAML spec into a crash-safe, resumable results directory."""
+    import signal
+
+    from rich.console import Console
+
+    from experiments import api
+    from experiments.spec import DaskExecutor, LocalExecutor
+
+    console = Console(soft_wrap=True)
+    try:
+        s = api.load_spec(spec)
+        if replicates is not None:
+            s = api.build_spec(s.base_dir, s.source, **(s.model_dump(mode="json") | {"replicates": replicates}))
+        cfg = DaskExecutor(type="dask", address=scheduler) if scheduler else (
+            LocalExecutor(workers=workers) if workers else s.executor)
+        p = api.plan(s)
+        api.ResultsStore(out, p).check("experiment")
+        handle = api.make_executor(cfg)
+    except (api.SpecError, api.StoreError, api.ExecutorError) as e:
+        where = "--scheduler" if scheduler else f"{spec}: executor.address"
+        _fail(f"{where}: {e}" if isinstance(e, api.ExecutorError) else str(e))
+        return
+    console.print(f"[bold]{s.name}[/]: {p.n_runs} runs ({len(p.scenarios)} scenarios x {len(p.interventions)} "
+                  f"interventions x {p.n_points} design points x {s.replicates} replicates) on "
+                  f"{handle.kind} ({handle.workers} workers) -> {out}", highlight=False)  # fmt: skip
+    # SIGTERM (a batch system's time limit) stops as cleanly as Ctrl-C
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        r = api.run_experiment(s, out, executor=handle, progress=progress, retry_failed=retry_failed)
+    except KeyboardInterrupt:  # pragma: no cover - interrupted between runs and storage
+        _fail("interrupted; completed runs are kept, run the same command again to resume", 130)
+        return
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        handle.close(cancel=True)
+    console.print(f"{r.completed} completed, {r.failed} failed, {r.remaining} remaining of {r.total} "
+                  f"({r.skipped} already done, {r.ran} run now in {r.elapsed:.1f} s)", highlight=False)  # fmt: skip
+    if r.interrupted:
+        _fail(f"interrupted; {r.completed} completed runs are kept in {out}: run the same command again to resume", 130)
+    if r.failed:
+        _fail(f"{r.failed} run(s) failed; see {out}/failures (error, traceback, parameters and seed of each)", 1)
+    console.print(f"results in {out} (manifest.json, summary/, steps/, milestones/, analysis/)", highlight=False)
+
+
+def report(out: Path = typer.Argument(..., help="a results directory")) -> None:
+    """Regenerate tables and plots (analysis/) of a results directory from stored results alone."""
+    import importlib
+    import importlib.util
+    import json
+
+    manifest = out / "manifest.json"
+    try:
+        kind = json.loads(manifest.read_text()).get("kind", "experiment")
+    except (OSError, ValueError) as e:
+        _fail(f"{manifest}: not a results directory ({getattr(e, 'strerror', None) or e})")
+        return
+    if kind == "experiment":
+        from experiments import api
+
+        written = api.report(out)
+    elif kind in ("sensitivity", "validation"):
+        name = f"experiments.{kind}"
+        if importlib.util.find_spec(name) is None or not hasattr(importlib.import_module(name), "report"):
+            _fail(f"{manifest}: kind: a {kind!r} results directory, but {name}.report is not available in this installation")
+            return
+        written = importlib.import_module(name).report(out) or []
+    else:
+        _fail(f"{manifest}: kind: unknown kind {kind!r}; expected experiment, sensitivity or validation")
+        return
+    for w in written:
+        typer.echo(str(w))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the experiment and report commands to the ``abm`` app."""
+    app.command("experiment")(experiment)
+    app.command("report")(report)

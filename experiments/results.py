@@ -1,0 +1,95 @@
+"""Reading a results directory back as pandas tables (sorted by run_id, completed runs only)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from experiments.storage import parts, read_manifest
+
+
+class ResultsError(ValueError):
+    """The directory is not a readable results directory."""
+
+
+def _read(out: Path, table: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+    files = parts(out, table)
+    if not files:
+        return None
+    frames = []
+    for f in files:
+        cols = None
+        if columns is not None:
+            names = pq.read_schema(f).names
+            cols = [c for c in columns if c in names]
+        frames.append(pd.read_parquet(f, columns=cols))
+    return pd.concat(frames, ignore_index=True)
+
+
+class Results:
+    """The tables of a results directory, each read on first access.
+
+    ``summary`` (one row per completed run), ``steps`` and ``milestones`` (completed runs only),
+    ``failures`` (runs that failed and never succeeded); all sorted by ``run_id`` (and ``step``).
+    """
+
+    def __init__(self, out: str | Path) -> None:
+        self.out = Path(out)
+        manifest = read_manifest(self.out)
+        if manifest is None:
+            raise ResultsError(f"{self.out}: not a results directory (no manifest.json)")
+        self.manifest: dict[str, Any] = manifest
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        df = _read(self.out, "summary")
+        if df is None:
+            return pd.DataFrame(columns=["run_id", "scenario", "intervention", "point", "replicate"])
+        return df.drop_duplicates("run_id").sort_values("run_id", kind="stable").reset_index(drop=True)
+
+    def _long(self, table: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+        read_cols = None if columns is None else list(dict.fromkeys(["run_id", *columns]))
+        df = _read(self.out, table, read_cols)
+        if df is None:
+            return None
+        done = set(self.summary["run_id"])
+        df = df[df["run_id"].isin(done)]
+        order = ["run_id", "step"] if "step" in df.columns else ["run_id"]
+        df = df.sort_values(order, kind="stable").reset_index(drop=True)
+        if table == "steps":
+            df = df.drop_duplicates(["run_id", "step"]).reset_index(drop=True)
+        return df if columns is None or "run_id" in columns else df.drop(columns="run_id")
+
+    def load_steps(self, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """The step table, optionally only some columns (less memory for large sweeps)."""
+        return self._long("steps", columns)
+
+    @cached_property
+    def steps(self) -> pd.DataFrame | None:
+        return self._long("steps")
+
+    @cached_property
+    def milestones(self) -> pd.DataFrame | None:
+        return self._long("milestones")
+
+    @cached_property
+    def failures(self) -> pd.DataFrame:
+        df = _read(self.out, "failures")
+        if df is None:
+            return pd.DataFrame(columns=["run_id", "scenario", "intervention", "point", "replicate", "error_type", "error"])
+        df = df[~df["run_id"].isin(set(self.summary["run_id"]))]
+        df = df.drop_duplicates("run_id", keep="last")
+        return df.sort_values("run_id", kind="stable").reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        r = self.manifest.get("runs", {})
+        return f"Results({str(self.out)!r}, kind={self.manifest.get('kind')!r}, runs={r})"
+
+
+def load_results(out: str | Path) -> Results:
+    """Open a results directory (tables are read lazily: ``r.summary``, ``r.steps``, ...)."""
+    return Results(out)

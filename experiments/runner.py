@@ -1,0 +1,215 @@
+"""Running a plan: batches submitted to an executor, results streamed to storage as they finish.
+
+At most a few batches per worker are in flight, so memory stays flat in the number of runs. A run
+that raises is a failure record; a batch whose worker died is retried once run by run, then each run
+that dies again is recorded as failed. Ctrl-C (KeyboardInterrupt) stops cleanly: every completed run
+is kept and the directory can be resumed.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from experiments.executors import ExecutorHandle, make_executor
+from experiments.manifest import new_manifest, now, session_entry
+from experiments.plan import Plan, RunTask
+from experiments.progress import Progress
+from experiments.storage import ResultsStore
+from experiments.worker import BatchJob, Outcome, run_batch
+
+
+@dataclass
+class RunSummary:
+    """Counts of one call to :func:`run_plan` (``completed``/``failed`` count the whole directory)."""
+
+    out: Path
+    total: int
+    completed: int
+    failed: int
+    skipped: int
+    ran: int
+    failed_now: int
+    interrupted: bool
+    elapsed: float
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.completed - self.failed
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted and not self.remaining
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Ignore SIGINT for the duration (main thread only; elsewhere signals are not ours to handle)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _batches(tasks: Iterator[RunTask], size: int) -> Iterator[tuple[RunTask, ...]]:
+    batch: list[RunTask] = []
+    for t in tasks:
+        batch.append(t)
+        if len(batch) == size:
+            yield tuple(batch)
+            batch = []
+    if batch:
+        yield tuple(batch)
+
+
+def run_plan(
+    plan: Plan,
+    out: str | Path,
+    executor: ExecutorHandle | None = None,
+    progress: bool = True,
+    kind: str = "experiment",
+    extra: dict[str, Any] | None = None,
+    retry_failed: bool = False,
+    batch_size: int | None = None,
+) -> RunSummary:
+    """Run every run of ``plan`` not yet in ``out``; see :func:`experiments.api.run_experiment`."""
+    t0 = time.monotonic()
+    spec = plan.spec
+    store = ResultsStore(out, plan, spec.outputs.chunk_runs, spec.outputs.chunk_seconds)
+    old = store.open(kind)
+    completed = store.done_ids("summary")
+    failed_before = store.done_ids("failures") - completed
+    skip = completed | (set() if retry_failed else failed_before)
+    n_failed_old = 0 if retry_failed else len(failed_before)
+    todo = plan.n_runs - len(skip)
+
+    own = executor is None
+    handle = executor or make_executor(spec.executor)
+    manifest = old or new_manifest(plan, kind, extra)
+    manifest.setdefault("sessions", []).append(session_entry(handle))
+    manifest["status"] = "running"
+    counts = {"completed": len(completed), "failed": n_failed_old}
+
+    def write_manifest(status: str) -> None:
+        manifest["status"] = status
+        # runs on disk (finished runs still in the write buffer are not counted yet)
+        stored = {"completed": len(completed) + store.written_ok, "failed": n_failed_old + store.written_failed}
+        if status != "running":
+            stored = dict(counts)
+        remaining = plan.n_runs - stored["completed"] - stored["failed"]
+        manifest["runs"] = {"total": plan.n_runs, **stored, "remaining": remaining}
+        manifest["sessions"][-1].update(ended=now() if status != "running" else None, status=status,
+                                        completed=ran, failed=failed_now)  # fmt: skip
+        if status != "running":
+            manifest["ended"] = now()
+        store.write_manifest(manifest)
+
+    ran = failed_now = 0
+    write_manifest("running")
+    size = batch_size or max(1, min(16, todo // (handle.workers * 8) or 1))
+    max_inflight = 3 * handle.workers
+    job_of = dict(
+        model=spec.model, master_seed=spec.seed, steps=spec.steps, keep_steps=spec.outputs.steps,
+        keep_milestones=spec.outputs.milestones,
+        step_metrics=tuple(spec.outputs.step_metrics) if spec.outputs.step_metrics is not None else None,
+    )  # fmt: skip
+
+    def make_job(tasks: tuple[RunTask, ...]) -> BatchJob:
+        return BatchJob(scenarios={t.scenario: plan.scenarios[t.scenario] for t in tasks}, tasks=tasks, **job_of)
+
+    batches = _batches(plan.tasks(skip), size)
+    retries: deque[tuple[RunTask, ...]] = deque()
+    inflight: dict[Future, tuple[tuple[RunTask, ...], int]] = {}
+    bar = Progress(plan.n_runs, len(skip) - n_failed_old, n_failed_old, enabled=progress, label=spec.name)
+    last_manifest = time.monotonic()
+    interrupted = False
+
+    def record(o: Outcome) -> None:
+        nonlocal ran, failed_now
+        store.add(o)
+        ran += 1
+        if o.ok:
+            counts["completed"] += 1
+        else:
+            counts["failed"] += 1
+            failed_now += 1
+        bar.update(counts["completed"], counts["failed"])
+
+    try:
+        with bar:
+            exhausted = False
+            while True:
+                if retries:  # a retry runs alone, so a worker that dies again names its culprit
+                    if not inflight:
+                        tasks = retries.popleft()
+                        inflight[handle.executor.submit(run_batch, make_job(tasks))] = (tasks, 2)
+                else:
+                    while len(inflight) < max_inflight and not exhausted:
+                        tasks = next(batches, None)
+                        if tasks is None:
+                            exhausted = True
+                            break
+                        inflight[handle.executor.submit(run_batch, make_job(tasks))] = (tasks, 1)
+                if not inflight:
+                    break
+                done, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
+                broken = False
+                for fut in done:
+                    tasks, attempt = inflight.pop(fut)
+                    try:
+                        outcomes = fut.result()
+                    except Exception as e:  # noqa: BLE001 - a worker died (BrokenProcessPool, KilledWorker) or similar
+                        broken = broken or handle.kind == "local"
+                        for t in tasks:
+                            if attempt == 1:
+                                retries.append((t,))
+                            else:
+                                record(Outcome(t, error_type="WorkerDied", error=f"worker died twice running this run ({type(e).__name__}: {e})"[:2000], traceback="", attempts=2))
+                        continue
+                    for o in outcomes:
+                        record(o)
+                if broken:  # every other future of a broken pool fails too: requeue them, rebuild the pool
+                    for fut, (tasks, _) in list(inflight.items()):
+                        if not fut.cancel() and fut.done() and not fut.cancelled() and fut.exception() is None:
+                            for o in fut.result():  # finished just before the pool broke
+                                record(o)
+                        else:
+                            retries.extend((t,) for t in tasks)
+                    inflight.clear()
+                    handle.restart()
+                store.maybe_flush()
+                if time.monotonic() - last_manifest > 10:
+                    write_manifest("running")
+                    last_manifest = time.monotonic()
+    except KeyboardInterrupt:
+        interrupted = True
+        for fut in inflight:
+            fut.cancel()
+    finally:
+        if own:
+            try:
+                handle.close(cancel=True)
+            except Exception:  # noqa: BLE001 - closing a broken executor must not hide the results
+                pass
+        with _sigint_deferred():  # a second Ctrl-C must not cut the last chunk short
+            store.flush()
+            # the record of truth is what is stored
+            stored = store.done_ids("summary")
+            counts["completed"] = len(stored)
+            counts["failed"] = len(store.done_ids("failures") - stored)
+        remaining = plan.n_runs - counts["completed"] - counts["failed"]
+        write_manifest("interrupted" if interrupted else ("complete" if not remaining else "incomplete"))
+    return RunSummary(Path(out), plan.n_runs, counts["completed"], counts["failed"], len(skip), ran, failed_now,
+                      interrupted, time.monotonic() - t0)  # fmt: skip

@@ -1,0 +1,100 @@
+"""The real dashboard in a real browser: server subprocess on 127.0.0.1, headless Debian Chromium
+driven by Playwright, front-end files from the local cache only (the CDN is a dead loopback address).
+
+Fails if any request leaves 127.0.0.1, if any of solara's asset requests fails, if Step does not
+advance the model and its plotted values, or if a results chart is not drawn.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.dashboards.server import CHROMIUM, CHROMIUM_ARGS, dashboard_server
+
+playwright = pytest.importorskip("playwright.sync_api")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+KNOWN_PAGE_ERRORS = ("reading 'usermeta'",)  # harmless first-load race (DASHBOARD-OFFLINE.md)
+STEPS = 5
+# the step counter's value (Mesa's ShowSteps text "Step: N"); Play may pass a given N between polls
+STEP_JS = "(() => { const e = [...document.querySelectorAll('span, div')].find(x => x.childElementCount === 0 && /^Step: \\d+$/.test(x.textContent)); return e ? parseInt(e.textContent.slice(6)) : -1; })()"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+
+
+def _img_loaded(page, selector: str) -> bool:
+    return page.eval_on_selector(selector, "e => e.complete && e.naturalWidth > 50 && e.naturalHeight > 50")
+
+
+@pytest.mark.timeout(240)
+def test_dashboard_in_browser(experiment_dir, sensitivity_dir, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    requests, asset_failures, errors = [], [], []
+    with dashboard_server(results=experiment_dir, log=ARTIFACTS / "dashboard-server.log") as (url, _), \
+            playwright.sync_playwright() as pw:  # fmt: skip
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("response", lambda r: asset_failures.append(f"{r.status} {r.url}") if "/_solara/cdn/" in r.url and r.status >= 400 else None)
+        page.on("requestfailed", lambda r: asset_failures.append(f"failed {r.url}") if "/_solara/cdn/" in r.url else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        t0 = time.perf_counter()
+        page.goto(url)
+        page.get_by_text("Model parameters").first.wait_for(timeout=60_000)
+        panel_seconds = time.perf_counter() - t0
+        page.locator("img.abm-outcomes").wait_for(timeout=30_000)
+        page.get_by_text("Step: 0").wait_for(timeout=30_000)
+        kpi = page.locator(".abm-kpi-consensus")
+        before_value = kpi.inner_text()
+        before_img = page.get_attribute("img.abm-outcomes", "src")
+        step = page.get_by_role("button", name="Step", exact=True)
+        for k in range(1, STEPS + 1):
+            step.click()
+            page.get_by_text(f"Step: {k}", exact=True).wait_for(timeout=20_000)
+        page.wait_for_function("b => document.querySelector('img.abm-outcomes').src !== b", arg=before_img, timeout=20_000)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-explorer.png"), full_page=False)
+        assert page.locator(".abm-kpi-week").inner_text() == f"week {STEPS}"
+        after_value = kpi.inner_text()
+        assert re.fullmatch(r"consensus \d\.\d{3}", after_value)
+        assert after_value != before_value, "the consensus value did not change after stepping"
+        assert _img_loaded(page, "img.abm-network") and _img_loaded(page, "img.abm-practice")
+        # Play runs on its own until paused
+        page.get_by_role("button", name="▶").click()
+        page.wait_for_function(f"n => ({STEP_JS}) >= n", arg=STEPS + 3, timeout=30_000)
+        page.get_by_role("button", name="❚❚").click()
+        page.get_by_role("button", name="▶").wait_for(timeout=10_000)
+        page.wait_for_timeout(1000)  # a step already under way when pausing still lands (Mesa's controller)
+        paused_at = page.evaluate(STEP_JS)
+        page.wait_for_timeout(1500)
+        assert page.evaluate(STEP_JS) == paused_at, "the model kept running after pause"
+
+        # results browser: the directory given with --results is open at start
+        page.goto(url + "results")
+        page.locator("img.abm-chart-comparison").wait_for(timeout=60_000)
+        for name in ("comparison", "envelopes", "milestones"):
+            page.wait_for_function(f"() => {{ const e = document.querySelector('img.abm-chart-{name}'); return e && e.complete && e.naturalWidth > 50; }}", timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-results.png"), full_page=False)
+
+        # bad input: a message in the page, and the page stays usable
+        box = page.get_by_label("results directory (path on the server)")
+        box.fill(str(tmp_path / "does-not-exist"))
+        box.press("Enter")
+        page.get_by_text("no such directory").wait_for(timeout=20_000)
+        box.fill(str(sensitivity_dir))
+        box.press("Enter")
+        page.locator("img.abm-chart-indices").wait_for(timeout=30_000)
+        page.wait_for_function("() => { const e = document.querySelector('img.abm-chart-morris'); return e && e.complete && e.naturalWidth > 50; }", timeout=30_000)
+        assert page.get_by_text("no such directory").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "dashboard-sensitivity.png"), full_page=False)
+        browser.close()
+
+    hosts = {urlparse(u).hostname for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
+    assert hosts == {"127.0.0.1"}, f"requests left 127.0.0.1: {sorted(hosts)}"
+    assert not asset_failures, f"front-end asset requests failed: {asset_failures[:5]}"
+    unexpected = [e for e in errors if not any(k in e for k in KNOWN_PAGE_ERRORS)]
+    assert not unexpected, f"page errors: {unexpected[:3]}"
+    (ARTIFACTS / "dashboard-timing.txt").write_text(f"server start to parameter panel: see benchmark; page load to panel {panel_seconds:.2f} s\n")
