@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export SOLARA_TELEMETRY_MIXPANEL_ENABLE := False
 
-.PHONY: install run test test-all lint bench validate cmo dashboard clean
+.PHONY: install run test test-all lint bench bench-all validate cmo dashboard clean
 
 $(STAMP): pyproject.toml scripts/setup_assets.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,11 +32,17 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_benchmarks.py
 
+# The other benchmarks: experiment machinery, the shipped P4 Sobol spec, the dashboard (each prints JSON).
+bench-all: bench
+	$(BIN)/python benchmarks/bench_experiments.py
+	$(BIN)/python benchmarks/bench_sensitivity.py --N 512 --workers 2
+	$(BIN)/python benchmarks/bench_dashboard.py
+
 validate: $(STAMP)
-	$(BIN)/abm validate --replicates 100 --out results/validation
+	$(BIN)/abm validate --replicates 100 --out results/validation --docs docs/VALIDATION.md
 
 cmo: $(STAMP)
-	$(BIN)/abm cmo --out results/cmo
+	$(BIN)/abm cmo --replicates 100 --out results/cmo --docs docs/VALIDATION.md
 
 dashboard: $(STAMP)
 	$(BIN)/abm dashboard

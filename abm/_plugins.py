@@ -6,8 +6,6 @@ Each command imports its package only when run, so importing ``abm`` never impor
 
 from __future__ import annotations
 
-import importlib
-
 from abm.cli import app
 
 PLUGINS = ("experiments.cli", "experiments.sensitivity_cli", "experiments.validation_cli", "dashboards.cli")

@@ -9,7 +9,6 @@ Bad input exits with status 2 and one message; no traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -31,8 +30,8 @@ def fail(message: str, code: int = 2) -> None:
 def run(
     config: str = typer.Argument(..., help="config file or built-in program (P1..P6)"),
     seed: int = typer.Option(0, help="random seed; one seed fixes the run bit for bit"),
-    steps: Optional[int] = typer.Option(None, min=1, help="steps (weeks); default from the config"),
-    out: Optional[Path] = typer.Option(None, help="directory for the step table, timeline, plot and provenance"),
+    steps: int | None = typer.Option(None, min=1, help="steps (weeks); default from the config"),
+    out: Path | None = typer.Option(None, help="directory for the step table, timeline, plot and provenance"),
 ) -> None:
     """Run one simulation, print a summary, and optionally write its tables and plot."""
     from abm.io import write_run

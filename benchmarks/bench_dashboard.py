@@ -107,8 +107,10 @@ def main() -> int:
     ap.add_argument("--no-browser", action="store_true")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
+    figures: dict = {"steps": args.steps, "target_ms": TARGET_MS}
     if not args.no_browser:
         res = browser(args.steps)
+        figures |= res
         print(f"server start -> parameter panel visible: {res['server_start_to_panel_s']:.2f} s "
               f"(HTTP up after {res['server_http_up_s']:.2f} s)")  # fmt: skip
         print(f"browser, P4: Step click -> counter updated in the page, median {res['browser_step_median_ms']:.0f} ms")
@@ -117,6 +119,11 @@ def main() -> int:
             med, p90, n = server_side(program, args.steps)
             flag = "OK" if med < TARGET_MS else f"above the {TARGET_MS:.0f} ms target"
             print(f"server side, {label}, {n} clinicians: step with redraw median {med:.0f} ms, p90 {p90:.0f} ms [{flag}]")
+            figures[f"server_side_{program if program == 'P4' else 'P4_1000_clinicians'}"] = {
+                "clinicians": n, "median_ms": med, "p90_ms": p90}  # fmt: skip
+    from benchmarks.record import save
+
+    print(f"wrote {save('dashboard', figures)}")
     return 0
 
 

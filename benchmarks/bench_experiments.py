@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import threading
 import time
@@ -22,8 +23,11 @@ from pathlib import Path
 
 import psutil
 
-from abm.run import run_once
-from experiments import api
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from abm.run import run_once  # noqa: E402
+from benchmarks.record import save  # noqa: E402
+from experiments import api  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTARIO = ROOT / "configs" / "experiments" / "ontario.yaml"
@@ -153,6 +157,7 @@ def main() -> None:
     if not a.skip_memory:
         out["memory"] = memory(a.runs)
         print(json.dumps(out["memory"], indent=2))
+    print(f"wrote {save('experiments', out)}")
 
 
 if __name__ == "__main__":

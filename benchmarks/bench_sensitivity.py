@@ -58,6 +58,12 @@ def main() -> None:
         "extrapolated": args.N != full_n, "out": str(out),
     }  # fmt: skip
     print(json.dumps(result, indent=2))
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.record import save
+
+    print(f"wrote {save('sensitivity', result)}")
 
 
 if __name__ == "__main__":

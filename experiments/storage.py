@@ -174,7 +174,7 @@ class ResultsStore:
     def _write(self, table: str, df: pd.DataFrame) -> None:
         # an all-missing text column would be stored with Parquet's null type and clash with the
         # string type of other chunks when the folder is read as one dataset
-        for col in df.columns[(df.dtypes == object).to_numpy()]:
+        for col in df.columns[np.array([dt is np.dtype(object) for dt in df.dtypes], bool)]:
             if df[col].isna().all():
                 df[col] = df[col].astype("string")
         path = self.out / table / f"part-{self.chunk:06d}.parquet"

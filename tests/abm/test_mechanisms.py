@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from abm import outcomes
 from abm.mechanisms import consensus as cons
 from abm.mechanisms import data_sharing, detection, engagement, exit, workload
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm import outcomes
 
 
 class NoBreach:
@@ -218,7 +218,7 @@ def test_pick_in_blocks_stays_in_block_and_follows_weights():
 def test_detection_of_new_links_and_collapse():
     level = np.array([[0, 2], [2, 0]])
     i, j = detection.new_links(level, np.zeros((2, 2), bool))
-    assert list(zip(i, j)) == [(0, 1)]
+    assert list(zip(i, j, strict=True)) == [(0, 1)]
     new, state = detection.trust_collapses(np.array([[1, 0.1], [0.1, 1]]), np.zeros((2, 2), bool), np.array([[False, True], [False, False]]), 0.25, 0.45)
     assert new[0, 1] and state[0, 1]
     assert detection.crossed(0.9, 0.8, False) and not detection.crossed(0.9, 0.8, True)
