@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from abm.plotting import plot_run
+from abm.provenance import versions
 from abm.run import RunResult
-
-PACKAGES = ("integration-abm", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape results."""
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def write_run(result: RunResult, out: str | Path, extra: dict[str, Any] | None = None) -> Path:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import platform
 import socket
 import subprocess
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from abm.provenance import versions as package_versions
 from experiments.executors import ExecutorHandle
 from experiments.plan import Plan
 from experiments.storage import FORMAT_VERSION
@@ -23,13 +22,7 @@ def now() -> str:
 
 def versions() -> dict[str, str]:
     """Python and the packages that shape results."""
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return package_versions(PACKAGES)
 
 
 def git_commit() -> str | None:
