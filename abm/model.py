@@ -10,6 +10,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from abm import outcomes
 from abm.agents import Clinician, Organization
@@ -18,7 +19,14 @@ from abm.mechanisms import consensus as cons
 from abm.mechanisms import data_sharing, detection, engagement, exit, milestones, workload
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm.state import ACTIVITY_SMOOTHING, build_state, pair_keys, tie_lookup, update_ties
+from abm.state import (
+    ACTIVITY_SMOOTHING,
+    build_state,
+    pair_keys,
+    sorted_unique,
+    tie_lookup,
+    update_ties,
+)
 
 HOSPITAL = KINDS.index("hospital")
 RECEIVER_KINDS = [KINDS.index(k) for k in ("home_care", "community", "primary_care")]
@@ -65,6 +73,8 @@ class IntegrationModel(mesa.Model):
         self._hosp_row[self._hosp] = np.arange(self._hosp.size)
         self._hosp_catch = np.where(self._same_region[self._hosp], self.p.catchment, 1.0 - self.p.catchment)
         self._physician = s.role == PHYSICIAN
+        self._manager = s.role == MANAGER
+        self._off_diagonal = ~np.eye(s.n_orgs, dtype=bool)
         self._mask_cache: tuple[bytes, dict[str, Any]] | None = None  # see _masks()
         self._mutual: tuple[np.ndarray, np.ndarray] | None = None  # see _mutual_trust()
         self._p_up: np.ndarray | None = None  # per-pair link upgrade chance (static, built on first use)
@@ -81,6 +91,9 @@ class IntegrationModel(mesa.Model):
             "complexity": p.handoff_complexity, "overload": p.handoff_overload,
         }  # fmt: skip
         self._link_cache: tuple[bytes, tuple[float, float, float]] | None = None  # see _link_metrics()
+        self._link_state_cache: dict[str, tuple[bytes, Any]] = {}  # see _per_link_state()
+        self._no_meetings = _read_only(np.zeros((s.n_orgs, s.n_orgs), bool))  # see _reset_step_scratch()
+        self._no_shadowing = _read_only(np.zeros((s.n_orgs, s.n_orgs), int))
         self._flags = {"consensus": False, "integration": False}
         self._cum = {c: 0 for c in CATEGORIES} | {v: 0 for v in VALENCE_NAMES}
         self._ms_names = [f"ms_{name}" for name in self._cum]
@@ -126,16 +139,18 @@ class IntegrationModel(mesa.Model):
         expected = np.where(self._is_hospital & s.active, s.size * per_step, 0.0)
         senders = flow.discharges(self.rng, expected)
         recv_ok = self._is_receiver & s.active
-        if senders.size == 0 or not recv_ok.any():
+        if senders.size == 0 or not np.count_nonzero(recv_ok):  # (np.count_nonzero: a cheaper .any()/.all())
             self._handoffs = None
             return
         capacity = s.size * np.maximum(0.05, 1.0 - np.minimum(s.overload, 0.95))
         # only hospital rows can send: weights is (hospitals x organizations), O(H O) not O(O^2)
         weights = np.maximum(s.trust[self._hosp], 0.01) * self._hosp_catch * np.where(recv_ok, capacity, 0.0)[None, :]
         rows = self._hosp_row[senders]
-        has_receiver = weights.sum(axis=1)[rows] > 0
-        senders, rows = senders[has_receiver], rows[has_receiver]
-        receivers = flow.choose_receivers(self.rng, rows, weights)
+        total = weights.sum(axis=1)
+        if np.count_nonzero(total > 0) < total.size:  # a hospital without any receiver discharges to no partner
+            has_receiver = total[rows] > 0
+            senders, rows = senders[has_receiver], rows[has_receiver]
+        receivers = flow.choose_receivers(self.rng, rows, weights, total)
         n_p = senders.size
         ab = flow.pick_in_blocks(self.rng, np.concatenate((senders, receivers)), self._participation(), s.block_start)
         a, b = ab[:n_p], ab[n_p:]  # one draw for both sides: the same random stream as two calls
@@ -160,18 +175,17 @@ class IntegrationModel(mesa.Model):
         s, p, n_org = self.state, self.p, self.state.n_orgs
         if self.steps % p.meeting_interval == 0:
             attend = s.active & (self.rng.random(n_org) < s.leadership)
-            self._met = attend[:, None] & attend[None, :]
-            np.fill_diagonal(self._met, False)
+            self._met = attend[:, None] & attend[None, :] & self._off_diagonal
             self._activity += attend
-            lead_w = s.engagement * (s.role == MANAGER) + 1e-9
-            reps = flow.pick_in_blocks(self.rng, np.flatnonzero(attend), lead_w, s.block_start)
+            lead_w = s.engagement * self._manager + 1e-9
+            reps = flow.pick_in_blocks(self.rng, attend.nonzero()[0], lead_w, s.block_start)
             self._pairs.append(cons.random_matching(self.rng, reps))
         if self.features.shadowing and self.mech.shadowing:
             self._shadow(s, p)
-        champs = np.flatnonzero(s.champion & s.clin_active) if self.mech.engagement else np.empty(0, int)
+        pool = self._masks()["live_idx"]
+        champs = pool[s.champion[pool]] if self.mech.engagement else np.empty(0, int)  # active champions
         if champs.size:
             contacts = np.repeat(champs, self.rng.poisson(p.outreach_rate, champs.size))
-            pool = np.flatnonzero(s.clin_active)
             targets = pool[(self.rng.random(contacts.size) * pool.size).astype(int)]
             self._champion_contacts = np.bincount(targets, minlength=s.n_clinicians)
             self._pairs.append((contacts, targets))
@@ -203,16 +217,19 @@ class IntegrationModel(mesa.Model):
         h = self._handoffs
         if h is None:
             n_events = n_good = np.zeros(n * n)
+            had = np.empty(0, np.intp)
         else:  # the sender judges the receiver (success), the receiver the sender (referral)
             judged = np.concatenate((h.sender_org * n + h.receiver_org, h.receiver_org * n + h.sender_org))
             n_events = np.bincount(judged, minlength=n * n)
             n_good = np.bincount(judged, np.concatenate((h.success, h.referral_ok)), n * n)
+            had = sorted_unique(judged)  # = np.flatnonzero(n_events), from the few events
         n_events, n_good = n_events.reshape(n, n), n_good.reshape(n, n)
-        shadowed = self._shadow_counts > 0
+        met_any, shadow_any = np.count_nonzero(self._met) > 0, np.count_nonzero(self._shadow_counts) > 0
+        shadowed = self._shadow_counts > 0 if shadow_any else None
         interacted = n_events > 0  # symmetric: every hand-off counts in both directions
-        if self._met.any():
+        if met_any:
             interacted |= self._met
-        if shadowed.any():
+        if shadow_any:
             interacted |= shadowed
         s.last_contact[interacted] = self.steps
         s.tie_keys, s.tie_weights = update_ties(s.tie_keys, s.tie_weights, np.concatenate(self._contacts))
@@ -221,15 +238,14 @@ class IntegrationModel(mesa.Model):
             return
         t = tr.experience_update(
             self.rng, s.trust, n_events, n_good, s.culture_distance,
-            p.trust_alpha, p.trust_beta, p.culture_damping, p.breach_probability,
+            p.trust_alpha, p.trust_beta, p.culture_damping, p.breach_probability, had,
         )  # fmt: skip
-        if self._met.any():  # steering meetings happen every few steps; skip the O(O^2) no-op otherwise
+        if met_any:  # steering meetings happen every few steps; skip the O(O^2) no-op otherwise
             t = tr.contact_gain(t, self._met, p.meeting_trust, s.culture_distance, p.culture_damping)
-        shadow_any = shadowed.any()
         if shadow_any:
             t = tr.contact_gain(t, shadowed, p.trust_alpha * p.shadow_alpha_ratio, s.culture_distance, p.culture_damping)
         t, s.trust_baseline = tr.relax(t, s.trust_baseline, interacted, p.trust_relax, p.baseline_drift)
-        np.fill_diagonal(t, 1.0)
+        t.ravel()[:: n + 1] = 1.0  # np.fill_diagonal(t, 1.0), without its Python overhead (t is C-contiguous)
         s.trust = t
         if shadow_any:
             s.culture_distance = np.maximum(0.0, s.culture_distance - p.shadow_culture_shrink * self._shadow_counts)
@@ -238,14 +254,14 @@ class IntegrationModel(mesa.Model):
         """5. Bounded-confidence consensus over this step's contacts, then pathway development."""
         s, p = self.state, self.p
         if self.mech.mixing == "random":
-            a, b = cons.random_matching(self.rng, np.flatnonzero(s.clin_active))
+            a, b = cons.random_matching(self.rng, self._masks()["live_idx"])
         else:
-            team = np.flatnonzero(self._masks()["live"] & (self.rng.random(s.n_clinicians) < p.team_contact))
+            team = (self._masks()["live"] & (self.rng.random(s.n_clinicians) < p.team_contact)).nonzero()[0]
             mates = flow.pick_uniform_in_blocks(self.rng, s.clin_org[team], s.block_start)
             self._pairs.append((team, mates))
             a = np.concatenate([x for x, _ in self._pairs])
             b = np.concatenate([y for _, y in self._pairs])
-            a, b = cons.disjoint_matching(self.rng, a, b)
+            a, b = cons.disjoint_matching(self.rng, a, b, s.n_clinicians)
         if a.size:
             e_a, e_b, oa, ob = s.engagement[a], s.engagement[b], s.clin_org[a], s.clin_org[b]
             g = p.engagement_openness
@@ -283,15 +299,15 @@ class IntegrationModel(mesa.Model):
         if not self.mech.engagement:
             return
         s, n = self.state, self.state.n_clinicians
-        succ = np.zeros(n)
         h = self._handoffs
         if h is not None:
             succ = np.bincount(h.sender[h.success], minlength=n) + np.bincount(h.receiver[h.success], minlength=n)
-        m = self._masks()
-        visibility = ((s.data_level == 3) & m["partners"][None, :]).sum(axis=1) / m["n_partners_others"]
+        else:
+            succ = np.zeros(n)
+        visibility = self._visibility()
         org = s.clin_org
         s.engagement = engagement.update_engagement(
-            s.engagement, s.engagement_baseline, succ, visibility[org] * self._physician,
+            s.engagement, s.engagement_baseline, succ, visibility[org] * self._physician if visibility is not None else None,
             self._champion_contacts, self._included, self._directed, s.leadership[org], s.overload[org], self._rates,
         )  # fmt: skip
 
@@ -323,8 +339,7 @@ class IntegrationModel(mesa.Model):
     def update_workload(self) -> None:
         """8. Workload: program activities and patients received, per staff, against capacity."""
         s, p = self.state, self.p
-        links = ((s.data_level >= 2) & s.active[None, :]).sum(axis=1)
-        self._activity += 1.0 + 0.25 * links  # taking part at all (new tools, forms) and links to maintain
+        self._activity += self._link_upkeep()  # taking part at all (new tools, forms) and links to maintain
         s.activity = (1.0 - ACTIVITY_SMOOTHING) * s.activity + ACTIVITY_SMOOTHING * self._activity
         if not self.mech.workload_burden:
             s.overload = np.zeros(s.n_orgs)
@@ -344,7 +359,7 @@ class IntegrationModel(mesa.Model):
             return
         s, p = self.state, self.p
         leave = exit.leavers(self.rng, self.org_benefit(), s.active, p.exit_threshold, p.exit_hazard)
-        if leave.any():
+        if np.count_nonzero(leave):
             s.remove_orgs(leave, self.steps)
             for i in np.flatnonzero(leave):
                 self._log("structural_inter", "disrupting", "partner exit", s.names[i], "detected")
@@ -365,10 +380,9 @@ class IntegrationModel(mesa.Model):
         live, phys = m["live"], m["phys"]
         # all original clinicians: an exited partner's practice stays as it was (as for connectivity,
         # losing a partner must not raise consensus)
-        views = s.views
-        c = outcomes.consensus(views) if m["n_live"] else 0.0
+        c = outcomes.consensus(s.views) if m["n_live"] else 0.0
         k, link_level, alg, links_changed = self._link_metrics(m)
-        t_mean, t_min = outcomes.pair_stats(s.trust, m["partner_pairs"])
+        t_mean, t_min = outcomes.pair_stats(s.trust, m["partner_pair_idx"])
         h = self._handoffs
         e = s.engagement
         self.metrics = {
@@ -377,10 +391,10 @@ class IntegrationModel(mesa.Model):
             "integration": float(np.sqrt(c * k)),
             "trust_mean": t_mean,
             "trust_min": t_min,
-            "engagement": float((e if m["all_live"] else e[live]).mean()) if m["n_live"] else 0.0,
-            "engagement_physicians": float(e[phys].mean()) if m["n_phys"] else float("nan"),
+            "engagement": outcomes.mean(e if m["all_live"] else e[live]) if m["n_live"] else 0.0,
+            "engagement_physicians": outcomes.mean(e[phys]) if m["n_phys"] else float("nan"),
             "handoffs": float(h.n) if h is not None else 0.0,
-            "handoff_success": float(h.success.mean()) if h is not None and h.n else float("nan"),
+            "handoff_success": outcomes.mean(h.success) if h is not None and h.n else float("nan"),
             "mean_link_level": link_level,
             "algebraic_connectivity": alg,
             "active_partners": m["active_partners"],
@@ -397,7 +411,7 @@ class IntegrationModel(mesa.Model):
                 self._log("structural_inter", "facilitating", "electronic link established", f"{s.names[i]} - {s.names[j]}", "detected")
             s.ever_linked |= s.data_level >= 2
         new, s.collapsed = detection.trust_collapses(self._mutual_trust(), s.collapsed, pairs, p.link_collapse_trust, TRUST_RECOVERY)
-        for i, j in zip(*np.nonzero(new), strict=True):
+        for i, j in zip(*np.nonzero(new), strict=True) if np.count_nonzero(new) else ():
             self._log("strategic_relational", "disrupting", "trust collapse", f"{s.names[i]} - {s.names[j]}", "detected")
         for key, value, thr, cat in (("consensus", c, p.consensus_threshold, "strategic_process_change"),
                                      ("integration", integ, p.integration_threshold, "strategic_relational")):  # fmt: skip
@@ -438,9 +452,9 @@ class IntegrationModel(mesa.Model):
         active_pairs = s.active[:, None] & s.active[None, :]
         active_others = s.active[None, :] & ~np.eye(s.n_orgs, dtype=bool)
         m: dict[str, Any] = {
-            "live": live, "phys": phys, "n_live": int(live.sum()), "n_phys": int(phys.sum()),
+            "live": live, "live_idx": live.nonzero()[0], "phys": phys, "n_live": int(live.sum()), "n_phys": int(phys.sum()),
             "all_live": bool(live.all()), "partners": partners, "partner_pairs": partner_pairs,
-            "clinical_pairs": np.triu(partner_pairs, 1),
+            "partner_pair_idx": np.flatnonzero(partner_pairs), "clinical_pairs": np.triu(partner_pairs, 1),
             "active_pairs": active_pairs, "active_others": active_others,
             "n_active_others": np.maximum(active_others.sum(axis=1), 1),
             "n_partners_others": np.maximum(partners.sum() - 1, 1),
@@ -471,23 +485,52 @@ class IntegrationModel(mesa.Model):
         self._link_cache = (key, values)
         return (*values, True)
 
+    def _visibility(self) -> np.ndarray | None:
+        """Share of its partners an organization sees through a real-time link (level 3); None if none anywhere.
+
+        Rebuilt only when links or membership change (as :meth:`_link_metrics`).
+        """
+        s = self.state
+
+        def build() -> np.ndarray | None:
+            m = self._masks()
+            seen = (s.data_level == 3) & m["partners"][None, :]
+            return seen.sum(axis=1) / m["n_partners_others"] if np.count_nonzero(seen) else None
+
+        return self._per_link_state("visibility", build)
+
+    def _link_upkeep(self) -> np.ndarray:
+        """Program activities per organization from taking part at all (1) and each active level >= 2 link (0.25)."""
+        s = self.state
+        return self._per_link_state("upkeep", lambda: 1.0 + 0.25 * ((s.data_level >= 2) & s.active[None, :]).sum(axis=1))
+
+    def _per_link_state(self, name: str, build: Any) -> Any:
+        """``build()``, reused while the links and the membership are those it was built for."""
+        s = self.state
+        key = s.data_level.tobytes() + s.active.tobytes()
+        hit = self._link_state_cache.get(name)
+        if hit is None or hit[0] != key:
+            hit = self._link_state_cache[name] = (key, build())
+        return hit[1]
+
     def _participation(self) -> np.ndarray:
         """Weight of a clinician in being chosen for an interaction: rises with engagement."""
         s = self.state
-        w = (0.05 + s.engagement) * s.clin_active
+        live = self._masks()["live"]
+        w = (0.05 + s.engagement) * live
         if self.features.physician_mandate:
-            w = np.where(self._physician & s.clin_active, 1.05, w)
+            w = np.where(self._physician & live, 1.05, w)
         return w
 
     def _reset_step_scratch(self) -> None:
         s = self.state
         self._handoffs: flow.Handoffs | None = None
         self._mutual = None  # never reused across steps (state may be edited by hand between steps)
-        self._met = np.zeros((s.n_orgs, s.n_orgs), bool)
-        self._shadow_counts = np.zeros((s.n_orgs, s.n_orgs), int)
-        self._champion_contacts = np.zeros(s.n_clinicians)
-        self._included = np.zeros(s.n_clinicians, bool)
-        self._directed = np.zeros(s.n_clinicians, bool)
+        self._met = self._no_meetings  # shared read-only zeros: a process replaces them, never writes into them
+        self._shadow_counts = self._no_shadowing
+        self._champion_contacts: np.ndarray | None = None  # None: nobody (this step)
+        self._included: np.ndarray | None = None
+        self._directed: np.ndarray | None = None
         self._activity = np.zeros(s.n_orgs)
         self._contacts: list[np.ndarray] = [np.empty(0, np.int64)]
         self._pairs: list[tuple[np.ndarray, np.ndarray]] = []
@@ -501,6 +544,12 @@ class IntegrationModel(mesa.Model):
     def release(self) -> None:
         """Drop Mesa 3.3.1's class-level reference to this model (``Agent._ids``) so it can be freed."""
         mesa.Agent._ids.pop(self, None)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """``a``, flagged read-only (a shared array that nobody may write into)."""
+    a.flags.writeable = False
+    return a
 
 
 def metric_names() -> list[str]:
@@ -537,3 +586,10 @@ class MetricsCollector(mesa.DataCollector):
         metrics = model.metrics
         for var, values in self.model_vars.items():
             values.append(metrics[var])
+
+    def get_model_vars_dataframe(self):
+        """Mesa's table of the model reporters; on the fast path built from one float array (~5x faster, same table)."""
+        if self.agent_reporters or self.agenttype_reporters or self.model_reporters != self._own_reporters:
+            return super().get_model_vars_dataframe()
+        names = list(self.model_vars)
+        return pd.DataFrame(np.array([self.model_vars[k] for k in names], dtype=float).T, columns=names)
