@@ -13,17 +13,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from abm.cli_errors import fail
 from abm.config import ConfigError, builtin_programs, load_scenario
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Agent-based model of how integration of care is generated.")
 console = Console()
-err = Console(stderr=True)
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print one clear message and exit (2 = bad input)."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @app.command()

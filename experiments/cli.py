@@ -11,11 +11,7 @@ from pathlib import Path
 
 import typer
 
-
-def _fail(message: str, code: int = 2) -> None:
-    from abm.cli import fail
-
-    fail(message, code)
+from abm.cli_errors import fail
 
 
 def experiment(
@@ -47,7 +43,7 @@ def experiment(
         handle = api.make_executor(cfg)
     except (api.SpecError, api.StoreError, api.ExecutorError) as e:
         where = "--scheduler" if scheduler else f"{spec}: executor.address"
-        _fail(f"{where}: {e}" if isinstance(e, api.ExecutorError) else str(e))
+        fail(f"{where}: {e}" if isinstance(e, api.ExecutorError) else str(e))
         return
     console.print(f"[bold]{s.name}[/]: {p.n_runs} runs ({len(p.scenarios)} scenarios x {len(p.interventions)} "
                   f"interventions x {p.n_points} design points x {s.replicates} replicates) on "
@@ -57,7 +53,7 @@ def experiment(
     try:
         r = api.run_experiment(s, out, executor=handle, progress=progress, retry_failed=retry_failed)
     except KeyboardInterrupt:  # pragma: no cover - interrupted between runs and storage
-        _fail("interrupted; completed runs are kept, run the same command again to resume", 130)
+        fail("interrupted; completed runs are kept, run the same command again to resume", 130)
         return
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -65,9 +61,9 @@ def experiment(
     console.print(f"{r.completed} completed, {r.failed} failed, {r.remaining} remaining of {r.total} "
                   f"({r.skipped} already done, {r.ran} run now in {r.elapsed:.1f} s)", highlight=False)  # fmt: skip
     if r.interrupted:
-        _fail(f"interrupted; {r.completed} completed runs are kept in {out}: run the same command again to resume", 130)
+        fail(f"interrupted; {r.completed} completed runs are kept in {out}: run the same command again to resume", 130)
     if r.failed:
-        _fail(f"{r.failed} run(s) failed; see {out}/failures (error, traceback, parameters and seed of each)", 1)
+        fail(f"{r.failed} run(s) failed; see {out}/failures (error, traceback, parameters and seed of each)", 1)
     console.print(f"results in {out} (manifest.json, summary/, steps/, milestones/, analysis/)", highlight=False)
 
 
@@ -81,7 +77,7 @@ def report(out: Path = typer.Argument(..., help="a results directory")) -> None:
     try:
         kind = json.loads(manifest.read_text()).get("kind", "experiment")
     except (OSError, ValueError) as e:
-        _fail(f"{manifest}: not a results directory ({getattr(e, 'strerror', None) or e})")
+        fail(f"{manifest}: not a results directory ({getattr(e, 'strerror', None) or e})")
         return
     if kind == "experiment":
         from experiments import api
@@ -90,11 +86,11 @@ def report(out: Path = typer.Argument(..., help="a results directory")) -> None:
     elif kind in ("sensitivity", "validation"):
         name = f"experiments.{kind}"
         if importlib.util.find_spec(name) is None or not hasattr(importlib.import_module(name), "report"):
-            _fail(f"{manifest}: kind: a {kind!r} results directory, but {name}.report is not available in this installation")
+            fail(f"{manifest}: kind: a {kind!r} results directory, but {name}.report is not available in this installation")
             return
         written = importlib.import_module(name).report(out) or []
     else:
-        _fail(f"{manifest}: kind: unknown kind {kind!r}; expected experiment, sensitivity or validation")
+        fail(f"{manifest}: kind: unknown kind {kind!r}; expected experiment, sensitivity or validation")
         return
     for w in written:
         typer.echo(str(w))

@@ -12,11 +12,7 @@ from pathlib import Path
 
 import typer
 
-
-def _fail(message: str, code: int = 2) -> None:
-    from abm.cli import fail
-
-    fail(message, code)
+from abm.cli_errors import fail
 
 
 def sensitivity(
@@ -43,7 +39,7 @@ def sensitivity(
     try:
         s = load_spec(spec)
     except ConfigError as e:
-        _fail(str(e))
+        fail(str(e))
         return
     executor = DaskExecutor(type="dask", address=scheduler) if scheduler else (
         LocalExecutor(workers=workers) if workers else None)  # fmt: skip
@@ -55,28 +51,28 @@ def sensitivity(
     try:
         r = run(s, out, executor=executor, progress=progress, retry_failed=retry_failed, report_after=False)
     except (ConfigError, StoreError) as e:
-        _fail(str(e))
+        fail(str(e))
         return
     except ExecutorError as e:
-        _fail(f"{spec}: executor.address: {e}")
+        fail(f"{spec}: executor.address: {e}")
         return
     except KeyboardInterrupt:  # pragma: no cover - interrupted between runs and storage
-        _fail("interrupted; completed runs are kept, run the same command again to resume", 130)
+        fail("interrupted; completed runs are kept, run the same command again to resume", 130)
         return
     finally:
         signal.signal(signal.SIGTERM, previous)
     console.print(f"{r.completed} completed, {r.failed} failed, {r.remaining} remaining of {r.total} "
                   f"({r.skipped} already done, {r.ran} run now in {r.elapsed:.1f} s)", highlight=False)  # fmt: skip
     if r.interrupted:
-        _fail(f"interrupted; {r.completed} completed runs are kept in {out}: run the same command again to resume", 130)
+        fail(f"interrupted; {r.completed} completed runs are kept in {out}: run the same command again to resume", 130)
     try:
         written = report(out)
     except (ResultsError, ValueError) as e:
-        _fail(f"{out}: analysis: {e}", 1)
+        fail(f"{out}: analysis: {e}", 1)
         return
     console.print(f"wrote {len(written)} files to {out}/analysis (sensitivity_report.md, tables, PNGs)", highlight=False)
     if r.failed:
-        _fail(f"{r.failed} run(s) failed; see {out}/failures and {out}/analysis/sensitivity_report.md", 1)
+        fail(f"{r.failed} run(s) failed; see {out}/failures and {out}/analysis/sensitivity_report.md", 1)
 
 
 def register(app: typer.Typer) -> None:
