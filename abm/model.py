@@ -12,21 +12,14 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from abm import kernels as kn
 from abm import outcomes
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
 from abm.mechanisms import consensus as cons
-from abm.mechanisms import data_sharing, detection, engagement, exit, milestones, workload
+from abm.mechanisms import data_sharing, detection, exit, milestones
 from abm.mechanisms import patient_flow as flow
-from abm.mechanisms import trust as tr
-from abm.state import (
-    ACTIVITY_SMOOTHING,
-    build_state,
-    pair_keys,
-    sorted_unique,
-    tie_lookup,
-    update_ties,
-)
+from abm.state import ACTIVITY_SMOOTHING, TIE_DECAY, TIE_FLOOR, TIE_GAIN, build_state, pair_keys
 
 HOSPITAL = KINDS.index("hospital")
 RECEIVER_KINDS = [KINDS.index(k) for k in ("home_care", "community", "primary_care")]
@@ -133,62 +126,43 @@ class IntegrationModel(mesa.Model):
             self._log(ev.category, ev.valence, ev.name, who, "configured")
 
     def patient_transitions(self) -> None:
-        """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician."""
-        s, p = self.state, self.p
-        per_step = p.volume_per_staff * p.step_days / 7.0 * s.volume_multiplier
-        expected = np.where(self._is_hospital & s.active, s.size * per_step, 0.0)
-        senders = flow.discharges(self.rng, expected)
-        recv_ok = self._is_receiver & s.active
-        if senders.size == 0 or not np.count_nonzero(recv_ok):  # (np.count_nonzero: a cheaper .any()/.all())
+        """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician.
+
+        Discharges (:func:`~abm.mechanisms.patient_flow.discharges`), receivers weighted by trust,
+        catchment and spare capacity (:func:`~abm.mechanisms.patient_flow.choose_receivers`), the
+        clinicians on both sides by participation (:func:`~abm.mechanisms.patient_flow.pick_in_blocks`)
+        and success (:func:`~abm.mechanisms.patient_flow.handoff_success_logit`): one compiled kernel.
+        """
+        s, p, b = self.state, self.p, self._coeffs
+        ok, senders, receivers, a, b_, success, referral_ok, keys = kn.handoffs(
+            self.rng, self._is_hospital, self._is_receiver, s.active,
+            p.volume_per_staff * p.step_days / 7.0 * s.volume_multiplier, s.size, s.overload, s.trust,
+            self._hosp, self._hosp_row, self._hosp_catch, self._participation(), s.block_start,
+            s.tie_keys, s.tie_weights, s.data_level, s.engagement, s.coordinator, self.scenario.program.complexity,
+            b["intercept"], b["data"], b["trust"], b["coordinator"], b["familiarity"], b["complexity"], b["overload"],
+            p.referral_engagement,
+        )  # fmt: skip
+        if not ok:
             self._handoffs = None
             return
-        capacity = s.size * np.maximum(0.05, 1.0 - np.minimum(s.overload, 0.95))
-        # only hospital rows can send: weights is (hospitals x organizations), O(H O) not O(O^2)
-        weights = np.maximum(s.trust[self._hosp], 0.01) * self._hosp_catch * np.where(recv_ok, capacity, 0.0)[None, :]
-        rows = self._hosp_row[senders]
-        total = weights.sum(axis=1)
-        if np.count_nonzero(total > 0) < total.size:  # a hospital without any receiver discharges to no partner
-            has_receiver = total[rows] > 0
-            senders, rows = senders[has_receiver], rows[has_receiver]
-        receivers = flow.choose_receivers(self.rng, rows, weights, total)
-        n_p = senders.size
-        ab = flow.pick_in_blocks(self.rng, np.concatenate((senders, receivers)), self._participation(), s.block_start)
-        a, b = ab[:n_p], ab[n_p:]  # one draw for both sides: the same random stream as two calls
-        keys = pair_keys(a, b, s.n_clinicians)
-        fam = tie_lookup(s.tie_keys, s.tie_weights, keys)
-        level = s.data_level[senders, receivers]
-        z = flow.handoff_success_logit(
-            level, s.trust[senders, receivers], s.coordinator, fam,
-            self.scenario.program.complexity, s.overload[receivers], self._coeffs,
-        )  # fmt: skip
-        z_ref = (
-            p.handoff_intercept + p.handoff_data * level
-            + p.referral_engagement * (2.0 * s.engagement[a] - 1.0) - p.handoff_complexity * self.scenario.program.complexity
-        )  # fmt: skip
-        u = self.rng.random((2, senders.size))
-        self._handoffs = flow.Handoffs(senders, receivers, a, b, u[0] < flow.logistic(z), u[1] < flow.logistic(z_ref))
+        self._handoffs = flow.Handoffs(senders, receivers, a, b_, success, referral_ok)
         self._contacts.append(keys)
-        self._pairs.append((a, b))
+        self._pairs.append((a, b_))
 
     def planned_interactions(self) -> None:
         """3. Steering meetings, work shadowing and champion outreach."""
-        s, p, n_org = self.state, self.p, self.state.n_orgs
+        s, p = self.state, self.p
         if self.steps % p.meeting_interval == 0:
-            attend = s.active & (self.rng.random(n_org) < s.leadership)
-            self._met = attend[:, None] & attend[None, :] & self._off_diagonal
+            attend, self._met, rep_a, rep_b = kn.meeting(self.rng, s.active, s.leadership, s.engagement, self._manager, s.block_start)
             self._activity += attend
-            lead_w = s.engagement * self._manager + 1e-9
-            reps = flow.pick_in_blocks(self.rng, attend.nonzero()[0], lead_w, s.block_start)
-            self._pairs.append(cons.random_matching(self.rng, reps))
+            self._pairs.append((rep_a, rep_b))
         if self.features.shadowing and self.mech.shadowing:
             self._shadow(s, p)
-        pool = self._masks()["live_idx"]
-        champs = pool[s.champion[pool]] if self.mech.engagement else np.empty(0, int)  # active champions
-        if champs.size:
-            contacts = np.repeat(champs, self.rng.poisson(p.outreach_rate, champs.size))
-            targets = pool[(self.rng.random(contacts.size) * pool.size).astype(int)]
-            self._champion_contacts = np.bincount(targets, minlength=s.n_clinicians)
-            self._pairs.append((contacts, targets))
+        if self.mech.engagement:  # active champions reach out
+            any_, contacts, targets, counts = kn.champion_outreach(self.rng, self._masks()["live_idx"], s.champion, p.outreach_rate, s.n_clinicians)
+            if any_:
+                self._champion_contacts = counts
+                self._pairs.append((contacts, targets))
 
     def _shadow(self, s, p) -> None:
         """Clinicians spend time with a partner organization of the other sector (P3: "elbow to elbow")."""
@@ -212,41 +186,28 @@ class IntegrationModel(mesa.Model):
         self._pairs.append((visitors, hosts))
 
     def update_trust(self) -> None:
-        """4. Asymmetric trust from hand-offs, meetings and shadowing (relaxing otherwise); clinician familiarity ties."""
+        """4. Asymmetric trust from hand-offs, meetings and shadowing (relaxing otherwise); clinician familiarity ties.
+
+        :func:`~abm.mechanisms.trust.experience_update`, :func:`~abm.mechanisms.trust.contact_gain`
+        and :func:`~abm.mechanisms.trust.relax`, compiled (:mod:`abm.kernels`).
+        """
         s, p, n = self.state, self.p, self.state.n_orgs
         h = self._handoffs
         if h is None:
-            n_events = n_good = np.zeros(n * n)
-            had = np.empty(0, np.intp)
-        else:  # the sender judges the receiver (success), the receiver the sender (referral)
-            judged = np.concatenate((h.sender_org * n + h.receiver_org, h.receiver_org * n + h.sender_org))
-            n_events = np.bincount(judged, minlength=n * n)
-            n_good = np.bincount(judged, np.concatenate((h.success, h.referral_ok)), n * n)
-            had = sorted_unique(judged)  # = np.flatnonzero(n_events), from the few events
-        n_events, n_good = n_events.reshape(n, n), n_good.reshape(n, n)
-        met_any, shadow_any = np.count_nonzero(self._met) > 0, np.count_nonzero(self._shadow_counts) > 0
-        shadowed = self._shadow_counts > 0 if shadow_any else None
-        interacted = n_events > 0  # symmetric: every hand-off counts in both directions
-        if met_any:
-            interacted |= self._met
-        if shadow_any:
-            interacted |= shadowed
-        s.last_contact[interacted] = self.steps
-        s.tie_keys, s.tie_weights = update_ties(s.tie_keys, s.tie_weights, np.concatenate(self._contacts))
+            h = _NO_HANDOFFS
+        n_events, n_good, had = kn.experience_counts(h.sender_org, h.receiver_org, h.success, h.referral_ok, n)
+        met_any, shadow_any = self._met is not self._no_meetings, self._shadow_counts is not self._no_shadowing
+        kn.mark_contacts(s.last_contact, n_events, self._met, self._shadow_counts, self.steps)
+        contacts = self._contacts[0] if len(self._contacts) == 1 else np.concatenate(self._contacts)
+        s.tie_keys, s.tie_weights = kn.update_ties(s.tie_keys, s.tie_weights, contacts, TIE_GAIN, TIE_DECAY, TIE_FLOOR)
         if not self.mech.trust_building:
             self.rng.random(s.trust.shape)  # the draw it would make: knock-outs keep common random numbers
             return
-        t = tr.experience_update(
-            self.rng, s.trust, n_events, n_good, s.culture_distance,
-            p.trust_alpha, p.trust_beta, p.culture_damping, p.breach_probability, had,
+        s.trust, s.trust_baseline = kn.trust_update(
+            self.rng, s.trust, s.trust_baseline, s.culture_distance, n_events, n_good, had,
+            self._met, met_any, self._shadow_counts, shadow_any, p.trust_alpha, p.trust_beta, p.culture_damping,
+            p.breach_probability, p.meeting_trust, p.trust_alpha * p.shadow_alpha_ratio, p.trust_relax, p.baseline_drift,
         )  # fmt: skip
-        if met_any:  # steering meetings happen every few steps; skip the O(O^2) no-op otherwise
-            t = tr.contact_gain(t, self._met, p.meeting_trust, s.culture_distance, p.culture_damping)
-        if shadow_any:
-            t = tr.contact_gain(t, shadowed, p.trust_alpha * p.shadow_alpha_ratio, s.culture_distance, p.culture_damping)
-        t, s.trust_baseline = tr.relax(t, s.trust_baseline, interacted, p.trust_relax, p.baseline_drift)
-        t.ravel()[:: n + 1] = 1.0  # np.fill_diagonal(t, 1.0), without its Python overhead (t is C-contiguous)
-        s.trust = t
         if shadow_any:
             s.culture_distance = np.maximum(0.0, s.culture_distance - p.shadow_culture_shrink * self._shadow_counts)
 
@@ -256,22 +217,15 @@ class IntegrationModel(mesa.Model):
         if self.mech.mixing == "random":
             a, b = cons.random_matching(self.rng, self._masks()["live_idx"])
         else:
-            team = (self._masks()["live"] & (self.rng.random(s.n_clinicians) < p.team_contact)).nonzero()[0]
-            mates = flow.pick_uniform_in_blocks(self.rng, s.clin_org[team], s.block_start)
-            self._pairs.append((team, mates))
+            self._pairs.append(kn.team_pairs(self.rng, self._masks()["live"], p.team_contact, s.clin_org, s.block_start))
             a = np.concatenate([x for x, _ in self._pairs])
             b = np.concatenate([y for _, y in self._pairs])
-            a, b = cons.disjoint_matching(self.rng, a, b, s.n_clinicians)
-        if a.size:
-            e_a, e_b, oa, ob = s.engagement[a], s.engagement[b], s.clin_org[a], s.clin_org[b]
-            g = p.engagement_openness
-            eps_a = cons.openness(p.eps0, p.eps_trust, s.trust[oa, ob], e_a, g)
-            eps_b = cons.openness(p.eps0, p.eps_trust, s.trust[ob, oa], e_b, g)
-            mu_a, mu_b = cons.step_sizes(
-                p.mu, p.engagement_step, e_a, e_b, s.champion[a], s.champion[b],
-                p.champion_persuasion, p.champion_firmness,
+            a, b = kn.disjoint_matching(self.rng, a, b, s.n_clinicians)
+        if a.size:  # openness, step sizes and bounded confidence (abm.mechanisms.consensus), compiled
+            s.views = kn.bounded_confidence(
+                s.views, a, b, s.trust, s.clin_org, s.engagement, s.champion, p.eps0, p.eps_trust,
+                p.engagement_openness, p.mu, p.engagement_step, p.champion_persuasion, p.champion_firmness,
             )  # fmt: skip
-            s.views = cons.bounded_confidence(s.views, a, b, eps_a, eps_b, mu_a, mu_b)
         self._pathway_development()
 
     def _pathway_development(self) -> None:
@@ -295,20 +249,21 @@ class IntegrationModel(mesa.Model):
                 self._directed = live
 
     def update_engagement(self) -> None:
-        """6. Engagement: usefulness, data visibility, champions, inclusion, leadership, workload."""
+        """6. Engagement: usefulness, data visibility, champions, inclusion, leadership, workload.
+
+        :func:`~abm.mechanisms.engagement.update_engagement`, compiled (:mod:`abm.kernels`).
+        """
         if not self.mech.engagement:
             return
-        s, n = self.state, self.state.n_clinicians
-        h = self._handoffs
-        if h is not None:
-            succ = np.bincount(h.sender[h.success], minlength=n) + np.bincount(h.receiver[h.success], minlength=n)
-        else:
-            succ = np.zeros(n)
-        visibility = self._visibility()
-        org = s.clin_org
-        s.engagement = engagement.update_engagement(
-            s.engagement, s.engagement_baseline, succ, visibility[org] * self._physician if visibility is not None else None,
-            self._champion_contacts, self._included, self._directed, s.leadership[org], s.overload[org], self._rates,
+        s, r = self.state, self._rates
+        h = self._handoffs or _NO_HANDOFFS
+        vis, champ, incl, directed = self._visibility(), self._champion_contacts, self._included, self._directed
+        s.engagement = kn.engagement_update(
+            s.engagement, s.engagement_baseline, h.sender, h.receiver, h.success, self._handoffs is not None,
+            _ORG_ZEROS if vis is None else vis, vis is not None, self._physician,
+            _INT_ZEROS if champ is None else champ, champ is not None, _BOOL_ZEROS if incl is None else incl, incl is not None,
+            _BOOL_ZEROS if directed is None else directed, directed is not None, s.leadership, s.overload, s.clin_org,
+            r["usefulness"], r["visibility"], r["champion"], r["inclusion"], r["topdown"], r["leadership"], r["overload"], r["relax"],
         )  # fmt: skip
 
     def update_data_sharing(self) -> None:
@@ -330,27 +285,23 @@ class IntegrationModel(mesa.Model):
             self._p_up = data_sharing.upgrade_probability(
                 self._same_it, self._privacy_gap, p.link_upgrade, p.different_it_factor, p.privacy_mismatch_factor
             )
-        s.data_level = data_sharing.update_links(
-            self.rng, s.data_level, mutual, (self.steps - s.last_contact) <= p.contact_window,
-            resourced[:, None] & resourced[None, :], self._masks()["active_pairs"],
+        s.data_level = kn.update_links(
+            self.rng, s.data_level, mutual, s.last_contact, self.steps, p.contact_window, resourced, s.active,
             self._p_up, p.link_trust_gate, p.link_collapse_trust, p.link_decay,
         )  # fmt: skip
 
     def update_workload(self) -> None:
-        """8. Workload: program activities and patients received, per staff, against capacity."""
+        """8. Workload: program activities and patients received, per staff, against capacity.
+
+        :func:`~abm.mechanisms.workload.overload` of the smoothed activities, compiled (:mod:`abm.kernels`).
+        """
         s, p = self.state, self.p
         self._activity += self._link_upkeep()  # taking part at all (new tools, forms) and links to maintain
-        s.activity = (1.0 - ACTIVITY_SMOOTHING) * s.activity + ACTIVITY_SMOOTHING * self._activity
-        if not self.mech.workload_burden:
-            s.overload = np.zeros(s.n_orgs)
-            return
         h = self._handoffs
-        received = np.bincount(h.receiver_org, minlength=s.n_orgs) if h is not None else np.zeros(s.n_orgs)
-        s.overload = np.where(
-            s.active,
-            workload.overload(s.size, s.resources, s.activity, received, p.base_workload, p.fixed_cost, p.patient_cost, p.slack_capacity),
-            0.0,
-        )
+        s.activity, s.overload = kn.workload_update(
+            s.activity, self._activity, s.active, s.size, s.resources, (h or _NO_HANDOFFS).receiver_org, h is not None,
+            ACTIVITY_SMOOTHING, self.mech.workload_burden, p.base_workload, p.fixed_cost, p.patient_cost, p.slack_capacity,
+        )  # fmt: skip
 
     def partner_exit(self) -> None:
         """9. Partners whose perceived benefit stays below the threshold leave with a hazard."""
@@ -368,31 +319,28 @@ class IntegrationModel(mesa.Model):
     def org_benefit(self) -> np.ndarray:
         """Perceived benefit per organization: engagement x trust toward active partners - overload."""
         s = self.state
-        m = self._masks()
-        mean_e = np.bincount(s.clin_org, s.engagement, s.n_orgs) / self._clin_counts
-        trust_in = (s.trust * m["active_others"]).sum(axis=1) / m["n_active_others"]
-        return exit.perceived_benefit(mean_e, trust_in, s.overload)
+        return kn.org_benefit(s.clin_org, s.engagement, self._clin_counts, s.trust, s.active, s.overload)
 
     def observe(self) -> None:
         """10. Outcomes are measured, endogenous milestones detected, and Mesa's DataCollector collects."""
         s = self.state
         m = self._masks()
-        live, phys = m["live"], m["phys"]
-        # all original clinicians: an exited partner's practice stays as it was (as for connectivity,
-        # losing a partner must not raise consensus)
-        c = outcomes.consensus(s.views) if m["n_live"] else 0.0
+        # consensus over all original clinicians: an exited partner's practice stays as it was (as for
+        # connectivity, losing a partner must not raise consensus); outcomes.consensus, pair_stats, mean
+        c, t_mean, t_min, e_live, e_phys = kn.observe_core(
+            s.views, m["n_live"], s.trust, m["partner_pair_idx"], s.engagement, m["live_idx"], m["phys_idx"],
+            outcomes.UNIFORM_MEAN_DISTANCE,
+        )  # fmt: skip
         k, link_level, alg, links_changed = self._link_metrics(m)
-        t_mean, t_min = outcomes.pair_stats(s.trust, m["partner_pair_idx"])
         h = self._handoffs
-        e = s.engagement
         self.metrics = {
             "consensus": c,
             "connectivity": k,
             "integration": float(np.sqrt(c * k)),
             "trust_mean": t_mean,
             "trust_min": t_min,
-            "engagement": outcomes.mean(e if m["all_live"] else e[live]) if m["n_live"] else 0.0,
-            "engagement_physicians": outcomes.mean(e[phys]) if m["n_phys"] else float("nan"),
+            "engagement": e_live,
+            "engagement_physicians": e_phys,
             "handoffs": float(h.n) if h is not None else 0.0,
             "handoff_success": outcomes.mean(h.success) if h is not None and h.n else float("nan"),
             "mean_link_level": link_level,
@@ -452,7 +400,7 @@ class IntegrationModel(mesa.Model):
         active_pairs = s.active[:, None] & s.active[None, :]
         active_others = s.active[None, :] & ~np.eye(s.n_orgs, dtype=bool)
         m: dict[str, Any] = {
-            "live": live, "live_idx": live.nonzero()[0], "phys": phys, "n_live": int(live.sum()), "n_phys": int(phys.sum()),
+            "live": live, "live_idx": live.nonzero()[0], "phys": phys, "phys_idx": phys.nonzero()[0], "n_live": int(live.sum()), "n_phys": int(phys.sum()),
             "all_live": bool(live.all()), "partners": partners, "partner_pairs": partner_pairs,
             "partner_pair_idx": np.flatnonzero(partner_pairs), "clinical_pairs": np.triu(partner_pairs, 1),
             "active_pairs": active_pairs, "active_others": active_others,
@@ -550,6 +498,12 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     """``a``, flagged read-only (a shared array that nobody may write into)."""
     a.flags.writeable = False
     return a
+
+
+_INT_ZEROS = _read_only(np.zeros(0, np.int64))  # stand-ins for "none this step" in kernel calls
+_BOOL_ZEROS = _read_only(np.zeros(0, bool))
+_ORG_ZEROS = _read_only(np.zeros(0))
+_NO_HANDOFFS = flow.Handoffs(_INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _BOOL_ZEROS, _BOOL_ZEROS)
 
 
 def metric_names() -> list[str]:
