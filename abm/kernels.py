@@ -18,10 +18,55 @@ from __future__ import annotations
 
 import math
 
+import ctypes
+
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 jit = njit(cache=True, nogil=True)
+
+
+# --------------------------------------------------------------------------- the run's generator
+def generator_handle(rng: np.random.Generator) -> np.ndarray:
+    """The addresses numba needs to draw from ``rng``'s bit generator (valid while ``rng`` lives).
+
+    Numba can take a ``numpy.random.Generator`` argument, but unboxing one costs ~10 us per call (it
+    looks up the bit generator's ctypes interface each time): more than the kernels themselves at
+    program scale. The model builds this small array once per run and the kernels rebuild numba's
+    generator from it (:func:`_as_generator`); the draws are the same, from the same state.
+    """
+    c = rng.bit_generator.ctypes
+    fn = [ctypes.cast(f, ctypes.c_void_p).value for f in (c.next_uint64, c.next_uint32, c.next_double)]
+    return np.array([c.state_address, *fn], np.uint64)
+
+
+_GENERATOR = types.NumPyRandomGeneratorType("NumPyRandomGeneratorType")
+_BIT_GENERATOR = types.NumPyRandomBitGeneratorType("bit_generator")
+
+
+@intrinsic
+def _as_generator(typingctx, handle):
+    """Numba's Generator over the bit generator whose addresses :func:`generator_handle` gathered."""
+    if not (isinstance(handle, types.Array) and handle.dtype == types.uint64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+
+        def word(i):
+            return builder.load(builder.gep(data, [ir.Constant(ir.IntType(64), i)]))
+
+        bits = cgutils.create_struct_proxy(_BIT_GENERATOR)(context, builder)
+        bits.state_address = bits.state = word(0)
+        bits.fnptr_next_uint64, bits.fnptr_next_uint32, bits.fnptr_next_double = word(1), word(2), word(3)
+        gen = cgutils.create_struct_proxy(_GENERATOR)(context, builder)
+        gen.bit_generator = bits._getvalue()  # no parent object, no meminfo: never boxed back to Python
+        return gen._getvalue()
+
+    return _GENERATOR(handle), codegen
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -134,7 +179,7 @@ def participation(engagement, live, physician, mandate):
 # --------------------------------------------------------------------------- 2. patient transitions
 @jit
 def handoffs(
-    rng, is_hospital, is_receiver, active, per_step, size, overload, trust, hosp, hosp_row, hosp_catch, weight, block_start,
+    gen, is_hospital, is_receiver, active, per_step, size, overload, trust, hosp, hosp_row, hosp_catch, weight, block_start,
     tie_keys, tie_weights, data_level, engagement, coordinator, complexity,
     b_intercept, b_data, b_trust, b_coordinator, b_familiarity, b_complexity, b_overload, referral_engagement,
 ):  # fmt: skip
@@ -143,6 +188,7 @@ def handoffs(
     Returns ``(ok, sender_org, receiver_org, sender, receiver, success, referral_ok, pair_keys)``;
     ``ok`` is False when nobody is discharged or no partner can receive (then nothing else is drawn).
     """
+    rng = _as_generator(gen)
     n_org = size.size
     n_clin = engagement.size
     counts = np.zeros(n_org, np.int64)
@@ -231,8 +277,9 @@ def handoffs(
 
 # --------------------------------------------------------------------------- 3. planned interactions
 @jit
-def meeting(rng, active, leadership, engagement, manager, block_start):
+def meeting(gen, active, leadership, engagement, manager, block_start):
     """Steering meeting: who attends (per organization), who met whom, and a random matching of their representatives."""
+    rng = _as_generator(gen)
     n_org = active.size
     u = rng.random(n_org)
     attend = np.empty(n_org, np.bool_)
@@ -253,8 +300,9 @@ def meeting(rng, active, leadership, engagement, manager, block_start):
 
 
 @jit
-def champion_outreach(rng, pool, champion, rate, n_clin):
+def champion_outreach(gen, pool, champion, rate, n_clin):
     """Active champions reach out to random live clinicians: (any, champions, targets, contacts per clinician)."""
+    rng = _as_generator(gen)
     e0 = np.empty(0, np.int64)
     n_ch = 0
     for i in pool:
@@ -298,12 +346,13 @@ def experience_counts(sender_org, receiver_org, success, referral_ok, n):
 
 @jit
 def trust_update(
-    rng, trust, baseline, culture_distance, n_events, n_good, had, met, met_any, shadow_counts, shadow_any,
+    gen, trust, baseline, culture_distance, n_events, n_good, had, met, met_any, shadow_counts, shadow_any,
     alpha, beta, kappa, breach_probability, meeting_rate, shadow_rate, relax_rate, drift,
 ):  # fmt: skip
     """Experience (:func:`~abm.mechanisms.trust.experience_update`), meeting and shadowing gains
     (:func:`~abm.mechanisms.trust.contact_gain`), relaxation (:func:`~abm.mechanisms.trust.relax`) and
     the unit diagonal, in that order. Returns (trust, baseline)."""
+    rng = _as_generator(gen)
     n = trust.shape[0]
     u = rng.random(n * n)
     t = trust.copy()
@@ -383,8 +432,9 @@ def update_ties(keys, weights, contacts, gain, decay, floor):
 
 # --------------------------------------------------------------------------- 5. consensus
 @jit
-def team_pairs(rng, live, team_contact, clin_org, block_start):
+def team_pairs(gen, live, team_contact, clin_org, block_start):
     """Clinicians who meet a colleague of their own team this step, and the colleague (uniform in the block)."""
+    rng = _as_generator(gen)
     n = live.size
     u = rng.random(n)
     m = 0
@@ -407,8 +457,9 @@ def team_pairs(rng, live, team_contact, clin_org, block_start):
 
 
 @jit
-def disjoint_matching(rng, a, b, n):
+def disjoint_matching(gen, a, b, n):
     """:func:`abm.mechanisms.consensus.disjoint_matching`: shuffled pairs, kept if both ends appear there first."""
+    rng = _as_generator(gen)
     if a.size == 0:
         return a, b
     order = rng.permutation(a.size)
@@ -496,8 +547,9 @@ def engagement_update(
 
 # --------------------------------------------------------------------------- 7. data sharing
 @jit
-def update_links(rng, level, mutual, last_contact, step, window, resourced, active, p_upgrade, gate, collapse, p_decay):
+def update_links(gen, level, mutual, last_contact, step, window, resourced, active, p_upgrade, gate, collapse, p_decay):
     """:func:`abm.mechanisms.data_sharing.update_links` for the trust rule, the pair conditions built here."""
+    rng = _as_generator(gen)
     n = level.shape[0]
     u = rng.random(n * n)
     new = np.zeros((n, n), np.int8)

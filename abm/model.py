@@ -51,6 +51,7 @@ class IntegrationModel(mesa.Model):
         self.mech = sc.params.mechanisms
         self.features = sc.program.features
         self.state = build_state(sc, self.rng)
+        self._gen_of: np.random.Generator | None = None  # see _generator()
         s = self.state
         self.organizations = [Organization(self, i) for i in range(s.n_orgs)]
         self.clinicians = [Clinician(self, i) for i in range(s.n_clinicians)]
@@ -135,7 +136,7 @@ class IntegrationModel(mesa.Model):
         """
         s, p, b = self.state, self.p, self._coeffs
         ok, senders, receivers, a, b_, success, referral_ok, keys = kn.handoffs(
-            self.rng, self._is_hospital, self._is_receiver, s.active,
+            self._generator(), self._is_hospital, self._is_receiver, s.active,
             p.volume_per_staff * p.step_days / 7.0 * s.volume_multiplier, s.size, s.overload, s.trust,
             self._hosp, self._hosp_row, self._hosp_catch, self._participation(), s.block_start,
             s.tie_keys, s.tie_weights, s.data_level, s.engagement, s.coordinator, self.scenario.program.complexity,
@@ -153,13 +154,13 @@ class IntegrationModel(mesa.Model):
         """3. Steering meetings, work shadowing and champion outreach."""
         s, p = self.state, self.p
         if self.steps % p.meeting_interval == 0:
-            attend, self._met, rep_a, rep_b = kn.meeting(self.rng, s.active, s.leadership, s.engagement, self._manager, s.block_start)
+            attend, self._met, rep_a, rep_b = kn.meeting(self._generator(), s.active, s.leadership, s.engagement, self._manager, s.block_start)
             self._activity += attend
             self._pairs.append((rep_a, rep_b))
         if self.features.shadowing and self.mech.shadowing:
             self._shadow(s, p)
         if self.mech.engagement:  # active champions reach out
-            any_, contacts, targets, counts = kn.champion_outreach(self.rng, self._masks()["live_idx"], s.champion, p.outreach_rate, s.n_clinicians)
+            any_, contacts, targets, counts = kn.champion_outreach(self._generator(), self._masks()["live_idx"], s.champion, p.outreach_rate, s.n_clinicians)
             if any_:
                 self._champion_contacts = counts
                 self._pairs.append((contacts, targets))
@@ -204,7 +205,7 @@ class IntegrationModel(mesa.Model):
             self.rng.random(s.trust.shape)  # the draw it would make: knock-outs keep common random numbers
             return
         s.trust, s.trust_baseline = kn.trust_update(
-            self.rng, s.trust, s.trust_baseline, s.culture_distance, n_events, n_good, had,
+            self._generator(), s.trust, s.trust_baseline, s.culture_distance, n_events, n_good, had,
             self._met, met_any, self._shadow_counts, shadow_any, p.trust_alpha, p.trust_beta, p.culture_damping,
             p.breach_probability, p.meeting_trust, p.trust_alpha * p.shadow_alpha_ratio, p.trust_relax, p.baseline_drift,
         )  # fmt: skip
@@ -217,10 +218,10 @@ class IntegrationModel(mesa.Model):
         if self.mech.mixing == "random":
             a, b = cons.random_matching(self.rng, self._masks()["live_idx"])
         else:
-            self._pairs.append(kn.team_pairs(self.rng, self._masks()["live"], p.team_contact, s.clin_org, s.block_start))
+            self._pairs.append(kn.team_pairs(self._generator(), self._masks()["live"], p.team_contact, s.clin_org, s.block_start))
             a = np.concatenate([x for x, _ in self._pairs])
             b = np.concatenate([y for _, y in self._pairs])
-            a, b = kn.disjoint_matching(self.rng, a, b, s.n_clinicians)
+            a, b = kn.disjoint_matching(self._generator(), a, b, s.n_clinicians)
         if a.size:  # openness, step sizes and bounded confidence (abm.mechanisms.consensus), compiled
             s.views = kn.bounded_confidence(
                 s.views, a, b, s.trust, s.clin_org, s.engagement, s.champion, p.eps0, p.eps_trust,
@@ -286,7 +287,7 @@ class IntegrationModel(mesa.Model):
                 self._same_it, self._privacy_gap, p.link_upgrade, p.different_it_factor, p.privacy_mismatch_factor
             )
         s.data_level = kn.update_links(
-            self.rng, s.data_level, mutual, s.last_contact, self.steps, p.contact_window, resourced, s.active,
+            self._generator(), s.data_level, mutual, s.last_contact, self.steps, p.contact_window, resourced, s.active,
             self._p_up, p.link_trust_gate, p.link_collapse_trust, p.link_decay,
         )  # fmt: skip
 
@@ -460,6 +461,12 @@ class IntegrationModel(mesa.Model):
         if hit is None or hit[0] != key:
             hit = self._link_state_cache[name] = (key, build())
         return hit[1]
+
+    def _generator(self) -> np.ndarray:
+        """The run's generator as the kernels take it (:func:`abm.kernels.generator_handle`), rebuilt if ``rng`` was replaced."""
+        if self._gen_of is not self.rng:
+            self._gen_of, self._gen = self.rng, kn.generator_handle(self.rng)
+        return self._gen
 
     def _participation(self) -> np.ndarray:
         """Weight of a clinician in being chosen for an interaction: rises with engagement."""
