@@ -393,11 +393,22 @@ def mark_contacts(last_contact, n_events, met, shadow_counts, step):
 
 
 @jit
+def _sorted_unique(x):
+    """``np.unique(x)`` for an integer array (numba's own goes through Python lists)."""
+    y = np.sort(x)
+    keep = np.empty(y.size, np.bool_)
+    keep[0] = True
+    for i in range(1, y.size):
+        keep[i] = y[i] != y[i - 1]
+    return y[keep]
+
+
+@jit
 def update_ties(keys, weights, contacts, gain, decay, floor):
     """:func:`abm.state.update_ties`: decay every tie, strengthen (or create) the contacted ones, forget the weakest."""
     w = weights * (1.0 - decay)
     if contacts.size:
-        met = np.unique(contacts)
+        met = _sorted_unique(contacts)
         n_k, n_m = keys.size, met.size
         pos = np.searchsorted(keys, met)
         n_new = 0
@@ -663,3 +674,70 @@ def observe_core(views, n_live, trust, partner_pair_idx, engagement, live_idx, p
         g = engagement[phys_idx]
         e_phys = pairwise_sum(g, 0, g.size) / g.size
     return c, t_mean, t_min, e_live, e_phys
+
+
+@jit
+def link_metrics(level, active, original_clinical, partners, laplacian):
+    """:func:`abm.outcomes.connectivity` and :func:`abm.outcomes.mean_link_level`, and (if ``laplacian``) the
+    Laplacian whose second-smallest eigenvalue is :func:`abm.outcomes.algebraic_connectivity`.
+
+    Connectivity counts ordered pairs of original clinical partners in the same component of the
+    level >= 2 links among live ones (union-find: the same integer count as the dense closure or
+    scipy's components). The Laplacian is built as there (weights level / 3; NumPy's row sums).
+    """
+    n = level.shape[0]
+    n0 = 0
+    for i in range(n):
+        n0 += 1 if original_clinical[i] else 0
+    conn = 0.0
+    mean_level = 0.0
+    if n0 >= 2:
+        parent = np.arange(n)
+        n_live = 0
+        for i in range(n):
+            if not (active[i] and original_clinical[i]):
+                continue
+            n_live += 1
+            for j in range(i + 1, n):
+                if active[j] and original_clinical[j] and (level[i, j] >= 2 or level[j, i] >= 2):
+                    ri, rj = i, j
+                    while parent[ri] != ri:
+                        ri = parent[ri]
+                    while parent[rj] != rj:
+                        rj = parent[rj]
+                    if ri != rj:
+                        parent[max(ri, rj)] = min(ri, rj)
+        if n_live >= 2:
+            sizes = np.zeros(n, np.int64)
+            for i in range(n):
+                if active[i] and original_clinical[i]:
+                    r = i
+                    while parent[r] != r:
+                        r = parent[r]
+                    sizes[r] += 1
+            pairs = 0
+            for r in range(n):
+                pairs += sizes[r] * (sizes[r] - 1)
+            conn = pairs / (n0 * (n0 - 1))
+        total = 0
+        for i in range(n):
+            if original_clinical[i]:
+                for j in range(n):
+                    if original_clinical[j]:
+                        total += level[i, j]
+        mean_level = total / (n0 * (n0 - 1))
+    m = 0
+    for i in range(n):
+        m += 1 if partners[i] else 0
+    lap = np.zeros((m if laplacian else 0, m if laplacian else 0))
+    if laplacian and m >= 2:
+        idx = np.flatnonzero(partners)
+        w = np.empty((m, m))
+        for a in range(m):
+            for b in range(m):
+                w[a, b] = level[idx[a], idx[b]] / 3.0
+        for a in range(m):
+            for b in range(m):
+                lap[a, b] = 0.0 - w[a, b]
+            lap[a, a] += pairwise_sum(w[a], 0, m)
+    return conn, mean_level, lap

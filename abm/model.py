@@ -426,11 +426,10 @@ class IntegrationModel(mesa.Model):
         if self._link_cache is not None and self._link_cache[0] == key:
             return (*self._link_cache[1], False)
         small = s.n_orgs <= outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
-        values = (
-            outcomes.connectivity(s.data_level, s.active, s.original_clinical),
-            outcomes.mean_link_level(s.data_level, s.original_clinical),
-            outcomes.algebraic_connectivity(s.data_level, m["partners"]) if small else float("nan"),
-        )
+        conn, level, lap = kn.link_metrics(s.data_level, s.active, s.original_clinical, m["partners"], small)
+        # (the eigenvalue stays with numpy's LAPACK: the same routine as outcomes.algebraic_connectivity)
+        alg = (float(np.linalg.eigvalsh(lap)[1]) if lap.shape[0] >= 2 else 0.0) if small else float("nan")
+        values = (conn, level, alg)
         self._link_cache = (key, values)
         return (*values, True)
 
