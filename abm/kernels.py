@@ -16,9 +16,8 @@ Kernels are compiled on first use and cached on disk (``cache=True``, in ``__pyc
 
 from __future__ import annotations
 
-import math
-
 import ctypes
+import math
 
 import numpy as np
 from llvmlite import ir
@@ -741,3 +740,75 @@ def link_metrics(level, active, original_clinical, partners, laplacian):
                 lap[a, b] = 0.0 - w[a, b]
             lap[a, a] += pairwise_sum(w[a], 0, m)
     return conn, mean_level, lap
+
+
+# --------------------------------------------------------------------------- fused processes
+@jit
+def trust_process(
+    gen, trust, baseline, culture_distance, sender_org, receiver_org, success, referral_ok, met, met_any,
+    shadow_counts, shadow_any, last_contact, step, tie_keys, tie_weights, contacts, tie_gain, tie_decay, tie_floor,
+    building, alpha, beta, kappa, breach_probability, meeting_rate, shadow_rate, relax_rate, drift,
+):  # fmt: skip
+    """Process 4 in one call: experience counts, contact marks (in place), familiarity ties, then trust
+    (:func:`trust_update`) or, with trust building off, only the draw it would make.
+
+    Returns (trust, baseline, tie_keys, tie_weights).
+    """
+    n = trust.shape[0]
+    n_events, n_good, had = experience_counts(sender_org, receiver_org, success, referral_ok, n)
+    mark_contacts(last_contact, n_events, met, shadow_counts, step)
+    keys, weights = update_ties(tie_keys, tie_weights, contacts, tie_gain, tie_decay, tie_floor)
+    if not building:
+        _as_generator(gen).random(n * n)  # the draw it would make: knock-outs keep common random numbers
+        return trust, baseline, keys, weights
+    t, b = trust_update(
+        gen, trust, baseline, culture_distance, n_events, n_good, had, met, met_any, shadow_counts, shadow_any,
+        alpha, beta, kappa, breach_probability, meeting_rate, shadow_rate, relax_rate, drift,
+    )  # fmt: skip
+    return t, b, keys, weights
+
+
+@jit
+def consensus_process(
+    gen, views, live, team_contact, clin_org, block_start, pair_a, pair_b, trust, engagement, champion,
+    eps0, eps_trust, gate, mu, engagement_step, persuasion, firmness,
+):  # fmt: skip
+    """Process 5's interactions in one call: team contacts (:func:`team_pairs`) join this step's
+    contacts ``pair_a``/``pair_b``; a disjoint random subset of them (:func:`disjoint_matching`) update
+    their views (:func:`bounded_confidence`). Returns the new views."""
+    team, mates = team_pairs(gen, live, team_contact, clin_org, block_start)
+    a = np.concatenate((pair_a, team))
+    b = np.concatenate((pair_b, mates))
+    a, b = disjoint_matching(gen, a, b, live.size)
+    if a.size == 0:
+        return views.copy()
+    return bounded_confidence(
+        views, a, b, trust, clin_org, engagement, champion, eps0, eps_trust, gate, mu, engagement_step, persuasion, firmness
+    )
+
+
+@jit
+def exit_process(gen, clin_org, engagement, clin_counts, trust, active, overload, threshold, hazard):
+    """Process 9: :func:`abm.mechanisms.exit.leavers` of :func:`org_benefit`; the bool mask of leavers."""
+    benefit = org_benefit(clin_org, engagement, clin_counts, trust, active, overload)
+    u = _as_generator(gen).random(active.size)
+    leave = np.empty(active.size, np.bool_)
+    for o in range(active.size):
+        leave[o] = active[o] and benefit[o] < threshold and u[o] < hazard
+    return leave
+
+
+@jit
+def trust_collapses(trust, collapsed, pairs, low, recover):
+    """:func:`abm.mechanisms.detection.trust_collapses` on min(T, T.T): (new collapses, any, collapsed state)."""
+    n = trust.shape[0]
+    new = np.zeros((n, n), np.bool_)
+    state = np.empty((n, n), np.bool_)
+    any_new = False
+    for i in range(n):
+        for j in range(n):
+            mutual = min(trust[i, j], trust[j, i])
+            new[i, j] = mutual < low and pairs[i, j] and not collapsed[i, j]
+            any_new |= new[i, j]
+            state[i, j] = (collapsed[i, j] or new[i, j]) and not (mutual > recover)
+    return new, any_new, state

@@ -17,7 +17,7 @@ from abm import outcomes
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
 from abm.mechanisms import consensus as cons
-from abm.mechanisms import data_sharing, detection, exit, milestones
+from abm.mechanisms import data_sharing, detection, milestones
 from abm.mechanisms import patient_flow as flow
 from abm.state import ACTIVITY_SMOOTHING, TIE_DECAY, TIE_FLOOR, TIE_GAIN, build_state, pair_keys
 
@@ -192,40 +192,36 @@ class IntegrationModel(mesa.Model):
         :func:`~abm.mechanisms.trust.experience_update`, :func:`~abm.mechanisms.trust.contact_gain`
         and :func:`~abm.mechanisms.trust.relax`, compiled (:mod:`abm.kernels`).
         """
-        s, p, n = self.state, self.p, self.state.n_orgs
-        h = self._handoffs
-        if h is None:
-            h = _NO_HANDOFFS
-        n_events, n_good, had = kn.experience_counts(h.sender_org, h.receiver_org, h.success, h.referral_ok, n)
+        s, p = self.state, self.p
+        h = self._handoffs or _NO_HANDOFFS
         met_any, shadow_any = self._met is not self._no_meetings, self._shadow_counts is not self._no_shadowing
-        kn.mark_contacts(s.last_contact, n_events, self._met, self._shadow_counts, self.steps)
         contacts = self._contacts[0] if len(self._contacts) == 1 else np.concatenate(self._contacts)
-        s.tie_keys, s.tie_weights = kn.update_ties(s.tie_keys, s.tie_weights, contacts, TIE_GAIN, TIE_DECAY, TIE_FLOOR)
-        if not self.mech.trust_building:
-            self.rng.random(s.trust.shape)  # the draw it would make: knock-outs keep common random numbers
-            return
-        s.trust, s.trust_baseline = kn.trust_update(
-            self._generator(), s.trust, s.trust_baseline, s.culture_distance, n_events, n_good, had,
-            self._met, met_any, self._shadow_counts, shadow_any, p.trust_alpha, p.trust_beta, p.culture_damping,
-            p.breach_probability, p.meeting_trust, p.trust_alpha * p.shadow_alpha_ratio, p.trust_relax, p.baseline_drift,
+        s.trust, s.trust_baseline, s.tie_keys, s.tie_weights = kn.trust_process(
+            self._generator(), s.trust, s.trust_baseline, s.culture_distance, h.sender_org, h.receiver_org, h.success,
+            h.referral_ok, self._met, met_any, self._shadow_counts, shadow_any, s.last_contact, self.steps,
+            s.tie_keys, s.tie_weights, contacts, TIE_GAIN, TIE_DECAY, TIE_FLOOR, self.mech.trust_building,
+            p.trust_alpha, p.trust_beta, p.culture_damping, p.breach_probability, p.meeting_trust,
+            p.trust_alpha * p.shadow_alpha_ratio, p.trust_relax, p.baseline_drift,
         )  # fmt: skip
-        if shadow_any:
+        if shadow_any and self.mech.trust_building:
             s.culture_distance = np.maximum(0.0, s.culture_distance - p.shadow_culture_shrink * self._shadow_counts)
 
     def update_consensus(self) -> None:
         """5. Bounded-confidence consensus over this step's contacts, then pathway development."""
         s, p = self.state, self.p
-        if self.mech.mixing == "random":
+        if self.mech.mixing == "random":  # reduction: a uniformly random matching of everyone
             a, b = cons.random_matching(self.rng, self._masks()["live_idx"])
-        else:
-            self._pairs.append(kn.team_pairs(self._generator(), self._masks()["live"], p.team_contact, s.clin_org, s.block_start))
-            a = np.concatenate([x for x, _ in self._pairs])
-            b = np.concatenate([y for _, y in self._pairs])
-            a, b = kn.disjoint_matching(self._generator(), a, b, s.n_clinicians)
-        if a.size:  # openness, step sizes and bounded confidence (abm.mechanisms.consensus), compiled
-            s.views = kn.bounded_confidence(
-                s.views, a, b, s.trust, s.clin_org, s.engagement, s.champion, p.eps0, p.eps_trust,
-                p.engagement_openness, p.mu, p.engagement_step, p.champion_persuasion, p.champion_firmness,
+            if a.size:
+                s.views = kn.bounded_confidence(
+                    s.views, a, b, s.trust, s.clin_org, s.engagement, s.champion, p.eps0, p.eps_trust,
+                    p.engagement_openness, p.mu, p.engagement_step, p.champion_persuasion, p.champion_firmness,
+                )  # fmt: skip
+        else:  # this step's contacts and team contacts; openness, step sizes, bounded confidence (compiled)
+            pa, pb = (np.concatenate(x) for x in zip(*self._pairs, strict=True)) if self._pairs else (_INT_ZEROS, _INT_ZEROS)
+            s.views = kn.consensus_process(
+                self._generator(), s.views, self._masks()["live"], p.team_contact, s.clin_org, s.block_start, pa, pb,
+                s.trust, s.engagement, s.champion, p.eps0, p.eps_trust, p.engagement_openness, p.mu,
+                p.engagement_step, p.champion_persuasion, p.champion_firmness,
             )  # fmt: skip
         self._pathway_development()
 
@@ -310,7 +306,9 @@ class IntegrationModel(mesa.Model):
             self.rng.random(self.state.n_orgs)  # the draw it would make: knock-outs keep common random numbers
             return
         s, p = self.state, self.p
-        leave = exit.leavers(self.rng, self.org_benefit(), s.active, p.exit_threshold, p.exit_hazard)
+        leave = kn.exit_process(
+            self._generator(), s.clin_org, s.engagement, self._clin_counts, s.trust, s.active, s.overload, p.exit_threshold, p.exit_hazard
+        )  # leavers of org_benefit()
         if np.count_nonzero(leave):
             s.remove_orgs(leave, self.steps)
             for i in np.flatnonzero(leave):
@@ -359,8 +357,8 @@ class IntegrationModel(mesa.Model):
             for i, j in zip(*detection.new_links(s.data_level, s.ever_linked), strict=True):
                 self._log("structural_inter", "facilitating", "electronic link established", f"{s.names[i]} - {s.names[j]}", "detected")
             s.ever_linked |= s.data_level >= 2
-        new, s.collapsed = detection.trust_collapses(self._mutual_trust(), s.collapsed, pairs, p.link_collapse_trust, TRUST_RECOVERY)
-        for i, j in zip(*np.nonzero(new), strict=True) if np.count_nonzero(new) else ():
+        new, any_new, s.collapsed = kn.trust_collapses(s.trust, s.collapsed, pairs, p.link_collapse_trust, TRUST_RECOVERY)
+        for i, j in zip(*np.nonzero(new), strict=True) if any_new else ():
             self._log("strategic_relational", "disrupting", "trust collapse", f"{s.names[i]} - {s.names[j]}", "detected")
         for key, value, thr, cat in (("consensus", c, p.consensus_threshold, "strategic_process_change"),
                                      ("integration", integ, p.integration_threshold, "strategic_relational")):  # fmt: skip

@@ -62,7 +62,8 @@ def run_model(model: IntegrationModel, steps: int) -> RunResult:
         ms = model.datacollector.get_table_dataframe("milestones")
         if ms.empty:
             ms = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (("step", "int64"), ("category", "object"), ("valence", "object"), ("name", "object"), ("who", "object"), ("source", "object"))})
-        ms = ms.astype({"step": "int64"})
+        if ms["step"].dtype != np.int64:  # (astype copies the whole frame even when it changes nothing)
+            ms = ms.astype({"step": "int64"})
         return RunResult(table, ms, summarize(table, ms, model.scenario), model.scenario)
     finally:
         model.release()
