@@ -812,3 +812,51 @@ def trust_collapses(trust, collapsed, pairs, low, recover):
             any_new |= new[i, j]
             state[i, j] = (collapsed[i, j] or new[i, j]) and not (mutual > recover)
     return new, any_new, state
+
+
+@jit
+def observe_process(
+    views, n_live, trust, partner_pair_idx, engagement, live_idx, phys_idx, uniform_distance,
+    collapsed, clinical_pairs, low, recover, level, active, original_clinical, partners, ever_linked,
+    seen_level, seen_active, laplacian,
+):  # fmt: skip
+    """Process 10's arrays in one call: :func:`observe_core`, :func:`trust_collapses` and, if the links or
+    the membership differ from the last observation (``seen_level``/``seen_active``, updated in place),
+    :func:`link_metrics` and the pairs linked (level >= 2) for the first time (``ever_linked``, updated).
+
+    Returns (consensus, trust mean, trust min, engagement, physicians' engagement, new collapses, any
+    new collapse, collapsed state, links changed, connectivity, mean level, Laplacian, new links i, j).
+    """
+    c, t_mean, t_min, e_live, e_phys = observe_core(
+        views, n_live, trust, partner_pair_idx, engagement, live_idx, phys_idx, uniform_distance
+    )
+    new_c, any_c, state = trust_collapses(trust, collapsed, clinical_pairs, low, recover)
+    n = level.shape[0]
+    changed = False
+    for i in range(n):
+        changed |= active[i] != seen_active[i]
+        for j in range(n):
+            changed |= level[i, j] != seen_level[i, j]
+    conn, mean_level, lap = 0.0, 0.0, np.zeros((0, 0))
+    link_i = np.empty(0, np.int64)
+    link_j = np.empty(0, np.int64)
+    if changed:
+        seen_level[:] = level
+        seen_active[:] = active
+        conn, mean_level, lap = link_metrics(level, active, original_clinical, partners, laplacian)
+        m = 0
+        for i in range(n):
+            for j in range(i + 1, n):
+                m += 1 if level[i, j] >= 2 and not ever_linked[i, j] else 0
+        link_i = np.empty(m, np.int64)
+        link_j = np.empty(m, np.int64)
+        k = 0
+        for i in range(n):
+            for j in range(i + 1, n):
+                if level[i, j] >= 2 and not ever_linked[i, j]:
+                    link_i[k], link_j[k] = i, j
+                    k += 1
+        for i in range(n):
+            for j in range(n):
+                ever_linked[i, j] |= level[i, j] >= 2
+    return c, t_mean, t_min, e_live, e_phys, new_c, any_c, state, changed, conn, mean_level, lap, link_i, link_j

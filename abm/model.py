@@ -84,7 +84,9 @@ class IntegrationModel(mesa.Model):
             "coordinator": p.handoff_coordinator, "familiarity": p.handoff_familiarity,
             "complexity": p.handoff_complexity, "overload": p.handoff_overload,
         }  # fmt: skip
-        self._link_cache: tuple[bytes, tuple[float, float, float]] | None = None  # see _link_metrics()
+        self._seen_level = np.full((s.n_orgs, s.n_orgs), -1, np.int8)  # links and membership at the last observation
+        self._seen_active = s.active.copy()
+        self._link_values = (0.0, 0.0, 0.0)  # connectivity, mean link level, algebraic connectivity (see observe)
         self._link_state_cache: dict[str, tuple[bytes, Any]] = {}  # see _per_link_state()
         self._no_meetings = _read_only(np.zeros((s.n_orgs, s.n_orgs), bool))  # see _reset_step_scratch()
         self._no_shadowing = _read_only(np.zeros((s.n_orgs, s.n_orgs), int))
@@ -321,21 +323,34 @@ class IntegrationModel(mesa.Model):
         return kn.org_benefit(s.clin_org, s.engagement, self._clin_counts, s.trust, s.active, s.overload)
 
     def observe(self) -> None:
-        """10. Outcomes are measured, endogenous milestones detected, and Mesa's DataCollector collects."""
-        s = self.state
+        """10. Outcomes are measured, endogenous milestones detected, and Mesa's DataCollector collects.
+
+        Consensus is over all original clinicians: an exited partner's practice stays as it was (as for
+        connectivity, losing a partner must not raise consensus). The measures are those of
+        :mod:`abm.outcomes` and the detections those of :mod:`abm.mechanisms.detection`, in one
+        compiled call (:func:`abm.kernels.observe_process`); link measures are recomputed only when
+        links or membership changed since the last observation.
+        """
+        s, p = self.state, self.p
         m = self._masks()
-        # consensus over all original clinicians: an exited partner's practice stays as it was (as for
-        # connectivity, losing a partner must not raise consensus); outcomes.consensus, pair_stats, mean
-        c, t_mean, t_min, e_live, e_phys = kn.observe_core(
+        small = s.n_orgs <= outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
+        (c, t_mean, t_min, e_live, e_phys, new_collapse, any_collapse, s.collapsed,
+         links_changed, conn, level, lap, link_i, link_j) = kn.observe_process(
             s.views, m["n_live"], s.trust, m["partner_pair_idx"], s.engagement, m["live_idx"], m["phys_idx"],
-            outcomes.UNIFORM_MEAN_DISTANCE,
+            outcomes.UNIFORM_MEAN_DISTANCE, s.collapsed, m["clinical_pairs"], p.link_collapse_trust, TRUST_RECOVERY,
+            s.data_level, s.active, s.original_clinical, m["partners"], s.ever_linked,
+            self._seen_level, self._seen_active, small,
         )  # fmt: skip
-        k, link_level, alg, links_changed = self._link_metrics(m)
+        if links_changed:  # (the eigenvalue stays with numpy's LAPACK, as in outcomes.algebraic_connectivity)
+            alg = (float(np.linalg.eigvalsh(lap)[1]) if lap.shape[0] >= 2 else 0.0) if small else float("nan")
+            self._link_values = (conn, level, alg)
+        k, link_level, alg = self._link_values
         h = self._handoffs
+        integration = float(np.sqrt(c * k))
         self.metrics = {
             "consensus": c,
             "connectivity": k,
-            "integration": float(np.sqrt(c * k)),
+            "integration": integration,
             "trust_mean": t_mean,
             "trust_min": t_min,
             "engagement": e_live,
@@ -347,24 +362,17 @@ class IntegrationModel(mesa.Model):
             "active_partners": m["active_partners"],
             "retention": m["retention"],
         }
-        self._detect(c, self.metrics["integration"], links_changed, m["clinical_pairs"])
-        self.metrics.update(zip(self._ms_names, map(float, self._cum.values()), strict=True))
-        self.datacollector.collect(self)
-
-    def _detect(self, c: float, integ: float, links_changed: bool, pairs: np.ndarray) -> None:
-        s, p = self.state, self.p
-        if links_changed:  # ever_linked already holds every level >= 2 seen at the last observation
-            for i, j in zip(*detection.new_links(s.data_level, s.ever_linked), strict=True):
-                self._log("structural_inter", "facilitating", "electronic link established", f"{s.names[i]} - {s.names[j]}", "detected")
-            s.ever_linked |= s.data_level >= 2
-        new, any_new, s.collapsed = kn.trust_collapses(s.trust, s.collapsed, pairs, p.link_collapse_trust, TRUST_RECOVERY)
-        for i, j in zip(*np.nonzero(new), strict=True) if any_new else ():
+        for i, j in zip(link_i, link_j, strict=True):
+            self._log("structural_inter", "facilitating", "electronic link established", f"{s.names[i]} - {s.names[j]}", "detected")
+        for i, j in zip(*np.nonzero(new_collapse), strict=True) if any_collapse else ():
             self._log("strategic_relational", "disrupting", "trust collapse", f"{s.names[i]} - {s.names[j]}", "detected")
         for key, value, thr, cat in (("consensus", c, p.consensus_threshold, "strategic_process_change"),
-                                     ("integration", integ, p.integration_threshold, "strategic_relational")):  # fmt: skip
+                                     ("integration", integration, p.integration_threshold, "strategic_relational")):  # fmt: skip
             if detection.crossed(value, thr, self._flags[key]):
                 self._flags[key] = True
                 self._log(cat, "facilitating", f"{key} reached", "all", "detected")
+        self.metrics.update(zip(self._ms_names, map(float, self._cum.values()), strict=True))
+        self.datacollector.collect(self)
 
     def _log(self, category: str, valence: str, name: str, who: str, source: str) -> None:
         self._cum[category] += 1
@@ -413,23 +421,6 @@ class IntegrationModel(mesa.Model):
                 v.flags.writeable = False
         self._mask_cache = (key, m)
         return m
-
-    def _link_metrics(self, m: dict[str, Any]) -> tuple[float, float, float, bool]:
-        """Connectivity, mean link level and algebraic connectivity; recomputed only when links or membership change.
-
-        Returns the three metrics and whether the link state differs from the last observation.
-        """
-        s = self.state
-        key = s.data_level.tobytes() + s.active.tobytes()
-        if self._link_cache is not None and self._link_cache[0] == key:
-            return (*self._link_cache[1], False)
-        small = s.n_orgs <= outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
-        conn, level, lap = kn.link_metrics(s.data_level, s.active, s.original_clinical, m["partners"], small)
-        # (the eigenvalue stays with numpy's LAPACK: the same routine as outcomes.algebraic_connectivity)
-        alg = (float(np.linalg.eigvalsh(lap)[1]) if lap.shape[0] >= 2 else 0.0) if small else float("nan")
-        values = (conn, level, alg)
-        self._link_cache = (key, values)
-        return (*values, True)
 
     def _visibility(self) -> np.ndarray | None:
         """Share of its partners an organization sees through a real-time link (level 3); None if none anywhere.
