@@ -521,12 +521,27 @@ def bounded_confidence(
 # --------------------------------------------------------------------------- 6. engagement
 @jit
 def engagement_update(
-    e, baseline, sender, receiver, success, has_handoffs, visibility, has_visibility, physician, champion_contacts,
+    e, baseline, sender, receiver, success, has_handoffs, level, partners, physician, champion_contacts,
     has_champions, included, has_included, directed, has_directed, leadership, overload, clin_org,
     r_usefulness, r_visibility, r_champion, r_inclusion, r_topdown, r_leadership, r_overload, r_relax,
 ):  # fmt: skip
-    """:func:`abm.mechanisms.engagement.update_engagement` with the per-clinician inputs gathered here."""
+    """:func:`abm.mechanisms.engagement.update_engagement` with the per-clinician inputs gathered here.
+
+    Data visibility of an organization is the share of its partners (``partners``, clinical and
+    active) it sees through a real-time link (level 3); a physician's term is their organization's.
+    """
     n = e.size
+    n_org = partners.size
+    n_partners = 0
+    for o in range(n_org):
+        n_partners += 1 if partners[o] else 0
+    seen = np.zeros(n_org, np.int64)
+    for i in range(n_org):
+        for j in range(n_org):
+            if level[i, j] == 3 and partners[j]:
+                seen[i] += 1
+    has_visibility = seen.any()
+    visibility = seen / max(n_partners - 1, 1)
     succ = np.zeros(n, np.int64)
     if has_handoffs:
         for k in range(sender.size):
@@ -583,10 +598,14 @@ def update_links(gen, level, mutual, last_contact, step, window, resourced, acti
 # --------------------------------------------------------------------------- 8-9. workload, exit
 @jit
 def workload_update(
-    activity, step_activity, active, size, resources, receiver_org, has_handoffs, smoothing, burden,
+    activity, step_activity, level, active, size, resources, receiver_org, has_handoffs, smoothing, burden,
     base_workload, fixed_cost, patient_cost, slack_capacity,
 ):  # fmt: skip
-    """Smoothed program activity and (if ``burden``) :func:`abm.mechanisms.workload.overload`, zero for inactive partners."""
+    """Smoothed program activity and (if ``burden``) :func:`abm.mechanisms.workload.overload`, zero for inactive partners.
+
+    This step's activities are ``step_activity`` plus taking part at all (1) and 0.25 per link of level
+    >= 2 with an active partner (links to maintain).
+    """
     n = activity.size
     received = np.zeros(n, np.int64)
     if has_handoffs:
@@ -595,7 +614,10 @@ def workload_update(
     new_act = np.empty(n)
     over = np.zeros(n)
     for o in range(n):
-        new_act[o] = (1.0 - smoothing) * activity[o] + smoothing * step_activity[o]
+        links = 0
+        for j in range(n):
+            links += 1 if level[o, j] >= 2 and active[j] else 0
+        new_act[o] = (1.0 - smoothing) * activity[o] + smoothing * (step_activity[o] + (1.0 + 0.25 * links))
         if burden and active[o]:
             load = base_workload + fixed_cost * new_act[o] * (100.0 / size[o]) + patient_cost * received[o] / size[o]
             x = load / (1.0 + slack_capacity * resources[o]) - 1.0

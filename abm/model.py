@@ -87,7 +87,6 @@ class IntegrationModel(mesa.Model):
         self._seen_level = np.full((s.n_orgs, s.n_orgs), -1, np.int8)  # links and membership at the last observation
         self._seen_active = s.active.copy()
         self._link_values = (0.0, 0.0, 0.0)  # connectivity, mean link level, algebraic connectivity (see observe)
-        self._link_state_cache: dict[str, tuple[bytes, Any]] = {}  # see _per_link_state()
         self._no_meetings = _read_only(np.zeros((s.n_orgs, s.n_orgs), bool))  # see _reset_step_scratch()
         self._no_shadowing = _read_only(np.zeros((s.n_orgs, s.n_orgs), int))
         self._flags = {"consensus": False, "integration": False}
@@ -256,10 +255,10 @@ class IntegrationModel(mesa.Model):
             return
         s, r = self.state, self._rates
         h = self._handoffs or _NO_HANDOFFS
-        vis, champ, incl, directed = self._visibility(), self._champion_contacts, self._included, self._directed
+        champ, incl, directed = self._champion_contacts, self._included, self._directed
         s.engagement = kn.engagement_update(
             s.engagement, s.engagement_baseline, h.sender, h.receiver, h.success, self._handoffs is not None,
-            _ORG_ZEROS if vis is None else vis, vis is not None, self._physician,
+            s.data_level, self._masks()["partners"], self._physician,
             _INT_ZEROS if champ is None else champ, champ is not None, _BOOL_ZEROS if incl is None else incl, incl is not None,
             _BOOL_ZEROS if directed is None else directed, directed is not None, s.leadership, s.overload, s.clin_org,
             r["usefulness"], r["visibility"], r["champion"], r["inclusion"], r["topdown"], r["leadership"], r["overload"], r["relax"],
@@ -295,10 +294,9 @@ class IntegrationModel(mesa.Model):
         :func:`~abm.mechanisms.workload.overload` of the smoothed activities, compiled (:mod:`abm.kernels`).
         """
         s, p = self.state, self.p
-        self._activity += self._link_upkeep()  # taking part at all (new tools, forms) and links to maintain
-        h = self._handoffs
+        h = self._handoffs  # (activities also count taking part at all and links to maintain)
         s.activity, s.overload = kn.workload_update(
-            s.activity, self._activity, s.active, s.size, s.resources, (h or _NO_HANDOFFS).receiver_org, h is not None,
+            s.activity, self._activity, s.data_level, s.active, s.size, s.resources, (h or _NO_HANDOFFS).receiver_org, h is not None,
             ACTIVITY_SMOOTHING, self.mech.workload_burden, p.base_workload, p.fixed_cost, p.patient_cost, p.slack_capacity,
         )  # fmt: skip
 
@@ -422,34 +420,6 @@ class IntegrationModel(mesa.Model):
         self._mask_cache = (key, m)
         return m
 
-    def _visibility(self) -> np.ndarray | None:
-        """Share of its partners an organization sees through a real-time link (level 3); None if none anywhere.
-
-        Rebuilt only when links or membership change (as :meth:`_link_metrics`).
-        """
-        s = self.state
-
-        def build() -> np.ndarray | None:
-            m = self._masks()
-            seen = (s.data_level == 3) & m["partners"][None, :]
-            return seen.sum(axis=1) / m["n_partners_others"] if np.count_nonzero(seen) else None
-
-        return self._per_link_state("visibility", build)
-
-    def _link_upkeep(self) -> np.ndarray:
-        """Program activities per organization from taking part at all (1) and each active level >= 2 link (0.25)."""
-        s = self.state
-        return self._per_link_state("upkeep", lambda: 1.0 + 0.25 * ((s.data_level >= 2) & s.active[None, :]).sum(axis=1))
-
-    def _per_link_state(self, name: str, build: Any) -> Any:
-        """``build()``, reused while the links and the membership are those it was built for."""
-        s = self.state
-        key = s.data_level.tobytes() + s.active.tobytes()
-        hit = self._link_state_cache.get(name)
-        if hit is None or hit[0] != key:
-            hit = self._link_state_cache[name] = (key, build())
-        return hit[1]
-
     def _generator(self) -> np.ndarray:
         """The run's generator as the kernels take it (:func:`abm.kernels.generator_handle`), rebuilt if ``rng`` was replaced."""
         if self._gen_of is not self.rng:
@@ -497,7 +467,6 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 _INT_ZEROS = _read_only(np.zeros(0, np.int64))  # stand-ins for "none this step" in kernel calls
 _BOOL_ZEROS = _read_only(np.zeros(0, bool))
-_ORG_ZEROS = _read_only(np.zeros(0))
 _NO_HANDOFFS = flow.Handoffs(_INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _BOOL_ZEROS, _BOOL_ZEROS)
 
 
