@@ -87,8 +87,10 @@ class IntegrationModel(mesa.Model):
         self._seen_level = np.full((s.n_orgs, s.n_orgs), -1, np.int8)  # links and membership at the last observation
         self._seen_active = s.active.copy()
         self._link_values = (0.0, 0.0, 0.0)  # connectivity, mean link level, algebraic connectivity (see observe)
-        self._no_meetings = _read_only(np.zeros((s.n_orgs, s.n_orgs), bool))  # see _reset_step_scratch()
-        self._no_shadowing = _read_only(np.zeros((s.n_orgs, s.n_orgs), int))
+        # "nobody met / shadowed this step" (see _reset_step_scratch); writable like the arrays that replace
+        # them, so the kernels see one array type (a read-only flag would compile a second version)
+        self._no_meetings = np.zeros((s.n_orgs, s.n_orgs), bool)
+        self._no_shadowing = np.zeros((s.n_orgs, s.n_orgs), np.int64)
         self._flags = {"consensus": False, "integration": False}
         self._cum = {c: 0 for c in CATEGORIES} | {v: 0 for v in VALENCE_NAMES}
         self._ms_names = [f"ms_{name}" for name in self._cum]
@@ -439,7 +441,7 @@ class IntegrationModel(mesa.Model):
         s = self.state
         self._handoffs: flow.Handoffs | None = None
         self._mutual = None  # never reused across steps (state may be edited by hand between steps)
-        self._met = self._no_meetings  # shared read-only zeros: a process replaces them, never writes into them
+        self._met = self._no_meetings  # shared zeros: a process replaces them, never writes into them
         self._shadow_counts = self._no_shadowing
         self._champion_contacts: np.ndarray | None = None  # None: nobody (this step)
         self._included: np.ndarray | None = None
@@ -459,14 +461,8 @@ class IntegrationModel(mesa.Model):
         mesa.Agent._ids.pop(self, None)
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
-    """``a``, flagged read-only (a shared array that nobody may write into)."""
-    a.flags.writeable = False
-    return a
-
-
-_INT_ZEROS = _read_only(np.zeros(0, np.int64))  # stand-ins for "none this step" in kernel calls
-_BOOL_ZEROS = _read_only(np.zeros(0, bool))
+_INT_ZEROS = np.zeros(0, np.int64)  # stand-ins for "none this step" in kernel calls (empty: nothing to write)
+_BOOL_ZEROS = np.zeros(0, bool)
 _NO_HANDOFFS = flow.Handoffs(_INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _BOOL_ZEROS, _BOOL_ZEROS)
 
 
