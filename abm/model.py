@@ -1,7 +1,8 @@
 """IntegrationModel: a Mesa model of how integration of care is generated among partner organizations.
 
 The numbers live in :class:`abm.state.State` (arrays); each process of the ODD schedule is one
-method that calls a pure mechanism function from :mod:`abm.mechanisms`; Mesa agents are views.
+method, which runs the process's mechanisms (:mod:`abm.mechanisms`, the numpy specification) as
+one compiled kernel (:mod:`abm.kernels`, the same numbers); Mesa agents are views.
 """
 
 from __future__ import annotations
@@ -137,21 +138,21 @@ class IntegrationModel(mesa.Model):
         clinicians on both sides by participation (:func:`~abm.mechanisms.patient_flow.pick_in_blocks`)
         and success (:func:`~abm.mechanisms.patient_flow.handoff_success_logit`): one compiled kernel.
         """
-        s, p, b = self.state, self.p, self._coeffs
-        ok, senders, receivers, a, b_, success, referral_ok, keys = kn.handoffs(
+        s, p, c = self.state, self.p, self._coeffs
+        ok, senders, receivers, a, b, success, referral_ok, keys = kn.handoffs(
             self._generator(), self._is_hospital, self._is_receiver, s.active,
             p.volume_per_staff * p.step_days / 7.0 * s.volume_multiplier, s.size, s.overload, s.trust,
             self._hosp, self._hosp_row, self._hosp_catch, self._participation(), s.block_start,
             s.tie_keys, s.tie_weights, s.data_level, s.engagement, s.coordinator, self.scenario.program.complexity,
-            b["intercept"], b["data"], b["trust"], b["coordinator"], b["familiarity"], b["complexity"], b["overload"],
+            c["intercept"], c["data"], c["trust"], c["coordinator"], c["familiarity"], c["complexity"], c["overload"],
             p.referral_engagement,
         )  # fmt: skip
         if not ok:
             self._handoffs = None
             return
-        self._handoffs = flow.Handoffs(senders, receivers, a, b_, success, referral_ok)
+        self._handoffs = flow.Handoffs(senders, receivers, a, b, success, referral_ok)
         self._contacts.append(keys)
-        self._pairs.append((a, b_))
+        self._pairs.append((a, b))
 
     def planned_interactions(self) -> None:
         """3. Steering meetings, work shadowing and champion outreach."""
