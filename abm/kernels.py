@@ -672,10 +672,10 @@ def mean_pairwise_distance(views):
 
 
 @jit
-def observe_core(views, n_live, trust, partner_pair_idx, engagement, live_idx, phys_idx, uniform_distance):
-    """Consensus, trust mean and minimum over partner pairs, mean engagement (live, physicians)."""
+def observe_core(views, n_live, trust, partner_pair_idx, engagement, live_idx, phys_idx, uniform_distance, with_consensus):
+    """Consensus (if ``with_consensus``, else 0), trust mean and minimum over partner pairs, mean engagement (live, physicians)."""
     c = 0.0
-    if n_live:
+    if n_live and with_consensus:
         c = _clip01(1.0 - mean_pairwise_distance(views) / uniform_distance)
     m = partner_pair_idx.size
     t_mean = t_min = 0.0
@@ -840,9 +840,9 @@ def trust_collapses(trust, collapsed, pairs, low, recover):
 def observe_process(
     views, n_live, trust, partner_pair_idx, engagement, live_idx, phys_idx, uniform_distance,
     collapsed, clinical_pairs, low, recover, level, active, original_clinical, partners, ever_linked,
-    seen_level, seen_active, laplacian,
+    seen_level, seen_active, laplacian, with_consensus,
 ):  # fmt: skip
-    """Process 10's arrays in one call: :func:`observe_core`, :func:`trust_collapses` and, if the links or
+    """Process 10's arrays in one call: :func:`observe_core` (consensus only if ``with_consensus``), :func:`trust_collapses` and, if the links or
     the membership differ from the last observation (``seen_level``/``seen_active``, updated in place),
     :func:`link_metrics` and the pairs linked (level >= 2) for the first time (``ever_linked``, updated).
 
@@ -850,7 +850,7 @@ def observe_process(
     new collapse, collapsed state, links changed, connectivity, mean level, Laplacian, new links i, j).
     """
     c, t_mean, t_min, e_live, e_phys = observe_core(
-        views, n_live, trust, partner_pair_idx, engagement, live_idx, phys_idx, uniform_distance
+        views, n_live, trust, partner_pair_idx, engagement, live_idx, phys_idx, uniform_distance, with_consensus
     )
     new_c, any_c, state = trust_collapses(trust, collapsed, clinical_pairs, low, recover)
     n = level.shape[0]

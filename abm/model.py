@@ -335,13 +335,16 @@ class IntegrationModel(mesa.Model):
         s, p = self.state, self.p
         m = self._masks()
         small = s.n_orgs <= outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
+        many = s.n_clinicians >= outcomes.BUCKET_SORT_MIN  # numpy's sorts beat numba's there (see outcomes)
         (c, t_mean, t_min, e_live, e_phys, new_collapse, any_collapse, s.collapsed,
          links_changed, conn, level, lap, link_i, link_j) = kn.observe_process(
             s.views, m["n_live"], s.trust, m["partner_pair_idx"], s.engagement, m["live_idx"], m["phys_idx"],
             outcomes.UNIFORM_MEAN_DISTANCE, s.collapsed, m["clinical_pairs"], p.link_collapse_trust, TRUST_RECOVERY,
             s.data_level, s.active, s.original_clinical, m["partners"], s.ever_linked,
-            self._seen_level, self._seen_active, small,
+            self._seen_level, self._seen_active, small, not many,
         )  # fmt: skip
+        if many:
+            c = outcomes.consensus(s.views) if m["n_live"] else 0.0
         if links_changed:  # (the eigenvalue stays with numpy's LAPACK, as in outcomes.algebraic_connectivity)
             alg = (float(np.linalg.eigvalsh(lap)[1]) if lap.shape[0] >= 2 else 0.0) if small else float("nan")
             self._link_values = (conn, level, alg)

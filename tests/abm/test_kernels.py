@@ -264,7 +264,7 @@ def test_observe_process(n_org, dims, n_clin):
 
     got = kn.observe_process(
         views, live_idx.size, trust, np.flatnonzero(pairs), e, live_idx, phys_idx, outcomes.UNIFORM_MEAN_DISTANCE,
-        collapsed, np.triu(pairs, 1), 0.3, 0.45, level, active, clinical, partners, ever1, seen_level, seen_active, True,
+        collapsed, np.triu(pairs, 1), 0.3, 0.45, level, active, clinical, partners, ever1, seen_level, seen_active, True, True,
     )  # fmt: skip
     c, t_mean, t_min, e_live, e_phys, new_c, any_c, state, changed, conn, mean_level, lap, li, lj = got
     assert c == outcomes.consensus(views)
@@ -284,9 +284,9 @@ def test_observe_process(n_org, dims, n_clin):
     np.testing.assert_array_equal(seen_level, level)
     again = kn.observe_process(
         views, live_idx.size, trust, np.flatnonzero(pairs), e, live_idx, phys_idx, outcomes.UNIFORM_MEAN_DISTANCE,
-        collapsed, np.triu(pairs, 1), 0.3, 0.45, level, active, clinical, partners, ever1, seen_level, seen_active, True,
+        collapsed, np.triu(pairs, 1), 0.3, 0.45, level, active, clinical, partners, ever1, seen_level, seen_active, True, False,
     )  # fmt: skip
-    assert not again[8]  # nothing changed since the last observation
+    assert not again[8] and again[0] == 0.0  # nothing changed since the last observation
 
 
 def test_meeting_and_outreach():
