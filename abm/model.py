@@ -53,6 +53,7 @@ class IntegrationModel(mesa.Model):
         self.features = sc.program.features
         self.state = build_state(sc, self.rng)
         self._gen_of: np.random.Generator | None = None  # see _generator()
+        self._gen: np.ndarray | None = None
         s = self.state
         self.organizations = [Organization(self, i) for i in range(s.n_orgs)]
         self.clinicians = [Clinician(self, i) for i in range(s.n_clinicians)]
@@ -425,6 +426,12 @@ class IntegrationModel(mesa.Model):
                 v.flags.writeable = False
         self._mask_cache = (key, m)
         return m
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For copy and pickle: a copy rebuilds its own generator handle (this one holds this run's addresses)."""
+        state = self.__dict__.copy()
+        state["_gen_of"] = state["_gen"] = None
+        return state
 
     def _generator(self) -> np.ndarray:
         """The run's generator as the kernels take it (:func:`abm.kernels.generator_handle`), rebuilt if ``rng`` was replaced."""

@@ -7,6 +7,8 @@ and identical generator states afterwards (the same number of draws, in the same
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,7 @@ from abm.mechanisms import consensus as cons
 from abm.mechanisms import data_sharing, detection, engagement, exit, workload
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
+from abm.model import IntegrationModel
 from abm.state import TIE_DECAY, TIE_FLOOR, TIE_GAIN, pair_keys, tie_lookup, update_ties
 
 
@@ -314,3 +317,18 @@ def test_meeting_and_outreach():
     np.testing.assert_array_equal(targets, want_t)
     np.testing.assert_array_equal(counts, np.bincount(want_t, minlength=n))
     assert same_state(r1, r2)
+
+
+def test_a_copied_model_draws_from_its_own_generator():
+    """The kernels reach the generator through its addresses; a copy must not keep the original's."""
+    m = IntegrationModel("P4", seed=3)
+    for _ in range(5):
+        m.step()
+    c = copy.deepcopy(m)
+    for _ in range(10):
+        m.step()
+        c.step()
+    a, b = m.datacollector.get_model_vars_dataframe(), c.datacollector.get_model_vars_dataframe()
+    assert a.equals(b) and len(a) == 16
+    m.release()
+    c.release()
