@@ -3,15 +3,16 @@
 Each process of a step in :mod:`abm.model` used to be ~40 small numpy calls; at program scale (15
 partners, 135 clinicians) their fixed cost of ~1 us each was the whole run time. Each kernel below
 does one process's array work in one compiled call, drawing from the run's ``numpy.random.Generator``
-(numba shares its bit generator, and its ``random``, ``poisson`` and ``permutation`` give NumPy's
-streams). The mechanism functions in :mod:`abm.mechanisms` remain the specification: every kernel
+through its bit generator's addresses (:func:`generator_handle`; numba's ``random``, ``poisson`` and
+``permutation`` give NumPy's streams). The mechanism functions in :mod:`abm.mechanisms` remain the specification: every kernel
 does the same arithmetic in the same order, sums included (:func:`pairwise_sum` is NumPy's
 summation order), and ``tests/abm/test_kernels.py`` checks each against them bit for bit. The one
 exception is ``exp`` in the hand-off logistic (NumPy's SIMD ``exp`` and libm's may differ in the
 last bit); the result only enters a comparison with a uniform draw, so a run changes only if a
 draw lands within one unit in the last place of the threshold (probability ~1e-16 per draw).
 
-Kernels are compiled on first use and cached on disk (``cache=True``, in ``__pycache__``).
+Kernels are compiled on first use and cached on disk (``cache=True``, in ``__pycache__``);
+``python -m abm.kernels`` (run by ``make install``) compiles them all.
 """
 
 from __future__ import annotations
