@@ -165,17 +165,6 @@ def _pick_in_blocks(u, org, weight, block_start):
     return out
 
 
-@jit
-def participation(engagement, live, physician, mandate):
-    """:meth:`abm.model.IntegrationModel._participation`: (0.05 + engagement) * live; 1.05 for live physicians under a mandate."""
-    w = np.empty(engagement.size)
-    for i in range(engagement.size):
-        w[i] = (0.05 + engagement[i]) * (1.0 if live[i] else 0.0)
-        if mandate and physician[i] and live[i]:
-            w[i] = 1.05
-    return w
-
-
 # --------------------------------------------------------------------------- 2. patient transitions
 @jit
 def handoffs(
@@ -522,14 +511,15 @@ def bounded_confidence(
 # --------------------------------------------------------------------------- 6. engagement
 @jit
 def engagement_update(
-    e, baseline, sender, receiver, success, has_handoffs, level, partners, physician, champion_contacts,
-    has_champions, included, has_included, directed, has_directed, leadership, overload, clin_org,
+    e, baseline, sender, receiver, success, level, partners, physician, champion_contacts, included, directed,
+    leadership, overload, clin_org,
     r_usefulness, r_visibility, r_champion, r_inclusion, r_topdown, r_leadership, r_overload, r_relax,
 ):  # fmt: skip
     """:func:`abm.mechanisms.engagement.update_engagement` with the per-clinician inputs gathered here.
 
     Data visibility of an organization is the share of its partners (``partners``, clinical and
     active) it sees through a real-time link (level 3); a physician's term is their organization's.
+    ``champion_contacts``, ``included`` and ``directed`` may be empty: nobody, this step.
     """
     n = e.size
     n_org = partners.size
@@ -541,30 +531,23 @@ def engagement_update(
         for j in range(n_org):
             if level[i, j] == 3 and partners[j]:
                 seen[i] += 1
-    has_visibility = seen.any()
     visibility = seen / max(n_partners - 1, 1)
     succ = np.zeros(n, np.int64)
-    if has_handoffs:
-        for k in range(sender.size):
-            if success[k]:
-                succ[sender[k]] += 1
-        for k in range(receiver.size):
-            if success[k]:
-                succ[receiver[k]] += 1
+    for k in range(sender.size):
+        if success[k]:
+            succ[sender[k]] += 1
+            succ[receiver[k]] += 1
     out = np.empty(n)
     for i in range(n):
         o = clin_org[i]
-        up = r_usefulness * succ[i]
-        if has_visibility:
-            up = up + r_visibility * (visibility[o] * (1.0 if physician[i] else 0.0))
-        if has_champions:
-            up = up + r_champion * champion_contacts[i]
-        if has_included:
-            up = up + r_inclusion * (1.0 if included[i] else 0.0)
-        up = up + r_leadership * leadership[o]
-        down = r_overload * overload[o]
-        if has_directed:
-            down = r_topdown * (1.0 if directed[i] else 0.0) + down
+        champ = champion_contacts[i] if champion_contacts.size else 0
+        incl = 1.0 if included.size and included[i] else 0.0
+        dirc = 1.0 if directed.size and directed[i] else 0.0
+        up = (
+            r_usefulness * succ[i] + r_visibility * (visibility[o] * (1.0 if physician[i] else 0.0))
+            + r_champion * champ + r_inclusion * incl + r_leadership * leadership[o]
+        )  # fmt: skip
+        down = r_topdown * dirc + r_overload * overload[o]
         x = e[i]
         new = x + r_relax * (baseline[i] - x) + min(up, 1.0) * (1.0 - x) - min(down, 1.0) * x
         out[i] = _clip01(new)
@@ -573,8 +556,8 @@ def engagement_update(
 
 # --------------------------------------------------------------------------- 7. data sharing
 @jit
-def update_links(gen, level, mutual, last_contact, step, window, resourced, active, p_upgrade, gate, collapse, p_decay):
-    """:func:`abm.mechanisms.data_sharing.update_links` for the trust rule, the pair conditions built here."""
+def update_links(gen, level, trust, last_contact, step, window, resourced, active, p_upgrade, gate, collapse, p_decay):
+    """:func:`abm.mechanisms.data_sharing.update_links` for the trust rule (mutual trust min(T, T.T)), the pair conditions built here."""
     rng = _as_generator(gen)
     n = level.shape[0]
     u = rng.random(n * n)
@@ -583,12 +566,13 @@ def update_links(gen, level, mutual, last_contact, step, window, resourced, acti
         for j in range(i + 1, n):
             f = i * n + j
             lv = level[i, j]
+            mutual = min(trust[i, j], trust[j, i])
             delta = 0
             if step - last_contact[i, j] <= window:
-                ok = active[i] and active[j] and resourced[i] and resourced[j] and mutual[i, j] > gate
+                ok = active[i] and active[j] and resourced[i] and resourced[j] and mutual > gate
                 if ok and lv < 3 and u[f] < p_upgrade[i, j]:
                     delta += 1
-            if mutual[i, j] < collapse and lv > 0 and u[f] < p_decay:
+            if mutual < collapse and lv > 0 and u[f] < p_decay:
                 delta -= 1
             x = np.int8(lv + delta) if active[i] and active[j] else np.int8(0)
             new[i, j] = x
@@ -599,7 +583,7 @@ def update_links(gen, level, mutual, last_contact, step, window, resourced, acti
 # --------------------------------------------------------------------------- 8-9. workload, exit
 @jit
 def workload_update(
-    activity, step_activity, level, active, size, resources, receiver_org, has_handoffs, smoothing, burden,
+    activity, step_activity, level, active, size, resources, receiver_org, smoothing, burden,
     base_workload, fixed_cost, patient_cost, slack_capacity,
 ):  # fmt: skip
     """Smoothed program activity and (if ``burden``) :func:`abm.mechanisms.workload.overload`, zero for inactive partners.
@@ -609,9 +593,8 @@ def workload_update(
     """
     n = activity.size
     received = np.zeros(n, np.int64)
-    if has_handoffs:
-        for r in receiver_org:
-            received[r] += 1
+    for r in receiver_org:
+        received[r] += 1
     new_act = np.empty(n)
     over = np.zeros(n)
     for o in range(n):

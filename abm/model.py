@@ -63,16 +63,14 @@ class IntegrationModel(mesa.Model):
         self._privacy_gap = np.abs(s.privacy[:, None] - s.privacy[None, :])
         self._is_hospital = s.kind == HOSPITAL
         self._is_receiver = np.isin(s.kind, RECEIVER_KINDS)
-        self._same_region = s.region[:, None] == s.region[None, :]
         self._hosp = np.flatnonzero(self._is_hospital)  # rows of the referral weights (senders)
         self._hosp_row = np.full(s.n_orgs, -1)
         self._hosp_row[self._hosp] = np.arange(self._hosp.size)
-        self._hosp_catch = np.where(self._same_region[self._hosp], self.p.catchment, 1.0 - self.p.catchment)
+        same_region = s.region[self._hosp, None] == s.region[None, :]
+        self._hosp_catch = np.where(same_region, self.p.catchment, 1.0 - self.p.catchment)
         self._physician = s.role == PHYSICIAN
         self._manager = s.role == MANAGER
-        self._off_diagonal = ~np.eye(s.n_orgs, dtype=bool)
         self._mask_cache: tuple[bytes, dict[str, Any]] | None = None  # see _masks()
-        self._mutual: tuple[np.ndarray, np.ndarray] | None = None  # see _mutual_trust()
         self._p_up: np.ndarray | None = None  # per-pair link upgrade chance (static, built on first use)
         self._clin_counts = np.diff(s.block_start)
         p = self.p  # engagement rates and hand-off logit coefficients: the parameters are frozen
@@ -259,12 +257,9 @@ class IntegrationModel(mesa.Model):
             return
         s, r = self.state, self._rates
         h = self._handoffs or _NO_HANDOFFS
-        champ, incl, directed = self._champion_contacts, self._included, self._directed
         s.engagement = kn.engagement_update(
-            s.engagement, s.engagement_baseline, h.sender, h.receiver, h.success, self._handoffs is not None,
-            s.data_level, self._masks()["partners"], self._physician,
-            _INT_ZEROS if champ is None else champ, champ is not None, _BOOL_ZEROS if incl is None else incl, incl is not None,
-            _BOOL_ZEROS if directed is None else directed, directed is not None, s.leadership, s.overload, s.clin_org,
+            s.engagement, s.engagement_baseline, h.sender, h.receiver, h.success, s.data_level, self._masks()["partners"],
+            self._physician, self._champion_contacts, self._included, self._directed, s.leadership, s.overload, s.clin_org,
             r["usefulness"], r["visibility"], r["champion"], r["inclusion"], r["topdown"], r["leadership"], r["overload"], r["relax"],
         )  # fmt: skip
 
@@ -281,14 +276,13 @@ class IntegrationModel(mesa.Model):
                 np.full(s.trust.shape, p.link_upgrade), p.link_trust_gate, -1.0, 0.0,
             )  # fmt: skip
             return
-        mutual = self._mutual_trust()
         resourced = s.resources >= p.min_resources
         if self._p_up is None:  # IT systems, privacy stances and parameters are fixed during a run
             self._p_up = data_sharing.upgrade_probability(
                 self._same_it, self._privacy_gap, p.link_upgrade, p.different_it_factor, p.privacy_mismatch_factor
             )
         s.data_level = kn.update_links(
-            self._generator(), s.data_level, mutual, s.last_contact, self.steps, p.contact_window, resourced, s.active,
+            self._generator(), s.data_level, s.trust, s.last_contact, self.steps, p.contact_window, resourced, s.active,
             self._p_up, p.link_trust_gate, p.link_collapse_trust, p.link_decay,
         )  # fmt: skip
 
@@ -298,9 +292,9 @@ class IntegrationModel(mesa.Model):
         :func:`~abm.mechanisms.workload.overload` of the smoothed activities, compiled (:mod:`abm.kernels`).
         """
         s, p = self.state, self.p
-        h = self._handoffs  # (activities also count taking part at all and links to maintain)
+        h = self._handoffs or _NO_HANDOFFS  # (activities also count taking part at all and links to maintain)
         s.activity, s.overload = kn.workload_update(
-            s.activity, self._activity, s.data_level, s.active, s.size, s.resources, (h or _NO_HANDOFFS).receiver_org, h is not None,
+            s.activity, self._activity, s.data_level, s.active, s.size, s.resources, h.receiver_org,
             ACTIVITY_SMOOTHING, self.mech.workload_burden, p.base_workload, p.fixed_cost, p.patient_cost, p.slack_capacity,
         )  # fmt: skip
 
@@ -387,13 +381,6 @@ class IntegrationModel(mesa.Model):
         )
 
     # ------------------------------------------------------------------ helpers
-    def _mutual_trust(self) -> np.ndarray:
-        """min(T, T.T), reused while ``state.trust`` is the same array (data sharing and detection in one step)."""
-        t = self.state.trust
-        if self._mutual is None or self._mutual[0] is not t:
-            self._mutual = (t, np.minimum(t, t.T))
-        return self._mutual[1]
-
     def _masks(self) -> dict[str, Any]:
         """Masks and counts that depend only on which partners are active, rebuilt when membership changes.
 
@@ -409,15 +396,9 @@ class IntegrationModel(mesa.Model):
         partners = s.active & s.clinical
         partner_pairs = partners[:, None] & partners[None, :]
         np.fill_diagonal(partner_pairs, False)
-        active_pairs = s.active[:, None] & s.active[None, :]
-        active_others = s.active[None, :] & ~np.eye(s.n_orgs, dtype=bool)
         m: dict[str, Any] = {
-            "live": live, "live_idx": live.nonzero()[0], "phys": phys, "phys_idx": phys.nonzero()[0], "n_live": int(live.sum()), "n_phys": int(phys.sum()),
-            "all_live": bool(live.all()), "partners": partners, "partner_pairs": partner_pairs,
-            "partner_pair_idx": np.flatnonzero(partner_pairs), "clinical_pairs": np.triu(partner_pairs, 1),
-            "active_pairs": active_pairs, "active_others": active_others,
-            "n_active_others": np.maximum(active_others.sum(axis=1), 1),
-            "n_partners_others": np.maximum(partners.sum() - 1, 1),
+            "live": live, "live_idx": live.nonzero()[0], "phys_idx": phys.nonzero()[0], "n_live": int(live.sum()),
+            "partners": partners, "partner_pair_idx": np.flatnonzero(partner_pairs), "clinical_pairs": np.triu(partner_pairs, 1),
             "active_partners": float(s.active.sum()),
             "retention": float(s.active[s.original_clinical].mean()) if s.original_clinical.any() else 1.0,
         }  # fmt: skip
@@ -451,12 +432,11 @@ class IntegrationModel(mesa.Model):
     def _reset_step_scratch(self) -> None:
         s = self.state
         self._handoffs: flow.Handoffs | None = None
-        self._mutual = None  # never reused across steps (state may be edited by hand between steps)
         self._met = self._no_meetings  # shared zeros: a process replaces them, never writes into them
         self._shadow_counts = self._no_shadowing
-        self._champion_contacts: np.ndarray | None = None  # None: nobody (this step)
-        self._included: np.ndarray | None = None
-        self._directed: np.ndarray | None = None
+        self._champion_contacts = _INT_ZEROS  # empty: nobody (this step)
+        self._included = _BOOL_ZEROS
+        self._directed = _BOOL_ZEROS
         self._activity = np.zeros(s.n_orgs)
         self._contacts: list[np.ndarray] = [np.empty(0, np.int64)]
         self._pairs: list[tuple[np.ndarray, np.ndarray]] = []

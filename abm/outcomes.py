@@ -73,15 +73,15 @@ def consensus(views: np.ndarray) -> float:
 
 def connectivity(level: np.ndarray, active: np.ndarray, original_clinical: np.ndarray) -> float:
     """Share of original clinical partner pairs that can exchange data electronically (path of level >= 2)."""
-    n0 = np.count_nonzero(original_clinical)
+    n0 = int(original_clinical.sum())
     if n0 < 2:
         return 0.0
     live = active & original_clinical
-    idx = live.nonzero()[0]
+    idx = np.flatnonzero(live)
     if idx.size < 2:
         return 0.0
-    if idx.size <= SMALL_GRAPH:  # (level[idx[:, None], idx] is np.ix_(idx, idx)'s block, without its Python overhead)
-        return float(_connected_ordered_pairs(level[idx[:, None], idx] >= 2) / (n0 * (n0 - 1)))
+    if idx.size <= SMALL_GRAPH:
+        return float(_connected_ordered_pairs(level[np.ix_(idx, idx)] >= 2) / (n0 * (n0 - 1)))
     # large: a sparse graph of the links among live partners (no dense O x O copy, no dense validation)
     i, j = np.nonzero(level >= 2)
     both = live[i] & live[j]
@@ -98,39 +98,32 @@ def _connected_ordered_pairs(adj: np.ndarray) -> int:
     """
     n = adj.shape[0]
     reach = adj | adj.T | np.eye(n, dtype=bool)
-    count = np.count_nonzero(reach)
     while True:
-        reach = reach @ reach  # boolean matrix product (numpy's own loop, no BLAS threads)
-        grown = np.count_nonzero(reach)  # reach only grows (it holds the diagonal): same count, same matrix
-        if grown == count:
-            return count - n
-        count = grown
+        nxt = reach @ reach  # boolean matrix product (numpy's own loop, no BLAS threads)
+        if (nxt == reach).all():
+            return int(np.count_nonzero(reach)) - n
+        reach = nxt
 
 
 def mean_link_level(level: np.ndarray, original_clinical: np.ndarray) -> float:
     """Mean data level over original clinical partner pairs (exited partners count as 0)."""
-    idx = original_clinical.nonzero()[0]
+    idx = np.flatnonzero(original_clinical)
     if idx.size < 2:
         return 0.0
-    if idx.size <= SMALL_GRAPH:  # small: sum the block directly (integer sums: the same total either way)
-        total = level[idx[:, None], idx].sum(dtype=np.int64)
-        return float(total / (idx.size * (idx.size - 1)))
-    out = (~original_clinical).nonzero()[0]  # usually few (the regional authority): subtract their rows and columns
+    out = np.flatnonzero(~original_clinical)  # usually few (the regional authority): subtract their rows and columns
     total = level.sum(dtype=np.int64)
     if out.size:
-        rows = level[out]
-        total += rows[:, out].sum(dtype=np.int64) - rows.sum(dtype=np.int64) - level[:, out].sum(dtype=np.int64)
+        total += level[np.ix_(out, out)].sum(dtype=np.int64) - level[out].sum(dtype=np.int64) - level[:, out].sum(dtype=np.int64)
     return float(total / (idx.size * (idx.size - 1)))
 
 
 def algebraic_connectivity(level: np.ndarray, mask: np.ndarray) -> float:
     """Second-smallest Laplacian eigenvalue of the link graph (weights level/3) among ``mask`` orgs."""
-    idx = mask.nonzero()[0]
+    idx = np.flatnonzero(mask)
     if idx.size < 2:
         return 0.0
-    w = level[idx[:, None], idx] / 3.0
-    lap = 0.0 - w  # np.diag(w.sum(axis=1)) - w, the same numbers (signed zeros included), without np.diag
-    lap.ravel()[:: idx.size + 1] += w.sum(axis=1)
+    w = level[np.ix_(idx, idx)] / 3.0
+    lap = np.diag(w.sum(axis=1)) - w
     return float(np.linalg.eigvalsh(lap)[1])
 
 
@@ -142,14 +135,11 @@ def trust_stats(trust: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
 
 
 def pair_stats(trust: np.ndarray, pairs: np.ndarray) -> tuple[float, float]:
-    """Mean and minimum of trust over the ordered pairs where ``pairs`` (O x O bool) is True (0 if none).
-
-    ``pairs`` may also be the flat indices of those pairs, ``np.flatnonzero(pairs)`` (a cheaper gather).
-    """
-    vals = trust[pairs] if pairs.dtype == bool else trust.take(pairs)
+    """Mean and minimum of trust over the ordered pairs where ``pairs`` (O x O bool) is True (0 if none)."""
+    vals = trust[pairs]
     if vals.size == 0:  # fewer than two partners left: no partnership, no trust
         return 0.0, 0.0
-    return mean(vals), float(np.minimum.reduce(vals))
+    return float(vals.mean()), float(vals.min())
 
 
 def mean(x: np.ndarray) -> float:

@@ -103,53 +103,40 @@ class State:
 
 def pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """Order-free key of a clinician pair."""
-    return np.minimum(a, b).astype(np.int64, copy=False) * n + np.maximum(a, b)
-
-
-def sorted_unique(x: np.ndarray) -> np.ndarray:
-    """The distinct values of ``x``, sorted (as ``np.unique(x)``, which is ~10x slower on small arrays)."""
-    x = x.copy()
-    x.sort()  # (np.sort, without its Python-level wrapper)
-    if x.size < 2:
-        return x
-    keep = np.empty(x.size, bool)
-    keep[0] = True
-    np.not_equal(x[1:], x[:-1], out=keep[1:])
-    return x[keep]
+    return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
 
 
 def tie_lookup(keys: np.ndarray, weights: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Weight of each queried pair key (0 if no tie)."""
     if keys.size == 0 or query.size == 0:
         return np.zeros(query.size)
-    pos = keys.searchsorted(query)  # a past-the-end position clips to the last key (then not equal)
-    return np.where(keys.take(pos, mode="clip") == query, weights.take(pos, mode="clip"), 0.0)
+    pos = np.minimum(np.searchsorted(keys, query), keys.size - 1)
+    return np.where(keys[pos] == query, weights[pos], 0.0)
 
 
 def update_ties(keys: np.ndarray, weights: np.ndarray, contacts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Decay every tie, strengthen (or create) the contacted ones, forget the weakest."""
     w = weights * (1.0 - TIE_DECAY)
     if contacts.size:
-        met = sorted_unique(contacts)
-        pos = keys.searchsorted(met)
-        # a past-the-end position clips to the last key, which is then smaller than the contact
-        known = keys.take(pos, mode="clip") == met if keys.size else np.zeros(met.size, bool)
-        if np.count_nonzero(known) < known.size:  # merge the new (sorted) keys in: O(n), keys stay sorted
-            fresh = ~known
-            new = met[fresh]
+        met = np.sort(contacts)  # unique contacted keys (np.unique is ~10x slower here)
+        met = met[np.concatenate(([True], met[1:] != met[:-1]))]
+        pos = np.searchsorted(keys, met)
+        known = pos < keys.size
+        known[known] = keys[pos[known]] == met[known]
+        if not known.all():  # merge the new (sorted) keys in: O(n), keys stay sorted
+            new = met[~known]
             is_new = np.zeros(keys.size + new.size, bool)
-            is_new[pos[fresh] + np.arange(new.size)] = True
-            was = ~is_new
+            is_new[pos[~known] + np.arange(new.size)] = True
             merged = np.empty(is_new.size, keys.dtype)
             merged[is_new] = new
-            merged[was] = keys
+            merged[~is_new] = keys
             w_merged = np.zeros(is_new.size)
-            w_merged[was] = w
+            w_merged[~is_new] = w
             keys, w = merged, w_merged
-            pos = keys.searchsorted(met)
+            pos = np.searchsorted(keys, met)
         w[pos] += TIE_GAIN * (1.0 - w[pos])
     keep = w >= TIE_FLOOR
-    if np.count_nonzero(keep) == keep.size:  # (a cheaper keep.all())
+    if keep.all():
         return keys, w
     return keys[keep], w[keep]
 

@@ -53,17 +53,16 @@ def update_links(
     iu = _upper(level.shape[0])
     u = rng.random(level.shape).ravel()  # one draw per pair, as the dense rule would
     flat = level.ravel()
-    cand = (iu & worked_together).ravel().nonzero()[0]  # (as np.flatnonzero, without its Python overhead)
-    p_up = np.asarray(p_upgrade)
-    p_up = p_up if p_up.ndim == 0 else p_up.ravel()[cand]
+    cand = np.flatnonzero(iu & worked_together)
+    p_up = p_upgrade if np.ndim(p_upgrade) == 0 else np.asarray(p_upgrade).ravel()[cand]
     ok = active_pair.ravel()[cand] & resourced.ravel()[cand] & (mutual_trust.ravel()[cand] > gate)
     up = cand[ok & (flat[cand] < 3) & (u[cand] < p_up)]
-    down = (iu & (mutual_trust < collapse)).ravel().nonzero()[0]
+    down = np.flatnonzero(iu & (mutual_trust < collapse))
     down = down[(flat[down] > 0) & (u[down] < p_decay)]
     upper = np.where(iu, level, 0).astype(level.dtype, copy=False)
     upper.ravel()[up] += 1
     upper.ravel()[down] -= 1
     new = upper + upper.T
-    if np.count_nonzero(active_pair) < active_pair.size:  # (a cheaper `not active_pair.all()`)
+    if not active_pair.all():
         new[~active_pair] = 0
     return new

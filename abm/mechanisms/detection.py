@@ -13,20 +13,14 @@ import numpy as np
 
 def new_links(level: np.ndarray, ever_linked: np.ndarray) -> np.ndarray:
     """Upper-triangle pairs that reach level >= 2 for the first time: (i, j) index arrays."""
-    new = (level >= 2) & ~ever_linked
-    if not np.count_nonzero(new):  # the usual case: skip the triangle and the O x O nonzero
-        return np.empty(0, np.intp), np.empty(0, np.intp)
-    return np.nonzero(np.triu(new, 1))
+    new = np.triu((level >= 2) & ~ever_linked, 1)
+    return np.nonzero(new)
 
 
 def trust_collapses(mutual: np.ndarray, collapsed: np.ndarray, pairs: np.ndarray, low: float, recover: float) -> tuple[np.ndarray, np.ndarray]:
     """Pairs whose mutual trust falls below ``low`` (not already collapsed); returns (new, collapsed-state)."""
-    new = mutual < low  # = pairs & ~collapsed & (mutual < low), in place (fewer O x O temporaries)
-    new &= pairs
-    new &= ~collapsed
-    state = mutual > recover  # = (collapsed | new) & ~(mutual > recover)
-    np.logical_not(state, out=state)
-    state &= collapsed | new
+    new = pairs & ~collapsed & (mutual < low)
+    state = (collapsed | new) & ~(mutual > recover)
     return new, state
 
 

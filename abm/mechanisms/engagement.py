@@ -15,32 +15,23 @@ import numpy as np
 def update_engagement(
     e: np.ndarray,
     baseline: np.ndarray,
-    successes: np.ndarray | None,
-    visibility: np.ndarray | None,
-    champion_contacts: np.ndarray | None,
-    included: np.ndarray | None,
-    directed: np.ndarray | None,
+    successes: np.ndarray,
+    visibility: np.ndarray,
+    champion_contacts: np.ndarray,
+    included: np.ndarray,
+    directed: np.ndarray,
     leadership: np.ndarray,
     overload: np.ndarray,
     r: dict[str, float],
 ) -> np.ndarray:
-    """New engagement per clinician; every input array is per clinician (org values already gathered).
-
-    An input given as None is zero for everyone (its term is skipped: adding 0 changes nothing).
-    """
-    up = _weighted_sum((
-        (r["usefulness"], successes), (r["visibility"], visibility), (r["champion"], champion_contacts),
-        (r["inclusion"], included), (r["leadership"], leadership),
-    ))  # fmt: skip
-    down = _weighted_sum(((r["topdown"], directed), (r["overload"], overload)))
+    """New engagement per clinician; every input array is per clinician (org values already gathered)."""
+    up = (
+        r["usefulness"] * successes
+        + r["visibility"] * visibility
+        + r["champion"] * champion_contacts
+        + r["inclusion"] * included
+        + r["leadership"] * leadership
+    )
+    down = r["topdown"] * directed + r["overload"] * overload
     new = e + r["relax"] * (baseline - e) + np.minimum(up, 1.0) * (1.0 - e) - np.minimum(down, 1.0) * e
     return np.minimum(np.maximum(new, 0.0), 1.0)  # = np.clip(new, 0, 1), without np.clip's Python-level overhead
-
-
-def _weighted_sum(terms: tuple[tuple[float, np.ndarray | None], ...]) -> np.ndarray:
-    """rate_1 * x_1 + rate_2 * x_2 + ..., left to right, over the terms whose x is not None."""
-    total = None
-    for rate, x in terms:
-        if x is not None:
-            total = rate * x if total is None else total + rate * x
-    return total

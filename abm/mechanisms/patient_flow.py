@@ -40,12 +40,12 @@ def pick_in_blocks(rng: np.random.Generator, org: np.ndarray, weight: np.ndarray
     """
     cum = np.empty(weight.size + 1)
     cum[0] = 0.0
-    weight.cumsum(out=cum[1:])
+    np.cumsum(weight, out=cum[1:])
     first, end = block_start[org], block_start[org + 1]
     lo = cum[first]
     hi = cum[end]
     u = lo + rng.random(org.size) * (hi - lo)
-    idx = cum.searchsorted(u, side="right") - 1
+    idx = np.searchsorted(cum, u, side="right") - 1
     return np.minimum(np.maximum(idx, first), end - 1)  # clip into the organization's block
 
 
@@ -60,21 +60,18 @@ def pick_uniform_in_blocks(rng: np.random.Generator, org: np.ndarray, block_star
     return np.minimum(lo + (rng.random(org.size) * (hi - lo)).astype(np.int64), hi - 1)
 
 
-def choose_receivers(rng: np.random.Generator, senders: np.ndarray, weights: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
+def choose_receivers(rng: np.random.Generator, senders: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Receiver organization for each patient: row ``weights[sender]`` normalized, one draw each.
 
     ``weights`` is (rows x organizations); ``senders`` are row indices (the caller may pass only the
-    rows that can send); ``total``, if the caller has it, is ``weights.sum(axis=1)``. One vectorized
-    search over the row-offset cumulative weights: O(P log(R O)).
+    rows that can send). One vectorized search over the row-offset cumulative weights: O(P log(R O)).
     """
     n_rows, n_org = weights.shape
-    total = (weights.sum(axis=1) if total is None else total)[:, None]
-    cum = weights.cumsum(axis=1)
-    cum /= np.where(total > 0, total, 1.0)  # in place: the same numbers, fewer temporaries
-    cum += np.arange(n_rows)[:, None]
-    flat = cum.ravel()
+    total = weights.sum(axis=1, keepdims=True)
+    cum = np.cumsum(weights, axis=1) / np.where(total > 0, total, 1.0)
+    flat = (cum + np.arange(n_rows)[:, None]).ravel()
     u = senders + rng.random(senders.size) * (1.0 - 1e-12)
-    idx = flat.searchsorted(u, side="right")
+    idx = np.searchsorted(flat, u, side="right")
     return np.minimum(idx - senders * n_org, n_org - 1)
 
 

@@ -33,25 +33,16 @@ def experience_update(
     beta: float,
     kappa: float,
     breach_probability: float,
-    had: np.ndarray | None = None,
 ) -> np.ndarray:
-    """New trust after one step of experience. ``n_events``/``n_good`` are per ordered pair (i judges j).
-
-    ``had``, if the caller knows it, is ``np.flatnonzero(n_events)`` (the flat indices, sorted, of the
-    pairs with experience), which is cheaper to get from the few events than from the O x O counts.
-    """
+    """New trust after one step of experience. ``n_events``/``n_good`` are per ordered pair (i judges j)."""
     u = rng.random(trust.shape)  # one draw per pair, whether or not it had experience
-    if had is None:
-        had = np.flatnonzero(n_events)  # few pairs exchange patients in a step: work only on those
-    if had.size == 0:
-        return trust.copy()
+    had = np.flatnonzero(n_events)  # few pairs exchange patients in a step: work only on those
     t = trust.ravel()[had]
     share = n_good.ravel()[had] / n_events.ravel()[had]
     gain = alpha * share * (1.0 - t) * (1.0 - kappa * culture_distance.ravel()[had])
     breach = u.ravel()[had] < breach_probability * (1.0 - share)
     out = trust.copy()
-    new = t + gain - np.where(breach, beta * t, 0.0)
-    out.ravel()[had] = np.minimum(np.maximum(new, 0.0), 1.0)  # = np.clip(new, 0, 1), without its Python overhead
+    out.ravel()[had] = np.clip(t + gain - np.where(breach, beta * t, 0.0), 0.0, 1.0)
     return out
 
 

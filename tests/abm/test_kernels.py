@@ -83,7 +83,7 @@ def test_handoffs(seed):
     w = np.maximum(trust[hosp], 0.01) * catch * np.where(recv_ok, capacity, 0.0)[None, :]
     rows, total = hosp_row[senders], w.sum(axis=1)
     senders, rows = senders[total[rows] > 0], rows[total[rows] > 0]
-    receivers = flow.choose_receivers(r2, rows, w, total)
+    receivers = flow.choose_receivers(r2, rows, w)
     ab = flow.pick_in_blocks(r2, np.concatenate((senders, receivers)), weight, block_start)
     a, bb = ab[: senders.size], ab[senders.size :]
     pk = pair_keys(a, bb, n_clin)
@@ -164,7 +164,7 @@ def test_consensus_process(seed, dims):
 
     team = (live & (r2.random(n) < 0.3)).nonzero()[0]
     mates = flow.pick_uniform_in_blocks(r2, clin_org[team], block_start)
-    a, b = cons.disjoint_matching(r2, np.concatenate((pa, team)), np.concatenate((pb, mates)), n)
+    a, b = cons.disjoint_matching(r2, np.concatenate((pa, team)), np.concatenate((pb, mates)))
     eps0, eps_t, gate, mu, es, pers, firm = prm
     eps_a = cons.openness(eps0, eps_t, trust[clin_org[a], clin_org[b]], e[a], gate)
     eps_b = cons.openness(eps0, eps_t, trust[clin_org[b], clin_org[a]], e[b], gate)
@@ -189,17 +189,16 @@ def test_engagement_update(seed):
     r = {"usefulness": 0.03, "visibility": 0.02, "champion": 0.05, "inclusion": 0.04, "topdown": 0.06, "leadership": 0.01, "overload": 0.05, "relax": 0.02}
     with_all = seed % 2 == 0
 
+    none_i, none_b = np.zeros(0, np.int64), np.zeros(0, bool)  # "nobody this step"
     got = kn.engagement_update(
-        e, base, sender, receiver, success, True, level, partners, phys, champ, with_all, incl, with_all, directed,
-        with_all, lead, over, org, *r.values(),
+        e, base, sender, receiver, success, level, partners, phys, champ if with_all else none_i,
+        incl if with_all else none_b, directed if with_all else none_b, lead, over, org, *r.values(),
     )  # fmt: skip
 
     succ = np.bincount(sender[success], minlength=n) + np.bincount(receiver[success], minlength=n)
-    seen = (level == 3) & partners[None, :]
-    vis = seen.sum(axis=1) / np.maximum(partners.sum() - 1, 1) if seen.any() else None
+    vis = ((level == 3) & partners[None, :]).sum(axis=1) / np.maximum(partners.sum() - 1, 1)
     want = engagement.update_engagement(
-        e, base, succ, vis[org] * phys if vis is not None else None, champ if with_all else None,
-        incl if with_all else None, directed if with_all else None, lead[org], over[org], r,
+        e, base, succ, vis[org] * phys, champ * with_all, incl & with_all, directed & with_all, lead[org], over[org], r,
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
 
@@ -211,14 +210,13 @@ def test_update_links(seed):
     level = rng.integers(0, 4, (n, n)).astype(np.int8)
     level = np.triu(level, 1) + np.triu(level, 1).T
     t = rng.random((n, n))
-    mutual = np.minimum(t, t.T)
     last = rng.integers(-10, 10, (n, n))
     resourced, active = rng.random(n) < 0.8, rng.random(n) < 0.85
     p_up = rng.random((n, n))
     r1, r2 = twins(seed)
-    got = kn.update_links(kn.generator_handle(r1), level, mutual, last, 10, 6, resourced, active, p_up, 0.45, 0.3, 0.4)
+    got = kn.update_links(kn.generator_handle(r1), level, t, last, 10, 6, resourced, active, p_up, 0.45, 0.3, 0.4)
     want = data_sharing.update_links(
-        r2, level, mutual, (10 - last) <= 6, resourced[:, None] & resourced[None, :], active[:, None] & active[None, :],
+        r2, level, np.minimum(t, t.T), (10 - last) <= 6, resourced[:, None] & resourced[None, :], active[:, None] & active[None, :],
         p_up, 0.45, 0.3, 0.4,
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
@@ -236,7 +234,7 @@ def test_workload_and_exit(seed):
     size, res, act, step_act = rng.uniform(20, 300, n), rng.random(n), rng.random(n) * 3, rng.random(n) * 2
     received = rng.integers(0, n, 15)
     prm = (0.9, 0.04, 1.0, 0.3)
-    new_act, over = kn.workload_update(act, step_act, level, active, size, res, received, True, 0.1, True, *prm)
+    new_act, over = kn.workload_update(act, step_act, level, active, size, res, received, 0.1, True, *prm)
     upkeep = 1.0 + 0.25 * ((level >= 2) & active[None, :]).sum(axis=1)
     want_act = (1.0 - 0.1) * act + 0.1 * (step_act + upkeep)
     np.testing.assert_array_equal(new_act, want_act)
