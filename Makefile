@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml scripts/setup_assets.py
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/python scripts/setup_assets.py
-	$(BIN)/python -m abm.kernels  # compile the model's numba kernels once (cached on disk)
+	$(BIN)/python -m abm.warmup  # compile the model's mechanisms once (numba, cached on disk)
 	touch $(STAMP)
 
 install: $(STAMP)

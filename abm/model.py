@@ -1,8 +1,8 @@
 """IntegrationModel: a Mesa model of how integration of care is generated among partner organizations.
 
 The numbers live in :class:`abm.state.State` (arrays); each process of the ODD schedule is one
-method, which runs the process's mechanisms (:mod:`abm.mechanisms`, the numpy specification) as
-one compiled kernel (:mod:`abm.kernels`, the same numbers); Mesa agents are views.
+method that calls its mechanism's compiled rules (:mod:`abm.mechanisms`, one module per mechanism)
+with the state's arrays, the run's generator and the parameter record; Mesa agents are views.
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from abm import kernels as kn
-from abm import outcomes
+from abm import events, outcomes
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
-from abm.mechanisms import consensus as cons
-from abm.mechanisms import data_sharing, detection, milestones
+from abm.mechanisms import consensus, data_sharing, detection, engagement, familiarity, interactions
+from abm.mechanisms import exit as partner_exit
+from abm.mechanisms import milestones as ms
 from abm.mechanisms import patient_flow as flow
-from abm.state import ACTIVITY_SMOOTHING, TIE_DECAY, TIE_FLOOR, TIE_GAIN, build_state, pair_keys
+from abm.mechanisms import trust as tr
+from abm.mechanisms import workload
+from abm.mechanisms._numba import generator_handle
+from abm.state import build_state
 
 HOSPITAL = KINDS.index("hospital")
 RECEIVER_KINDS = [KINDS.index(k) for k in ("home_care", "community", "primary_care")]
@@ -28,7 +31,26 @@ PHYSICIAN = ROLES.index("physician")
 MANAGER = ROLES.index("manager")
 VALENCE_NAMES = ("facilitating", "disrupting", "mixed")
 MILESTONE_COLUMNS = ["step", "category", "valence", "name", "who", "source"]
-TRUST_RECOVERY = 0.45  # a collapsed pair is counted again only after mutual trust recovers above this
+_INT_ZEROS = np.zeros(0, np.int64)  # "none this step" (empty: nothing to read)
+_BOOL_ZEROS = np.zeros(0, bool)
+
+
+class Handoffs:
+    """This step's hand-offs, one entry per patient (organizations, clinicians, outcomes)."""
+
+    __slots__ = ("sender_org", "receiver_org", "sender", "receiver", "success", "referral_ok")
+
+    def __init__(self, sender_org, receiver_org, sender, receiver, success, referral_ok) -> None:
+        self.sender_org, self.receiver_org = sender_org, receiver_org
+        self.sender, self.receiver = sender, receiver
+        self.success, self.referral_ok = success, referral_ok
+
+    @property
+    def n(self) -> int:
+        return int(self.sender.size)
+
+
+_NO_HANDOFFS = Handoffs(_INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _BOOL_ZEROS, _BOOL_ZEROS)
 
 
 class IntegrationModel(mesa.Model):
@@ -49,18 +71,18 @@ class IntegrationModel(mesa.Model):
             sc = with_overrides(sc, {f"params.{k}": v for k, v in kwargs.items()})
         self.scenario = sc
         self.p = sc.params
+        self.params = sc.params.record()  # the parameters as compiled code reads them, by name
         self.mech = sc.params.mechanisms
         self.features = sc.program.features
         self.state = build_state(sc, self.rng)
         self._gen_of: np.random.Generator | None = None  # see _generator()
-        self._gen: np.ndarray | None = None
+        self._gen: Any = None
         s = self.state
         self.organizations = [Organization(self, i) for i in range(s.n_orgs)]
         self.clinicians = [Clinician(self, i) for i in range(s.n_clinicians)]
         self.events = list(sc.milestones) if self.mech.milestones else []
+        self._schedule = events.schedule(self.events)
         self._fired = np.zeros(len(self.events), bool)
-        self._same_it = s.it_system[:, None] == s.it_system[None, :]
-        self._privacy_gap = np.abs(s.privacy[:, None] - s.privacy[None, :])
         self._is_hospital = s.kind == HOSPITAL
         self._is_receiver = np.isin(s.kind, RECEIVER_KINDS)
         self._hosp = np.flatnonzero(self._is_hospital)  # rows of the referral weights (senders)
@@ -71,25 +93,12 @@ class IntegrationModel(mesa.Model):
         self._physician = s.role == PHYSICIAN
         self._manager = s.role == MANAGER
         self._mask_cache: tuple[bytes, dict[str, Any]] | None = None  # see _masks()
-        self._p_up: np.ndarray | None = None  # per-pair link upgrade chance (static, built on first use)
-        self._clin_counts = np.diff(s.block_start)
-        p = self.p  # engagement rates and hand-off logit coefficients: the parameters are frozen
-        self._rates = {
-            "usefulness": p.usefulness_gain, "visibility": p.data_visibility_gain, "champion": p.champion_gain,
-            "inclusion": p.inclusion_gain, "topdown": p.topdown_penalty, "leadership": p.leadership_gain,
-            "overload": p.overload_penalty, "relax": p.engagement_relax,
-        }  # fmt: skip
-        self._coeffs = {
-            "intercept": p.handoff_intercept, "data": p.handoff_data, "trust": p.handoff_trust,
-            "coordinator": p.handoff_coordinator, "familiarity": p.handoff_familiarity,
-            "complexity": p.handoff_complexity, "overload": p.handoff_overload,
-        }  # fmt: skip
+        # IT systems, privacy stances and parameters are fixed during a run
+        self._p_up = data_sharing.upgrade_probability(s.it_system.astype(np.int64), s.privacy, self.params)
         self._seen_level = np.full((s.n_orgs, s.n_orgs), -1, np.int8)  # links and membership at the last observation
         self._seen_active = s.active.copy()
         self._link_values = (0.0, 0.0, 0.0)  # connectivity, mean link level, algebraic connectivity (see observe)
-        # "nobody met / shadowed this step" (see _reset_step_scratch); writable like the arrays that replace
-        # them, so the kernels see one array type (a read-only flag would compile a second version)
-        self._no_meetings = np.zeros((s.n_orgs, s.n_orgs), bool)
+        self._no_meetings = np.zeros((s.n_orgs, s.n_orgs), bool)  # "nobody met / shadowed this step"
         self._no_shadowing = np.zeros((s.n_orgs, s.n_orgs), np.int64)
         self._flags = {"consensus": False, "integration": False}
         self._cum = {c: 0 for c in CATEGORIES} | {v: 0 for v in VALENCE_NAMES}
@@ -120,112 +129,90 @@ class IntegrationModel(mesa.Model):
     # ------------------------------------------------------------------ processes
     def apply_milestones(self) -> None:
         """1. Milestone events due this step (scheduled or hazard-drawn) change the state."""
-        for k in milestones.due(self.rng, self.events, self.steps, self._fired):
+        if not self.events:
+            return
+        sch = self._schedule
+        for k in ms.due(self.rng.random(len(self.events)), sch["at"], sch["hazard"], sch["repeat"], self._fired, self.steps):
             ev = self.events[k]
             self._fired[k] = True
-            mask = milestones.apply(self.state, ev, self.rng)
+            mask = events.apply(self.state, ev, self.rng)
             if ev.effects.leave:
                 self.state.exited_at[mask] = self.steps
             who = "all" if ev.targets.all else ", ".join(np.array(self.state.names)[mask])
             self._log(ev.category, ev.valence, ev.name, who, "configured")
 
     def patient_transitions(self) -> None:
-        """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician.
-
-        Discharges (:func:`~abm.mechanisms.patient_flow.discharges`), receivers weighted by trust,
-        catchment and spare capacity (:func:`~abm.mechanisms.patient_flow.choose_receivers`), the
-        clinicians on both sides by participation (:func:`~abm.mechanisms.patient_flow.pick_in_blocks`)
-        and success (:func:`~abm.mechanisms.patient_flow.handoff_success_logit`): one compiled kernel.
-        """
-        s, p, c = self.state, self.p, self._coeffs
-        ok, senders, receivers, a, b, success, referral_ok, keys = kn.handoffs(
-            self._generator(), self._is_hospital, self._is_receiver, s.active,
-            p.volume_per_staff * p.step_days / 7.0 * s.volume_multiplier, s.size, s.overload, s.trust,
-            self._hosp, self._hosp_row, self._hosp_catch, self._participation(), s.block_start,
-            s.tie_keys, s.tie_weights, s.data_level, s.engagement, s.coordinator, self.scenario.program.complexity,
-            c["intercept"], c["data"], c["trust"], c["coordinator"], c["familiarity"], c["complexity"], c["overload"],
-            p.referral_engagement,
-        )  # fmt: skip
-        if not ok:
-            self._handoffs = None
+        """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician (:mod:`~abm.mechanisms.patient_flow`)."""
+        s, p, gen = self.state, self.p, self._generator()
+        senders = flow.discharges(gen, self._is_hospital, s.active, s.size, p.volume_per_staff * p.step_days / 7.0 * s.volume_multiplier)
+        receiving = self._is_receiver & s.active
+        if senders.size == 0 or not receiving.any():
             return
-        self._handoffs = flow.Handoffs(senders, receivers, a, b, success, referral_ok)
+        s_org, r_org = flow.refer(gen, senders, self._hosp_row, s.trust, self._hosp, self._hosp_catch, s.size, s.overload, receiving)
+        a, b = flow.pick_clinicians(gen, s_org, r_org, self._participation(), s.block_start)
+        keys = familiarity.pair_keys(a, b, s.n_clinicians)
+        success, referral_ok = flow.outcomes(
+            gen, s_org, r_org, a, familiarity.tie_weight(s.tie_keys, s.tie_weights, keys), s.data_level, s.trust,
+            s.engagement, s.overload, s.coordinator, self.scenario.program.complexity, self.params,
+        )  # fmt: skip
+        self._handoffs = Handoffs(s_org, r_org, a, b, success, referral_ok)
         self._contacts.append(keys)
         self._pairs.append((a, b))
 
     def planned_interactions(self) -> None:
-        """3. Steering meetings, work shadowing and champion outreach."""
+        """3. Steering meetings, work shadowing and champion outreach (:mod:`~abm.mechanisms.interactions`)."""
         s, p = self.state, self.p
         if self.steps % p.meeting_interval == 0:
-            attend, self._met, rep_a, rep_b = kn.meeting(self._generator(), s.active, s.leadership, s.engagement, self._manager, s.block_start)
+            attend, self._met, rep_a, rep_b = interactions.meeting(
+                self._generator(), s.active, s.leadership, s.engagement, self._manager, s.block_start
+            )
             self._activity += attend
             self._pairs.append((rep_a, rep_b))
         if self.features.shadowing and self.mech.shadowing:
-            self._shadow(s, p)
+            visitors, hosts, v_org, h_org = interactions.shadowing(
+                self._generator(), s.clin_org, s.active, s.clinical, self._is_hospital, self._participation(), s.block_start,
+                p.shadowing_rate,
+            )  # fmt: skip
+            if visitors.size:
+                self._shadow_counts = interactions.visit_counts(v_org, h_org, s.n_orgs)
+                self._activity += interactions.counts_per(v_org, s.n_orgs) > 0
+                self._contacts.append(familiarity.pair_keys(visitors, hosts, s.n_clinicians))
+                self._pairs.append((visitors, hosts))
         if self.mech.engagement:  # active champions reach out
-            any_, contacts, targets, counts = kn.champion_outreach(self._generator(), self._masks()["live_idx"], s.champion, p.outreach_rate, s.n_clinicians)
-            if any_:
-                self._champion_contacts = counts
+            contacts, targets = interactions.champion_outreach(self._generator(), self._masks()["live_idx"], s.champion, p.outreach_rate)
+            if contacts.size:
+                self._champion_contacts = interactions.counts_per(targets, s.n_clinicians)
                 self._pairs.append((contacts, targets))
 
-    def _shadow(self, s, p) -> None:
-        """Clinicians spend time with a partner organization of the other sector (P3: "elbow to elbow")."""
-        eligible = s.clin_active & s.clinical[s.clin_org]
-        visitors = np.flatnonzero(eligible & (self.rng.random(s.n_clinicians) < p.shadowing_rate))
-        if visitors.size == 0:
-            return
-        hosts_ok = s.active & s.clinical
-        other_sector = self._is_hospital[:, None] != self._is_hospital[None, :]
-        w = (hosts_ok[None, :] & other_sector).astype(float)
-        w = np.where(w.sum(axis=1, keepdims=True) > 0, w, hosts_ok[None, :] & ~np.eye(s.n_orgs, dtype=bool))
-        v_org = s.clin_org[visitors]
-        ok = w[v_org].sum(axis=1) > 0
-        visitors, v_org = visitors[ok], v_org[ok]
-        h_org = flow.choose_receivers(self.rng, v_org, w.astype(float))
-        hosts = flow.pick_in_blocks(self.rng, h_org, self._participation(), s.block_start)
-        counts = np.bincount(v_org * s.n_orgs + h_org, minlength=s.n_orgs**2).reshape(s.n_orgs, s.n_orgs)
-        self._shadow_counts = counts + counts.T
-        self._activity += np.bincount(v_org, minlength=s.n_orgs) > 0
-        self._contacts.append(pair_keys(visitors, hosts, s.n_clinicians))
-        self._pairs.append((visitors, hosts))
-
     def update_trust(self) -> None:
-        """4. Asymmetric trust from hand-offs, meetings and shadowing (relaxing otherwise); clinician familiarity ties.
-
-        :func:`~abm.mechanisms.trust.experience_update`, :func:`~abm.mechanisms.trust.contact_gain`
-        and :func:`~abm.mechanisms.trust.relax`, compiled (:mod:`abm.kernels`).
-        """
-        s, p = self.state, self.p
-        h = self._handoffs or _NO_HANDOFFS
-        met_any, shadow_any = self._met is not self._no_meetings, self._shadow_counts is not self._no_shadowing
+        """4. Asymmetric trust from hand-offs, meetings and shadowing, relaxing otherwise; familiarity ties (:mod:`~abm.mechanisms.trust`)."""
+        s = self.state
+        h = self._handoffs
+        n_events, n_good = tr.experience_counts(h.sender_org, h.receiver_org, h.success, h.referral_ok, s.n_orgs)
+        tr.mark_contacts(s.last_contact, n_events, self._met, self._shadow_counts, self.steps)
         contacts = self._contacts[0] if len(self._contacts) == 1 else np.concatenate(self._contacts)
-        s.trust, s.trust_baseline, s.tie_keys, s.tie_weights = kn.trust_process(
-            self._generator(), s.trust, s.trust_baseline, s.culture_distance, h.sender_org, h.receiver_org, h.success,
-            h.referral_ok, self._met, met_any, self._shadow_counts, shadow_any, s.last_contact, self.steps,
-            s.tie_keys, s.tie_weights, contacts, TIE_GAIN, TIE_DECAY, TIE_FLOOR, self.mech.trust_building,
-            p.trust_alpha, p.trust_beta, p.culture_damping, p.breach_probability, p.meeting_trust,
-            p.trust_alpha * p.shadow_alpha_ratio, p.trust_relax, p.baseline_drift,
-        )  # fmt: skip
-        if shadow_any and self.mech.trust_building:
-            s.culture_distance = np.maximum(0.0, s.culture_distance - p.shadow_culture_shrink * self._shadow_counts)
+        s.tie_keys, s.tie_weights = familiarity.update_ties(s.tie_keys, s.tie_weights, contacts)
+        if not self.mech.trust_building:
+            self.rng.random(s.n_orgs * s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
+            return
+        s.trust, s.trust_baseline = tr.update(
+            self._generator(), s.trust, s.trust_baseline, s.culture_distance, n_events, n_good, self._met, self._shadow_counts, self.params
+        )
+        if self._shadow_counts is not self._no_shadowing:
+            s.culture_distance = tr.shrink_culture_distance(s.culture_distance, self._shadow_counts, self.params)
 
     def update_consensus(self) -> None:
-        """5. Bounded-confidence consensus over this step's contacts, then pathway development."""
-        s, p = self.state, self.p
+        """5. Bounded-confidence consensus over this step's contacts, then pathway development (:mod:`~abm.mechanisms.consensus`)."""
+        s, p, gen = self.state, self.p, self._generator()
         if self.mech.mixing == "random":  # reduction: a uniformly random matching of everyone
-            a, b = cons.random_matching(self.rng, self._masks()["live_idx"])
+            a, b = consensus.random_matching(gen, self._masks()["live_idx"])
             if a.size:
-                s.views = kn.bounded_confidence(
-                    s.views, a, b, s.trust, s.clin_org, s.engagement, s.champion, p.eps0, p.eps_trust,
-                    p.engagement_openness, p.mu, p.engagement_step, p.champion_persuasion, p.champion_firmness,
-                )  # fmt: skip
-        else:  # this step's contacts and team contacts; openness, step sizes, bounded confidence (compiled)
-            pa, pb = (np.concatenate(x) for x in zip(*self._pairs, strict=True)) if self._pairs else (_INT_ZEROS, _INT_ZEROS)
-            s.views = kn.consensus_process(
-                self._generator(), s.views, self._masks()["live"], p.team_contact, s.clin_org, s.block_start, pa, pb,
-                s.trust, s.engagement, s.champion, p.eps0, p.eps_trust, p.engagement_openness, p.mu,
-                p.engagement_step, p.champion_persuasion, p.champion_firmness,
-            )  # fmt: skip
+                s.views = consensus.bounded_confidence(s.views, a, b, s.trust, s.clin_org, s.engagement, s.champion, self.params)
+        else:  # this step's contacts and team contacts
+            team, mates = interactions.team_contacts(gen, self._masks()["live"], s.clin_org, s.block_start, p.team_contact)
+            self._pairs.append((team, mates))
+            pa, pb = (np.concatenate(x) for x in zip(*self._pairs, strict=True))
+            s.views = consensus.interact(gen, s.views, pa, pb, s.trust, s.clin_org, s.engagement, s.champion, self.params)
         self._pathway_development()
 
     def _pathway_development(self) -> None:
@@ -233,80 +220,59 @@ class IntegrationModel(mesa.Model):
         s, p, kind = self.state, self.p, self.scenario.program.pathway
         if self.steps % p.workshop_interval != 0 or kind == "none":
             return
-        live = s.clin_active
+        live = self._masks()["live"]
         if kind == "co_design" and not self.mech.co_design:
             self.rng.random(s.n_clinicians)  # the draw it would make: knock-outs keep common random numbers
         elif kind == "co_design":
-            who = live & (self.rng.random(s.n_clinicians) < p.workshop_share * 2.0 * s.engagement)
-            if who.sum() >= 2:
-                s.views = cons.pull_toward(s.views, who, cons.co_designed_pathway(s.views, who), p.codesign_pull)
+            who = consensus.workshop_participants(self._generator(), live, s.engagement, self.params)
+            if np.count_nonzero(who) >= 2:
+                s.views = consensus.pull_toward(s.views, who, consensus.mean_view(s.views, who), p.codesign_pull)
                 self._included = who
-                self._activity += np.bincount(s.clin_org[who], minlength=s.n_orgs) > 0
+                self._activity += interactions.counts_per(s.clin_org[who], s.n_orgs) > 0
         elif kind == "top_down":
-            leaders = live & (s.role == MANAGER) & (s.clin_org == int(np.argmax(np.where(s.active, s.size, -1))))
+            leaders = live & self._manager & (s.clin_org == int(np.argmax(np.where(s.active, s.size, -1))))
             if leaders.any():
-                s.views = cons.pull_toward(s.views, live, cons.co_designed_pathway(s.views, leaders), p.topdown_pull)
+                s.views = consensus.pull_toward(s.views, live, consensus.mean_view(s.views, leaders), p.topdown_pull)
                 self._directed = live
 
     def update_engagement(self) -> None:
-        """6. Engagement: usefulness, data visibility, champions, inclusion, leadership, workload.
-
-        :func:`~abm.mechanisms.engagement.update_engagement`, compiled (:mod:`abm.kernels`).
-        """
+        """6. Engagement: usefulness, data visibility, champions, inclusion, leadership, workload (:mod:`~abm.mechanisms.engagement`)."""
         if not self.mech.engagement:
             return
-        s, r = self.state, self._rates
-        h = self._handoffs or _NO_HANDOFFS
-        s.engagement = kn.engagement_update(
-            s.engagement, s.engagement_baseline, h.sender, h.receiver, h.success, s.data_level, self._masks()["partners"],
-            self._physician, self._champion_contacts, self._included, self._directed, s.leadership, s.overload, s.clin_org,
-            r["usefulness"], r["visibility"], r["champion"], r["inclusion"], r["topdown"], r["leadership"], r["overload"], r["relax"],
+        s, h = self.state, self._handoffs
+        s.engagement = engagement.update(
+            s.engagement, s.engagement_baseline, engagement.successes(h.sender, h.receiver, h.success, s.n_clinicians),
+            engagement.data_visibility(s.data_level, self._masks()["partners"]), self._physician, self._champion_contacts,
+            self._included, self._directed, s.clin_org, s.leadership, s.overload, self.params,
         )  # fmt: skip
 
     def update_data_sharing(self) -> None:
-        """7. Pairs that work together and trust each other upgrade links; low trust makes them decay."""
+        """7. Pairs that work together and trust each other upgrade links; low trust makes them decay (:mod:`~abm.mechanisms.data_sharing`)."""
+        s = self.state
         if not self.mech.data_sharing:
-            self.rng.random(self.state.data_level.shape)  # the draw it would make: knock-outs keep common random numbers
-            return
-        s, p = self.state, self.p
-        if self.mech.link_formation == "fixed":  # reduction to Gilbert's G(n, p): a fixed chance per pair
-            every = np.ones(s.trust.shape, bool)
+            self.rng.random(s.n_orgs * s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
+        elif self.mech.link_formation == "fixed":  # reduction to Gilbert's G(n, p): a fixed chance per pair
+            s.data_level = data_sharing.random_links(self._generator(), s.data_level, s.active, self.p.link_upgrade)
+        else:
             s.data_level = data_sharing.update_links(
-                self.rng, s.data_level, np.ones(s.trust.shape), every, every, s.active[:, None] & s.active[None, :],
-                np.full(s.trust.shape, p.link_upgrade), p.link_trust_gate, -1.0, 0.0,
-            )  # fmt: skip
-            return
-        resourced = s.resources >= p.min_resources
-        if self._p_up is None:  # IT systems, privacy stances and parameters are fixed during a run
-            self._p_up = data_sharing.upgrade_probability(
-                self._same_it, self._privacy_gap, p.link_upgrade, p.different_it_factor, p.privacy_mismatch_factor
+                self._generator(), s.data_level, s.trust, s.last_contact, self.steps, s.resources, s.active, self._p_up, self.params
             )
-        s.data_level = kn.update_links(
-            self._generator(), s.data_level, s.trust, s.last_contact, self.steps, p.contact_window, resourced, s.active,
-            self._p_up, p.link_trust_gate, p.link_collapse_trust, p.link_decay,
-        )  # fmt: skip
 
     def update_workload(self) -> None:
-        """8. Workload: program activities and patients received, per staff, against capacity.
-
-        :func:`~abm.mechanisms.workload.overload` of the smoothed activities, compiled (:mod:`abm.kernels`).
-        """
-        s, p = self.state, self.p
-        h = self._handoffs or _NO_HANDOFFS  # (activities also count taking part at all and links to maintain)
-        s.activity, s.overload = kn.workload_update(
-            s.activity, self._activity, s.data_level, s.active, s.size, s.resources, h.receiver_org,
-            ACTIVITY_SMOOTHING, self.mech.workload_burden, p.base_workload, p.fixed_cost, p.patient_cost, p.slack_capacity,
+        """8. Workload: program activities and patients received, per staff, against capacity (:mod:`~abm.mechanisms.workload`)."""
+        s = self.state
+        s.activity, s.overload = workload.update(
+            s.activity, self._activity, s.data_level, s.active, s.size, s.resources, self._handoffs.receiver_org,
+            self.mech.workload_burden, self.params,
         )  # fmt: skip
 
     def partner_exit(self) -> None:
-        """9. Partners whose perceived benefit stays below the threshold leave with a hazard."""
+        """9. Partners whose perceived benefit stays below the threshold leave with a hazard (:mod:`~abm.mechanisms.exit`)."""
+        s = self.state
         if not self.mech.exit:
-            self.rng.random(self.state.n_orgs)  # the draw it would make: knock-outs keep common random numbers
+            self.rng.random(s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
             return
-        s, p = self.state, self.p
-        leave = kn.exit_process(
-            self._generator(), s.clin_org, s.engagement, self._clin_counts, s.trust, s.active, s.overload, p.exit_threshold, p.exit_hazard
-        )  # leavers of org_benefit()
+        leave = partner_exit.leavers(self._generator(), s.clin_org, s.engagement, s.trust, s.active, s.overload, self.params)
         if np.count_nonzero(leave):
             s.remove_orgs(leave, self.steps)
             for i in np.flatnonzero(leave):
@@ -316,33 +282,28 @@ class IntegrationModel(mesa.Model):
     def org_benefit(self) -> np.ndarray:
         """Perceived benefit per organization: engagement x trust toward active partners - overload."""
         s = self.state
-        return kn.org_benefit(s.clin_org, s.engagement, self._clin_counts, s.trust, s.active, s.overload)
+        return partner_exit.perceived_benefit(s.clin_org, s.engagement, s.trust, s.active, s.overload)
 
     def observe(self) -> None:
-        """10. Outcomes are measured, endogenous milestones detected, and Mesa's DataCollector collects.
+        """10. Outcomes are measured (:mod:`abm.outcomes`), endogenous milestones detected
+        (:mod:`~abm.mechanisms.detection`), and Mesa's DataCollector collects.
 
         Consensus is over all original clinicians: an exited partner's practice stays as it was (as for
-        connectivity, losing a partner must not raise consensus). The measures are those of
-        :mod:`abm.outcomes` and the detections those of :mod:`abm.mechanisms.detection`, in one
-        compiled call (:func:`abm.kernels.observe_process`); link measures are recomputed only when
-        links or membership changed since the last observation.
+        connectivity, losing a partner must not raise consensus). Link measures are recomputed only
+        when links or membership changed since the last observation.
         """
         s, p = self.state, self.p
         m = self._masks()
-        small = s.n_orgs <= outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
-        many = s.n_clinicians >= outcomes.BUCKET_SORT_MIN  # numpy's sorts beat numba's there (see outcomes)
-        (c, t_mean, t_min, e_live, e_phys, new_collapse, any_collapse, s.collapsed,
-         links_changed, conn, level, lap, link_i, link_j) = kn.observe_process(
-            s.views, m["n_live"], s.trust, m["partner_pair_idx"], s.engagement, m["live_idx"], m["phys_idx"],
-            outcomes.UNIFORM_MEAN_DISTANCE, s.collapsed, m["clinical_pairs"], p.link_collapse_trust, TRUST_RECOVERY,
-            s.data_level, s.active, s.original_clinical, m["partners"], s.ever_linked,
-            self._seen_level, self._seen_active, small, not many,
-        )  # fmt: skip
-        if many:
-            c = outcomes.consensus(s.views) if m["n_live"] else 0.0
-        if links_changed:  # (the eigenvalue stays with numpy's LAPACK, as in outcomes.algebraic_connectivity)
-            alg = (float(np.linalg.eigvalsh(lap)[1]) if lap.shape[0] >= 2 else 0.0) if small else float("nan")
+        c = outcomes.consensus(outcomes.sorted_columns(s.views)) if m["n_live"] else 0.0
+        t_mean, t_min, e_live, e_phys = outcomes.trust_and_engagement(s.trust, m["partner_pair_idx"], s.engagement, m["live_idx"], m["phys_idx"])
+        new_collapse, s.collapsed = detection.trust_collapses(s.trust, s.collapsed, m["clinical_pairs"], p.link_collapse_trust)
+        new_links = (_INT_ZEROS, _INT_ZEROS)
+        if outcomes.links_changed(s.data_level, s.active, self._seen_level, self._seen_active):
+            conn, level = outcomes.connectivity(s.data_level, s.active, s.original_clinical)
+            small = s.n_orgs <= outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
+            alg = outcomes.algebraic_connectivity(s.data_level, m["partners"]) if small else float("nan")
             self._link_values = (conn, level, alg)
+            new_links = detection.new_links(s.data_level, s.ever_linked)
         k, link_level, alg = self._link_values
         h = self._handoffs
         integration = float(np.sqrt(c * k))
@@ -354,17 +315,18 @@ class IntegrationModel(mesa.Model):
             "trust_min": t_min,
             "engagement": e_live,
             "engagement_physicians": e_phys,
-            "handoffs": float(h.n) if h is not None else 0.0,
-            "handoff_success": outcomes.mean(h.success) if h is not None and h.n else float("nan"),
+            "handoffs": float(h.n),
+            "handoff_success": np.count_nonzero(h.success) / h.n if h.n else float("nan"),
             "mean_link_level": link_level,
             "algebraic_connectivity": alg,
             "active_partners": m["active_partners"],
             "retention": m["retention"],
         }
-        for i, j in zip(link_i, link_j, strict=True):
+        for i, j in zip(*new_links, strict=True):
             self._log("structural_inter", "facilitating", "electronic link established", f"{s.names[i]} - {s.names[j]}", "detected")
-        for i, j in zip(*np.nonzero(new_collapse), strict=True) if any_collapse else ():
-            self._log("strategic_relational", "disrupting", "trust collapse", f"{s.names[i]} - {s.names[j]}", "detected")
+        if new_collapse.any():
+            for i, j in zip(*np.nonzero(new_collapse), strict=True):
+                self._log("strategic_relational", "disrupting", "trust collapse", f"{s.names[i]} - {s.names[j]}", "detected")
         for key, value, thr, cat in (("consensus", c, p.consensus_threshold, "strategic_process_change"),
                                      ("integration", integration, p.integration_threshold, "strategic_relational")):  # fmt: skip
             if detection.crossed(value, thr, self._flags[key]):
@@ -415,9 +377,9 @@ class IntegrationModel(mesa.Model):
         return state
 
     def _generator(self) -> np.ndarray:
-        """The run's generator as the kernels take it (:func:`abm.kernels.generator_handle`), rebuilt if ``rng`` was replaced."""
+        """The run's generator as compiled code takes it (:func:`abm.mechanisms._numba.generator_handle`), rebuilt if ``rng`` was replaced."""
         if self._gen_of is not self.rng:
-            self._gen_of, self._gen = self.rng, kn.generator_handle(self.rng)
+            self._gen_of, self._gen = self.rng, generator_handle(self.rng)
         return self._gen
 
     def _participation(self) -> np.ndarray:
@@ -431,7 +393,7 @@ class IntegrationModel(mesa.Model):
 
     def _reset_step_scratch(self) -> None:
         s = self.state
-        self._handoffs: flow.Handoffs | None = None
+        self._handoffs = _NO_HANDOFFS
         self._met = self._no_meetings  # shared zeros: a process replaces them, never writes into them
         self._shadow_counts = self._no_shadowing
         self._champion_contacts = _INT_ZEROS  # empty: nobody (this step)
@@ -442,8 +404,8 @@ class IntegrationModel(mesa.Model):
         self._pairs: list[tuple[np.ndarray, np.ndarray]] = []
 
     def fire(self, event: Any) -> None:
-        """Fire a milestone event by hand now (dashboards): applied and logged like a configured one."""
-        mask = milestones.apply(self.state, event, self.rng)
+        """Fire a milestone event by hand now (interactive use): applied and logged like a configured one."""
+        mask = events.apply(self.state, event, self.rng)
         who = "all" if event.targets.all else ", ".join(np.array(self.state.names)[mask])
         self._log(event.category, event.valence, event.name, who, "manual")
 
@@ -452,9 +414,6 @@ class IntegrationModel(mesa.Model):
         mesa.Agent._ids.pop(self, None)
 
 
-_INT_ZEROS = np.zeros(0, np.int64)  # stand-ins for "none this step" in kernel calls (empty: nothing to write)
-_BOOL_ZEROS = np.zeros(0, bool)
-_NO_HANDOFFS = flow.Handoffs(_INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _BOOL_ZEROS, _BOOL_ZEROS)
 
 
 def metric_names() -> list[str]:

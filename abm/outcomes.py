@@ -1,13 +1,16 @@
-"""Outcome measures computed from the state each step.
+"""Outcome measures (ODD process 10), computed from the state each step.
 
 * consensus = clip(1 - D / D_ref, 0, 1), D the mean pairwise distance between the program's original
-  clinicians' views (a departed partner's views stay as they were: losing a partner cannot raise
-  consensus, as for connectivity) (distance = mean absolute difference over the K dimensions, L1/K) and D_ref = 1/3, the
-  mean pairwise distance of views drawn uniformly from [0,1]^K under that norm.
+  clinicians' views (distance = mean absolute difference over the K dimensions, L1 / K; a departed
+  partner's views stay as they were, so losing a partner cannot raise consensus) and D_ref = 1/3,
+  the mean pairwise distance of views drawn uniformly from [0, 1]^K under that norm.
   0 = as dispersed as random views, 1 = full agreement.
-* connectivity = share of the original clinical partner pairs joined by a path of level >= 2
-  links through active clinical organizations (an exited partner counts as unconnected).
-* integration = sqrt(consensus * connectivity).
+* connectivity = share of the ordered pairs of original clinical partners joined by a path of
+  level >= 2 links through active clinical organizations (an exited partner counts as unconnected).
+* integration = sqrt(consensus x connectivity).
+* mean link level over original clinical partner pairs; algebraic connectivity (second-smallest
+  Laplacian eigenvalue of the link graph among partners, weights level / 3); trust mean and minimum
+  over ordered partner pairs; mean engagement of live clinicians and of live physicians.
 
 References: Embuldeniya et al. (2018) (integration in the confluence of consensus and connectivity);
 MODEL.md "Outcomes".
@@ -15,36 +18,21 @@ MODEL.md "Outcomes".
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
+
+from abm.mechanisms._numba import clip01, jit
 
 UNIFORM_MEAN_DISTANCE = 1.0 / 3.0
-SMALL_GRAPH = 64  # up to this many partners, connectivity uses a dense closure instead of scipy
-BUCKET_SORT_MIN = 2048  # from this many clinicians, views are sorted by buckets first (see _sorted_columns)
-ALGEBRAIC_CONNECTIVITY_MAX_ORGS = 100  # above this, computed only on demand (cost O(O^3))
+BUCKET_SORT_MIN = 2048  # from this many clinicians, views are sorted by buckets first (see sorted_columns)
+ALGEBRAIC_CONNECTIVITY_MAX_ORGS = 100  # above this, not computed each step (cost O(O^3)): NaN
 
 
-def mean_pairwise_distance(views: np.ndarray) -> float:
-    """Mean |x_a - x_b| over all unordered pairs, averaged over dimensions; O(N log N) by sorting."""
-    n = views.shape[0]
-    if n < 2:
-        return 0.0
-    x = _sorted_columns(views)
-    # a plain numpy reduction, not BLAS (w @ x): waking BLAS threads cost ~8 ms per call at 10k clinicians
-    per_dim = np.add.reduce(_rank_weights(n) * x, axis=0)
-    return float(per_dim.sum()) / per_dim.size * 2.0 / (n * (n - 1))  # the mean over dimensions (as .mean())
-
-
-def _sorted_columns(views: np.ndarray) -> np.ndarray:
-    """``np.sort(views, axis=0)``: the same array, faster for many clinicians.
+def sorted_columns(views: np.ndarray) -> np.ndarray:
+    """``np.sort(views, axis=0)``, faster for many clinicians (the sorted values are the same).
 
     Views lie in [0, 1]: grouping a column first into 65,536 buckets (a stable sort of 16-bit keys is
     a linear-time radix sort) leaves it nearly sorted, and a stable sort (timsort) finishes that in
-    about linear time, ~4x faster than numpy's quicksort at 10k clinicians. The result does not
-    depend on the range (values outside it just share the end buckets); only the speed does.
+    about linear time, ~4x faster than numpy's quicksort at 10k clinicians.
     """
     n, k = views.shape
     if n < BUCKET_SORT_MIN:
@@ -52,104 +40,140 @@ def _sorted_columns(views: np.ndarray) -> np.ndarray:
     out = np.empty_like(views)
     for d in range(k):
         col = views[:, d]
-        with np.errstate(invalid="ignore"):  # (a NaN view would only land in some bucket)
+        with np.errstate(invalid="ignore"):
             bucket = np.minimum(np.maximum(col * 65535.0, 0.0), 65535.0).astype(np.uint16)
         out[:, d] = np.sort(col[np.argsort(bucket, kind="stable")], kind="stable")
     return out
 
 
-@lru_cache(maxsize=8)
-def _rank_weights(n: int) -> np.ndarray:
-    """Read-only column (n x 1) of the weights 2i - n + 1 of the i-th smallest value (built once per size)."""
-    w = (2.0 * np.arange(n) - n + 1.0)[:, None]
-    w.flags.writeable = False
-    return w
+@jit
+def mean_pairwise_distance(sorted_views):
+    """D: mean |x_a - x_b| over unordered pairs, averaged over dimensions, from column-sorted views.
 
-
-def consensus(views: np.ndarray) -> float:
-    """Agreement of practice views in [0, 1] (see module docstring)."""
-    return min(max(1.0 - mean_pairwise_distance(views) / UNIFORM_MEAN_DISTANCE, 0.0), 1.0)  # clip to [0, 1]
-
-
-def connectivity(level: np.ndarray, active: np.ndarray, original_clinical: np.ndarray) -> float:
-    """Share of original clinical partner pairs that can exchange data electronically (path of level >= 2)."""
-    n0 = int(original_clinical.sum())
-    if n0 < 2:
-        return 0.0
-    live = active & original_clinical
-    idx = np.flatnonzero(live)
-    if idx.size < 2:
-        return 0.0
-    if idx.size <= SMALL_GRAPH:
-        return float(_connected_ordered_pairs(level[np.ix_(idx, idx)] >= 2) / (n0 * (n0 - 1)))
-    # large: a sparse graph of the links among live partners (no dense O x O copy, no dense validation)
-    i, j = np.nonzero(level >= 2)
-    both = live[i] & live[j]
-    graph = sp.csr_matrix((np.ones(int(both.sum()), np.int8), (i[both], j[both])), shape=level.shape)
-    _, labels = connected_components(graph, directed=False)
-    sizes = np.bincount(labels[idx])
-    return float((sizes * (sizes - 1)).sum() / (n0 * (n0 - 1)))
-
-
-def _connected_ordered_pairs(adj: np.ndarray) -> int:
-    """Ordered pairs (i != j) joined by a path in a small undirected graph: transitive closure by squaring.
-
-    Same count as sum over components of size * (size - 1); cheaper than scipy's call overhead for small graphs.
+    With a column sorted ascending, sum over pairs |x_a - x_b| = sum_i (2 i - n + 1) x_(i): O(N log N).
     """
-    n = adj.shape[0]
-    reach = adj | adj.T | np.eye(n, dtype=bool)
-    while True:
-        nxt = reach @ reach  # boolean matrix product (numpy's own loop, no BLAS threads)
-        if (nxt == reach).all():
-            return int(np.count_nonzero(reach)) - n
-        reach = nxt
-
-
-def mean_link_level(level: np.ndarray, original_clinical: np.ndarray) -> float:
-    """Mean data level over original clinical partner pairs (exited partners count as 0)."""
-    idx = np.flatnonzero(original_clinical)
-    if idx.size < 2:
+    n, k = sorted_views.shape
+    if n < 2:
         return 0.0
-    out = np.flatnonzero(~original_clinical)  # usually few (the regional authority): subtract their rows and columns
-    total = level.sum(dtype=np.int64)
-    if out.size:
-        total += level[np.ix_(out, out)].sum(dtype=np.int64) - level[out].sum(dtype=np.int64) - level[:, out].sum(dtype=np.int64)
-    return float(total / (idx.size * (idx.size - 1)))
+    s = 0.0
+    for d in range(k):
+        for i in range(n):
+            s += (2.0 * i - n + 1.0) * sorted_views[i, d]
+    return s / k * 2.0 / (n * (n - 1))
 
 
-def algebraic_connectivity(level: np.ndarray, mask: np.ndarray) -> float:
-    """Second-smallest Laplacian eigenvalue of the link graph (weights level/3) among ``mask`` orgs."""
-    idx = np.flatnonzero(mask)
-    if idx.size < 2:
-        return 0.0
-    w = level[np.ix_(idx, idx)] / 3.0
-    lap = np.diag(w.sum(axis=1)) - w
-    return float(np.linalg.eigvalsh(lap)[1])
+@jit
+def consensus(sorted_views):
+    """Consensus in [0, 1] from column-sorted views (module docstring)."""
+    return clip01(1.0 - mean_pairwise_distance(sorted_views) / UNIFORM_MEAN_DISTANCE)
 
 
-def trust_stats(trust: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
-    """Mean and minimum of trust over ordered pairs of distinct organizations in ``mask``."""
-    pairs = mask[:, None] & mask[None, :]
-    np.fill_diagonal(pairs, False)
-    return pair_stats(trust, pairs)
+@jit
+def _mean_at(x, idx):
+    s = 0.0
+    for i in idx:
+        s += x[i]
+    return s / idx.size
 
 
-def pair_stats(trust: np.ndarray, pairs: np.ndarray) -> tuple[float, float]:
-    """Mean and minimum of trust over the ordered pairs where ``pairs`` (O x O bool) is True (0 if none)."""
-    vals = trust[pairs]
-    if vals.size == 0:  # fewer than two partners left: no partnership, no trust
+@jit
+def trust_and_engagement(trust, partner_pair_idx, engagement, live_idx, phys_idx):
+    """(trust mean, trust minimum) over ordered partner pairs (0 if none), mean engagement of live clinicians
+    (0 if none) and of live physicians (NaN if none)."""
+    t_mean = t_min = 0.0
+    if partner_pair_idx.size:
+        tf = trust.ravel()
+        t_mean = _mean_at(tf, partner_pair_idx)
+        t_min = tf[partner_pair_idx[0]]
+        for f in partner_pair_idx:
+            t_min = min(t_min, tf[f])
+    e_live = _mean_at(engagement, live_idx) if live_idx.size else 0.0
+    e_phys = _mean_at(engagement, phys_idx) if phys_idx.size else np.nan
+    return t_mean, t_min, e_live, e_phys
+
+
+@jit
+def _root(parent, i):
+    while parent[i] != i:
+        i = parent[i]
+    return i
+
+
+@jit
+def connectivity(level, active, original_clinical):
+    """(connectivity, mean link level) over the original clinical partners (module docstring).
+
+    Components of the level >= 2 links among live partners by union-find.
+    """
+    n = level.shape[0]
+    n0 = 0
+    for i in range(n):
+        n0 += 1 if original_clinical[i] else 0
+    if n0 < 2:
         return 0.0, 0.0
-    return float(vals.mean()), float(vals.min())
+    parent = np.arange(n)
+    for i in range(n):
+        if active[i] and original_clinical[i]:
+            for j in range(i + 1, n):
+                if active[j] and original_clinical[j] and (level[i, j] >= 2 or level[j, i] >= 2):
+                    ri, rj = _root(parent, i), _root(parent, j)
+                    if ri != rj:
+                        parent[max(ri, rj)] = min(ri, rj)
+    sizes = np.zeros(n, np.int64)
+    for i in range(n):
+        if active[i] and original_clinical[i]:
+            sizes[_root(parent, i)] += 1
+    pairs = 0
+    for r in range(n):
+        pairs += sizes[r] * (sizes[r] - 1)
+    levels = 0
+    for i in range(n):
+        if original_clinical[i]:
+            for j in range(n):
+                if original_clinical[j]:
+                    levels += level[i, j]
+    return pairs / (n0 * (n0 - 1)), levels / (n0 * (n0 - 1))
 
 
-def mean(x: np.ndarray) -> float:
-    """``float(x.mean())`` of a non-empty 1-d array, bit for bit, without ``np.mean``'s Python-level overhead."""
-    if x.dtype == bool:
-        return np.count_nonzero(x) / x.size
-    return float(np.add.reduce(x)) / x.size
+@jit
+def link_laplacian(level, partners):
+    """Laplacian of the link graph among ``partners`` (weights level / 3)."""
+    idx = np.flatnonzero(partners)
+    m = idx.size
+    lap = np.zeros((m, m))
+    for a in range(m):
+        deg = 0.0
+        for b in range(m):
+            w = level[idx[a], idx[b]] / 3.0
+            lap[a, b] = -w
+            deg += w
+        lap[a, a] += deg
+    return lap
+
+
+def algebraic_connectivity(level: np.ndarray, partners: np.ndarray) -> float:
+    """Second-smallest eigenvalue of :func:`link_laplacian` (0 with fewer than two partners)."""
+    lap = link_laplacian(level, partners)
+    return float(np.linalg.eigvalsh(lap)[1]) if lap.shape[0] >= 2 else 0.0
+
+
+@jit
+def links_changed(level, active, seen_level, seen_active):
+    """Whether links or membership differ from the last observation (then ``seen_*`` are updated in place)."""
+    changed = False
+    n = level.shape[0]
+    for i in range(n):
+        changed |= active[i] != seen_active[i]
+        for j in range(n):
+            changed |= level[i, j] != seen_level[i, j]
+    if changed:
+        seen_level[:] = level
+        seen_active[:] = active
+    return changed
 
 
 def first_reached(series: np.ndarray, threshold: float) -> float:
     """First index where ``series`` >= threshold, or NaN if never."""
     hit = np.flatnonzero(series >= threshold)
     return float(hit[0]) if hit.size else float("nan")
+

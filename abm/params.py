@@ -3,7 +3,7 @@
 Every numeric parameter is a field of the frozen :class:`Params` model with its default, its
 range (``ge``/``le``) and its unit. Sliders, the SALib problem, the ODD parameter table and config
 validation are all generated from this one declaration (see :func:`numeric_fields`).
-Mechanism switches (``Mechanisms``) turn whole mechanisms off for knock-out experiments and
+Mechanism switches (``Mechanisms``) turn whole mechanisms off for knock-out runs and
 reductions to canonical models.
 
 References: starting values from ../shared/design/MODEL.md ("Starting values"); mechanisms from
@@ -142,6 +142,15 @@ class Params(Frozen):
     integration_threshold: float = P(0.85, 0.0, 1.0, "integration", "integration counted as reached")
 
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="mechanism switches")
+
+    def record(self) -> Any:
+        """The numeric parameters as one typed record for compiled code (fields named as here).
+
+        A one-element structured array: mechanisms read ``params[0].trust_alpha``. Built once per run.
+        """
+        from abm.mechanisms._numba import params_record
+
+        return params_record({name: float(getattr(self, name)) for name in numeric_fields()})
 
     @property
     def trust_beta(self) -> float:

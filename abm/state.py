@@ -24,11 +24,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from abm.config import DEFAULT_CULTURE, KINDS, ROLE_MIX, ROLES, Scenario
+from abm.mechanisms.familiarity import pair_keys
 
-TIE_GAIN = 0.5  # weight gained by a familiarity tie per contact (share of the way to 1)
-TIE_DECAY = 0.02  # share of a tie's weight lost per step without contact
-TIE_FLOOR = 0.05  # ties weaker than this are forgotten
-ACTIVITY_SMOOTHING = 0.1  # exponential smoothing of program activities per step (workload)
 
 
 @dataclass
@@ -99,46 +96,6 @@ class State:
         a, b = np.divmod(self.tie_keys, n)
         m = sp.coo_matrix((self.tie_weights, (a, b)), shape=(n, n))
         return (m + m.T).tocsr()
-
-
-def pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
-    """Order-free key of a clinician pair."""
-    return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
-
-
-def tie_lookup(keys: np.ndarray, weights: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Weight of each queried pair key (0 if no tie)."""
-    if keys.size == 0 or query.size == 0:
-        return np.zeros(query.size)
-    pos = np.minimum(np.searchsorted(keys, query), keys.size - 1)
-    return np.where(keys[pos] == query, weights[pos], 0.0)
-
-
-def update_ties(keys: np.ndarray, weights: np.ndarray, contacts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Decay every tie, strengthen (or create) the contacted ones, forget the weakest."""
-    w = weights * (1.0 - TIE_DECAY)
-    if contacts.size:
-        met = np.sort(contacts)  # unique contacted keys (np.unique is ~10x slower here)
-        met = met[np.concatenate(([True], met[1:] != met[:-1]))]
-        pos = np.searchsorted(keys, met)
-        known = pos < keys.size
-        known[known] = keys[pos[known]] == met[known]
-        if not known.all():  # merge the new (sorted) keys in: O(n), keys stay sorted
-            new = met[~known]
-            is_new = np.zeros(keys.size + new.size, bool)
-            is_new[pos[~known] + np.arange(new.size)] = True
-            merged = np.empty(is_new.size, keys.dtype)
-            merged[is_new] = new
-            merged[~is_new] = keys
-            w_merged = np.zeros(is_new.size)
-            w_merged[~is_new] = w
-            keys, w = merged, w_merged
-            pos = np.searchsorted(keys, met)
-        w[pos] += TIE_GAIN * (1.0 - w[pos])
-    keep = w >= TIE_FLOOR
-    if keep.all():
-        return keys, w
-    return keys[keep], w[keep]
 
 
 def _role_counts(n: int, mix: tuple[float, ...]) -> np.ndarray:
@@ -213,7 +170,7 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
     oi, oj = np.repeat(iu, n_ties), np.repeat(ju, n_ties)
     ca = block_start[oi] + (rng.random(oi.size) * n_clin[oi]).astype(int)
     cb = block_start[oj] + (rng.random(oj.size) * n_clin[oj]).astype(int)
-    keys, inv = np.unique(pair_keys(ca, cb, n), return_inverse=True)
+    keys, inv = np.unique(pair_keys(ca.astype(np.int64), cb.astype(np.int64), n), return_inverse=True)
     tie_w = np.zeros(keys.size)
     np.maximum.at(tie_w, inv, np.repeat(prior[iu, ju], n_ties))
 

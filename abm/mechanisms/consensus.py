@@ -1,94 +1,154 @@
-"""Bounded-confidence consensus (Deffuant-Weisbuch) with trust- and engagement-dependent openness,
-and pathway development (co-design workshops vs a top-down pathway).
+"""Consensus (ODD process 5): bounded-confidence practice views, then pathway development.
 
-Distance between views is the mean absolute difference over the K dimensions (L1 / K).
+Each clinician holds a practice view x in [0, 1]^K. The distance between two views is the mean
+absolute difference over the K dimensions (L1 / K).
 
-References: Deffuant, Neau, Amblard & Weisbuch (2000), Adv. Complex Syst. 3:87;
-Embuldeniya et al. (2018), "Developing Thoughtful Models"; MODEL.md process 5.
+Interaction (Deffuant-Weisbuch with trust- and engagement-dependent openness). This step's
+contacts (hand-offs, meetings, shadowing, outreach, team contact) are shuffled and a disjoint subset
+kept (a pair is kept if both clinicians appear there for the first time). For a kept pair (a, b)
+of organizations (o_a, o_b) with engagements e_a, e_b:
+
+    eps_a = (eps0 + eps_trust T[o_a, o_b]) ((1 - g) + g 2 e_a)          g = engagement_openness
+    m     = mu ((1 - h) + h (e_a + e_b))                                  h = engagement_step
+    mu_a  = clip(m (1 - firmness if a is a champion) (persuasion if b is a champion), 0, 0.5)
+    if dist(x_a, x_b) < eps_a:  x_a <- x_a + mu_a (x_b - x_a)            (b likewise, with eps_b, mu_b)
+
+Pathway development (every ``workshop_interval`` steps):
+
+* co-design: each live clinician takes part with probability ``workshop_share`` x 2 e; if at least
+  two do, participants move ``codesign_pull`` of the way to their mean view (the co-designed pathway);
+* top-down: every live clinician moves ``topdown_pull`` of the way to the mean view of the largest
+  partner's managers (the imposed pathway).
+
+References: Deffuant, Neau, Amblard & Weisbuch (2000), Adv. Complex Syst. 3:87; Embuldeniya et al.
+(2018), "Developing Thoughtful Models"; MODEL.md process 5.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from abm.mechanisms._numba import as_generator, jit
 
-def disjoint_matching(rng: np.random.Generator, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A random disjoint subset of the candidate pairs (a[i], b[i]): no clinician is in two kept pairs.
 
-    Pairs are shuffled; a pair is kept if it is the first appearance of both its members.
+@jit
+def disjoint_matching(gen, a, b, n):
+    """A random disjoint subset of the candidate pairs (a[k], b[k]) of clinicians 0..n-1.
+
+    Pairs are shuffled; a pair is kept if it is the first appearance of both its members (and they
+    differ). Returns the kept (a, b) in shuffled order.
     """
     if a.size == 0:
         return a, b
-    order = rng.permutation(a.size)
-    a, b = a[order], b[order]
-    keep = a != b
-    ends = np.column_stack((a, b)).ravel()  # a0, b0, a1, b1, ... in shuffled pair order
-    # first appearance of each clinician among the ends (as np.unique(return_index=True)): sort the
-    # unique keys clinician * m + position (a plain vectorized sort; a stable argsort is ~10x slower)
-    m = ends.size
-    who, pos = np.divmod(np.sort(ends.astype(np.int64) * m + np.arange(m)), m)
-    first_sorted = np.empty(m, bool)
-    first_sorted[0] = True
-    np.not_equal(who[1:], who[:-1], out=first_sorted[1:])
-    is_first = np.zeros(m, bool)
-    is_first[pos[first_sorted]] = True
-    keep &= is_first[0::2] & is_first[1::2]
-    return a[keep], b[keep]
+    order = as_generator(gen).permutation(a.size)
+    seen = np.zeros(n, np.bool_)
+    keep = np.empty(a.size, np.bool_)
+    for k in range(a.size):
+        x, y = a[order[k]], b[order[k]]
+        first_x = not seen[x]
+        seen[x] = True
+        first_y = not seen[y]
+        seen[y] = True
+        keep[k] = x != y and first_x and first_y
+    idx = order[keep]
+    return a[idx], b[idx]
 
 
-def random_matching(rng: np.random.Generator, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Complete random mixing: a uniformly random perfect matching of ``members`` (one left out if odd)."""
-    p = rng.permutation(members)
-    half = p.size // 2
-    return p[:half], p[half : 2 * half]
+@jit
+def random_matching(gen, members):
+    """Complete random mixing (reduction): a uniformly random perfect matching of ``members`` (one left out if odd)."""
+    perm = as_generator(gen).permutation(members)
+    half = perm.size // 2
+    return perm[:half], perm[half : 2 * half]
 
 
-def openness(eps0: float, eps_trust: float, trust: np.ndarray, engagement: np.ndarray, gate: float) -> np.ndarray:
-    """Confidence bound: (eps0 + eps_trust * trust) * ((1 - gate) + gate * 2 * engagement)."""
-    return (eps0 + eps_trust * trust) * ((1.0 - gate) + gate * 2.0 * engagement)
+@jit
+def openness(trust_in_other, e, p):
+    """Confidence bound eps = (eps0 + eps_trust T) ((1 - g) + g 2 e)."""
+    g = p.engagement_openness
+    return (p.eps0 + p.eps_trust * trust_in_other) * ((1.0 - g) + g * 2.0 * e)
 
 
-def bounded_confidence(
-    views: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    eps_a: np.ndarray,
-    eps_b: np.ndarray,
-    mu_a: np.ndarray,
-    mu_b: np.ndarray,
-) -> np.ndarray:
-    """One round of pairwise bounded-confidence updates over disjoint pairs; returns new views.
+@jit
+def step_size(base, champion_self, champion_other, p):
+    """Convergence step of one side: the pair's base step, less for a champion, more facing one; in [0, 0.5]."""
+    m = base * ((1.0 - p.champion_firmness) if champion_self else 1.0) * (p.champion_persuasion if champion_other else 1.0)
+    return min(max(m, 0.0), 0.5)
 
-    a moves toward b by mu_a * (x_b - x_a) if their distance is below a's bound eps_a; likewise b.
-    """
+
+@jit
+def distance(views, i, j):
+    """Mean absolute difference of two clinicians' views over the K dimensions."""
+    k_dims = views.shape[1]
+    s = 0.0
+    for d in range(k_dims):
+        s += abs(views[j, d] - views[i, d])
+    return s / k_dims
+
+
+@jit
+def bounded_confidence(views, a, b, trust, clin_org, engagement, champion, params):
+    """New views after the bounded-confidence moves of the disjoint pairs (a[k], b[k])."""
+    p = params[0]
     out = views.copy()
+    h = p.engagement_step
+    for k in range(a.size):
+        i, j = a[k], b[k]
+        oi, oj = clin_org[i], clin_org[j]
+        e_a, e_b = engagement[i], engagement[j]
+        eps_a = openness(trust[oi, oj], e_a, p)
+        eps_b = openness(trust[oj, oi], e_b, p)
+        base = p.mu * ((1.0 - h) + h * (e_a + e_b))
+        dist = distance(views, i, j)
+        move_a = step_size(base, champion[i], champion[j], p) if dist < eps_a else 0.0
+        move_b = step_size(base, champion[j], champion[i], p) if dist < eps_b else 0.0
+        for d in range(views.shape[1]):
+            diff = views[j, d] - views[i, d]
+            out[i, d] = views[i, d] + move_a * diff
+            out[j, d] = views[j, d] - move_b * diff
+    return out
+
+
+@jit
+def interact(gen, views, pair_a, pair_b, trust, clin_org, engagement, champion, params):
+    """This step's practice conversations: a disjoint random subset of the contacts, then bounded confidence."""
+    a, b = disjoint_matching(gen, pair_a, pair_b, views.shape[0])
     if a.size == 0:
-        return out
-    xa, xb = views[a], views[b]
-    diff = xb - xa
-    dist = np.abs(diff).sum(axis=1) / diff.shape[1]  # mean over the K dimensions (as .mean(axis=1), cheaper)
-    move_a = np.where(dist < eps_a, mu_a, 0.0)[:, None]
-    move_b = np.where(dist < eps_b, mu_b, 0.0)[:, None]
-    out[a] = xa + move_a * diff
-    out[b] = xb - move_b * diff
-    return out
+        return views.copy()
+    return bounded_confidence(views, a, b, trust, clin_org, engagement, champion, params)
 
 
-def step_sizes(mu: float, engagement_step: float, e_a: np.ndarray, e_b: np.ndarray, champ_a: np.ndarray, champ_b: np.ndarray, persuasion: float, firmness: float) -> tuple[np.ndarray, np.ndarray]:
-    """Convergence steps for both sides: mu scaled by the pair's engagement; champions persuade more, move less."""
-    base = mu * ((1.0 - engagement_step) + engagement_step * (e_a + e_b))
-    mu_a = base * np.where(champ_a, 1.0 - firmness, 1.0) * np.where(champ_b, persuasion, 1.0)
-    mu_b = base * np.where(champ_b, 1.0 - firmness, 1.0) * np.where(champ_a, persuasion, 1.0)
-    return np.minimum(np.maximum(mu_a, 0.0), 0.5), np.minimum(np.maximum(mu_b, 0.0), 0.5)  # clip to [0, 0.5]
+@jit
+def mean_view(views, who):
+    """Mean view of the clinicians in the bool mask ``who`` (the pathway they would design)."""
+    k_dims = views.shape[1]
+    out = np.zeros(k_dims)
+    m = 0
+    for i in range(views.shape[0]):
+        if who[i]:
+            m += 1
+            for d in range(k_dims):
+                out[d] += views[i, d]
+    return out / max(m, 1)
 
 
-def pull_toward(views: np.ndarray, who: np.ndarray, target: np.ndarray, strength: float) -> np.ndarray:
-    """Move the views of ``who`` (bool mask) a share ``strength`` of the way to ``target``."""
+@jit
+def pull_toward(views, who, target, strength):
+    """Views of the clinicians in ``who`` moved a share ``strength`` of the way to ``target``."""
     out = views.copy()
-    out[who] += strength * (target - views[who])
+    for i in range(views.shape[0]):
+        if who[i]:
+            for d in range(views.shape[1]):
+                out[i, d] += strength * (target[d] - views[i, d])
     return out
 
 
-def co_designed_pathway(views: np.ndarray, participants: np.ndarray) -> np.ndarray:
-    """The co-designed pathway: the mean view of the workshop's participants."""
-    return views[participants].mean(axis=0)
+@jit
+def workshop_participants(gen, live, engagement, params):
+    """Co-design: who takes part (bool per clinician), with probability ``workshop_share`` x 2 e."""
+    p = params[0]
+    u = as_generator(gen).random(live.size)
+    who = np.empty(live.size, np.bool_)
+    for i in range(live.size):
+        who[i] = live[i] and u[i] < p.workshop_share * 2.0 * engagement[i]
+    return who

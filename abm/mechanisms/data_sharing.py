@@ -1,6 +1,18 @@
-"""Data-sharing links between organizations: formation by trust and joint work, decay when trust collapses.
+"""Data-sharing links (ODD process 7): formed by pairs that work together and trust each other, lost when trust collapses.
 
-Levels: 0 none, 1 phone/fax/e-mail, 2 secure messaging or portal, 3 shared record or real-time dashboard.
+Levels: 0 none, 1 phone/fax/e-mail, 2 secure messaging or portal, 3 shared record or real-time
+dashboard. Links are symmetric; per step and unordered pair {i, j} of active partners, one uniform
+draw u decides:
+
+* up one level if the pair worked together (any contact within ``contact_window`` steps), both
+  have slack resources >= ``min_resources``, mutual trust min(T[i, j], T[j, i]) > ``link_trust_gate``,
+  the level is below 3 and u < q_ij, with
+      q_ij = link_upgrade x (1 if same IT system else different_it_factor)
+             x clip(1 - privacy_mismatch_factor |privacy_i - privacy_j|, 0, 1);
+* down one level if mutual trust < ``link_collapse_trust``, the level is above 0 and u < ``link_decay``.
+
+A pair with an inactive partner has no link. Reduction (``link_formation: fixed``): every active
+pair below level 3 goes up with probability ``link_upgrade`` per step, nothing else (Gilbert's G(n, p)).
 
 References: Embuldeniya et al. (2018), "Sharing Information" (different IT systems, privacy
 interpretations, P6 dashboard); MODEL.md process 7.
@@ -8,61 +20,60 @@ interpretations, P6 dashboard); MODEL.md process 7.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-
-@lru_cache(maxsize=8)
-def _upper(n: int) -> np.ndarray:
-    """Read-only mask of the strict upper triangle of an n x n matrix (built once per size)."""
-    iu = np.triu(np.ones((n, n), bool), 1)
-    iu.flags.writeable = False
-    return iu
+from abm.mechanisms._numba import as_generator, jit
 
 
-def upgrade_probability(
-    same_it: np.ndarray,
-    privacy_gap: np.ndarray,
-    base: float,
-    different_it_factor: float,
-    privacy_mismatch_factor: float,
-) -> np.ndarray:
-    """Per-step chance that an eligible pair upgrades its link by one level."""
-    return base * np.where(same_it, 1.0, different_it_factor) * np.clip(1.0 - privacy_mismatch_factor * privacy_gap, 0.0, 1.0)
+@jit
+def upgrade_probability(it_system, privacy, params):
+    """q_ij: per-step chance that an eligible pair upgrades its link (fixed during a run)."""
+    p = params[0]
+    n = it_system.size
+    q = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            it = 1.0 if it_system[i] == it_system[j] else p.different_it_factor
+            q[i, j] = p.link_upgrade * it * min(max(1.0 - p.privacy_mismatch_factor * abs(privacy[i] - privacy[j]), 0.0), 1.0)
+    return q
 
 
-def update_links(
-    rng: np.random.Generator,
-    level: np.ndarray,
-    mutual_trust: np.ndarray,
-    worked_together: np.ndarray,
-    resourced: np.ndarray,
-    active_pair: np.ndarray,
-    p_upgrade: np.ndarray,
-    gate: float,
-    collapse: float,
-    p_decay: float,
-) -> np.ndarray:
-    """New symmetric level matrix: eligible pairs may go up one level, low-trust pairs may go down one.
+@jit
+def update_links(gen, level, trust, last_contact, step, resources, active, q, params):
+    """New symmetric level matrix (module docstring): one uniform draw per ordered pair, the upper triangle decides."""
+    p = params[0]
+    n = level.shape[0]
+    u = as_generator(gen).random(n * n)
+    new = np.zeros((n, n), np.int8)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if not (active[i] and active[j]):
+                continue
+            f = i * n + j
+            lv = level[i, j]
+            mutual = min(trust[i, j], trust[j, i])
+            delta = 0
+            worked = step - last_contact[i, j] <= p.contact_window
+            resourced = resources[i] >= p.min_resources and resources[j] >= p.min_resources
+            if worked and resourced and mutual > p.link_trust_gate and lv < 3 and u[f] < q[i, j]:
+                delta += 1
+            if mutual < p.link_collapse_trust and lv > 0 and u[f] < p.link_decay:
+                delta -= 1
+            new[i, j] = lv + delta
+            new[j, i] = new[i, j]
+    return new
 
-    The upper triangle decides; the result is symmetric. Conditions are evaluated only on the
-    candidate pairs (pairs that worked together may go up, low-trust pairs may go down), which are
-    few at scale, instead of on every pair.
-    """
-    iu = _upper(level.shape[0])
-    u = rng.random(level.shape).ravel()  # one draw per pair, as the dense rule would
-    flat = level.ravel()
-    cand = np.flatnonzero(iu & worked_together)
-    p_up = p_upgrade if np.ndim(p_upgrade) == 0 else np.asarray(p_upgrade).ravel()[cand]
-    ok = active_pair.ravel()[cand] & resourced.ravel()[cand] & (mutual_trust.ravel()[cand] > gate)
-    up = cand[ok & (flat[cand] < 3) & (u[cand] < p_up)]
-    down = np.flatnonzero(iu & (mutual_trust < collapse))
-    down = down[(flat[down] > 0) & (u[down] < p_decay)]
-    upper = np.where(iu, level, 0).astype(level.dtype, copy=False)
-    upper.ravel()[up] += 1
-    upper.ravel()[down] -= 1
-    new = upper + upper.T
-    if not active_pair.all():
-        new[~active_pair] = 0
+
+@jit
+def random_links(gen, level, active, q):
+    """Reduction: every active pair below level 3 goes up one level with probability ``q`` (one draw per ordered pair)."""
+    n = level.shape[0]
+    u = as_generator(gen).random(n * n)
+    new = np.zeros((n, n), np.int8)
+    for i in range(n):
+        for j in range(i + 1, n):
+            if active[i] and active[j]:
+                lv = level[i, j]
+                new[i, j] = lv + 1 if lv < 3 and u[i * n + j] < q else lv
+                new[j, i] = new[i, j]
     return new

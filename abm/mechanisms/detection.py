@@ -1,7 +1,8 @@
-"""Detection of endogenous milestones, logged with the same categories as configured events.
+"""Detection of endogenous milestones (ODD process 10), logged with the categories of configured events.
 
-First electronic link of a pair, consensus and integration reached, trust collapse of a pair,
-partner exit. Each is reported once (a pair's trust collapse again only after recovering).
+First electronic link of a pair (level >= 2 for the first time), trust collapse of a pair (mutual
+trust below ``link_collapse_trust``; counted again only after it recovers above ``TRUST_RECOVERY``),
+consensus and integration reached (first time a threshold is met), partner exit (process 9).
 
 References: seeds/000 (milestone categories); MODEL.md "Milestones".
 """
@@ -10,17 +11,47 @@ from __future__ import annotations
 
 import numpy as np
 
+from abm.mechanisms._numba import jit
 
-def new_links(level: np.ndarray, ever_linked: np.ndarray) -> np.ndarray:
-    """Upper-triangle pairs that reach level >= 2 for the first time: (i, j) index arrays."""
-    new = np.triu((level >= 2) & ~ever_linked, 1)
-    return np.nonzero(new)
+TRUST_RECOVERY = 0.45  # a collapsed pair is counted again only after mutual trust recovers above this
 
 
-def trust_collapses(mutual: np.ndarray, collapsed: np.ndarray, pairs: np.ndarray, low: float, recover: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs whose mutual trust falls below ``low`` (not already collapsed); returns (new, collapsed-state)."""
-    new = pairs & ~collapsed & (mutual < low)
-    state = (collapsed | new) & ~(mutual > recover)
+@jit
+def new_links(level, ever_linked):
+    """Pairs i < j linked (level >= 2) for the first time: (i, j) index arrays; ``ever_linked`` is updated in place."""
+    n = level.shape[0]
+    m = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            m += 1 if level[i, j] >= 2 and not ever_linked[i, j] else 0
+    li = np.empty(m, np.int64)
+    lj = np.empty(m, np.int64)
+    k = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            if level[i, j] >= 2 and not ever_linked[i, j]:
+                li[k], lj[k] = i, j
+                k += 1
+    for i in range(n):
+        for j in range(n):
+            ever_linked[i, j] |= level[i, j] >= 2
+    return li, lj
+
+
+@jit
+def trust_collapses(trust, collapsed, pairs, low):
+    """Pairs in ``pairs`` whose mutual trust min(T, T.T) falls below ``low``, not already collapsed.
+
+    Returns (new collapses, collapsed state); a pair stays collapsed until mutual trust > TRUST_RECOVERY.
+    """
+    n = trust.shape[0]
+    new = np.zeros((n, n), np.bool_)
+    state = np.empty((n, n), np.bool_)
+    for i in range(n):
+        for j in range(n):
+            mutual = min(trust[i, j], trust[j, i])
+            new[i, j] = mutual < low and pairs[i, j] and not collapsed[i, j]
+            state[i, j] = (collapsed[i, j] or new[i, j]) and not (mutual > TRUST_RECOVERY)
     return new, state
 
 

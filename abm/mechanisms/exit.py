@@ -1,7 +1,9 @@
-"""Partner exit: while perceived benefit is below a threshold, leave with a per-step hazard.
+"""Partner exit (ODD process 9): while perceived benefit is below a threshold, leave with a per-step hazard.
 
-A hazard (not a fixed countdown) spreads exits over time; P1's small partner left
-"approximately a year later".
+Perceived benefit of organization o: B_o = E_o x T_o - O_o, with E_o its clinicians' mean
+engagement, T_o its mean trust toward the other active partners and O_o its overload. An active
+organization with B_o < ``exit_threshold`` leaves with probability ``exit_hazard`` per step. A hazard
+(not a countdown) spreads exits over time: P1's small partner left "approximately a year later".
 
 References: Embuldeniya et al. (2018), P1; MODEL.md process 9.
 """
@@ -10,12 +12,39 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def perceived_benefit(mean_engagement: np.ndarray, trust_in_partners: np.ndarray, burden: np.ndarray) -> np.ndarray:
-    """Benefit = engagement x trust toward partners - burden."""
-    return mean_engagement * trust_in_partners - burden
+from abm.mechanisms._numba import as_generator, jit
 
 
-def leavers(rng: np.random.Generator, benefit: np.ndarray, active: np.ndarray, threshold: float, hazard: float) -> np.ndarray:
-    """Bool mask of active organizations that leave this step."""
-    return active & (benefit < threshold) & (rng.random(benefit.size) < hazard)
+@jit
+def perceived_benefit(clin_org, engagement, trust, active, overload):
+    """B_o = mean engagement x mean trust toward the other active partners - overload."""
+    n = active.size
+    sum_e = np.zeros(n)
+    n_clin = np.zeros(n)
+    for i in range(clin_org.size):
+        sum_e[clin_org[i]] += engagement[i]
+        n_clin[clin_org[i]] += 1.0
+    n_active = 0
+    for o in range(n):
+        n_active += 1 if active[o] else 0
+    out = np.empty(n)
+    for i in range(n):
+        s = 0.0
+        for j in range(n):
+            if active[j] and i != j:
+                s += trust[i, j]
+        others = n_active - (1 if active[i] else 0)
+        out[i] = sum_e[i] / n_clin[i] * (s / max(others, 1)) - overload[i]
+    return out
+
+
+@jit
+def leavers(gen, clin_org, engagement, trust, active, overload, params):
+    """Bool mask of the active organizations that leave this step (one uniform draw per organization)."""
+    p = params[0]
+    benefit = perceived_benefit(clin_org, engagement, trust, active, overload)
+    u = as_generator(gen).random(active.size)
+    leave = np.empty(active.size, np.bool_)
+    for o in range(active.size):
+        leave[o] = active[o] and benefit[o] < p.exit_threshold and u[o] < p.exit_hazard
+    return leave

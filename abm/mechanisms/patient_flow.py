@@ -1,4 +1,22 @@
-"""Patient transitions: discharges from hospitals and clinician-to-clinician hand-offs.
+"""Patient transitions (ODD process 2): discharges from hospitals and clinician-to-clinician hand-offs.
+
+Per step, in this order (each draw from the run's generator):
+
+1. Discharges: hospital o discharges D_o ~ Poisson(v S_o) bundle patients, S_o its staff and
+   v = volume_per_staff x step_days / 7 x volume multiplier (patients per staff member per step).
+2. Receiver organization j of a patient of hospital h, with probability proportional to
+   W[h, j] = max(T[h, j], 0.01) x c[h, j] x cap_j: the hospital's trust in j, the catchment weight
+   c (``catchment`` within the hospital's region, 1 - ``catchment`` outside) and spare capacity
+   cap_j = S_j x max(1 - min(overload_j, 0.95), 0.05) (0 for organizations that do not receive).
+   A hospital with no possible receiver discharges to no partner.
+3. The clinicians on both sides, each drawn within their organization with probability
+   proportional to their participation weight.
+4. Outcomes. The hand-off succeeds (the receiver takes the patient over well) with probability
+   logistic(z), z = b0 + b_data L + b_trust T[s, r] + b_coord C + b_fam F - b_cplx X - b_over O_r,
+   with L the pair's data level (0-3), C the coordinator (1, a warm hand-off's share, or 0), F the
+   two clinicians' familiarity tie, X the program's condition complexity and O_r the receiver's
+   overload. The referral was complete and timely (the receiver's judgement of the sender) with
+   probability logistic(b0 + b_data L + b_eng (2 e_a - 1) - b_cplx X), e_a the sender's engagement.
 
 References: Embuldeniya et al. (2018) Milbank Q 96(4) (hand-offs, coordinators, warm hand-offs,
 "they know who they're sending the patient home with"); MODEL.md process 2.
@@ -6,97 +24,142 @@ References: Embuldeniya et al. (2018) Milbank Q 96(4) (hand-offs, coordinators, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class Handoffs:
-    """This step's hand-offs, one entry per patient."""
-
-    sender_org: np.ndarray
-    receiver_org: np.ndarray
-    sender: np.ndarray  # clinician index
-    receiver: np.ndarray  # clinician index
-    success: np.ndarray  # bool: the receiver took the patient over well
-    referral_ok: np.ndarray  # bool: the sender's referral was complete and timely
-
-    @property
-    def n(self) -> int:
-        return int(self.sender.size)
+from abm.mechanisms._numba import as_generator, jit, total
 
 
-def logistic(z: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-z))."""
-    return 1.0 / (1.0 + np.exp(-z))
+@jit
+def discharges(gen, is_hospital, active, size, per_staff):
+    """Sending organization of each discharged patient: Poisson(size x per_staff) per active hospital."""
+    rng = as_generator(gen)
+    n = size.size
+    counts = np.zeros(n, np.int64)
+    for o in range(n):
+        counts[o] = rng.poisson(size[o] * per_staff if is_hospital[o] and active[o] else 0.0)
+    return np.repeat(np.arange(n), counts)
 
 
-def pick_in_blocks(rng: np.random.Generator, org: np.ndarray, weight: np.ndarray, block_start: np.ndarray) -> np.ndarray:
-    """For each entry of ``org``, draw one clinician of that organization with probability ~ weight.
+@jit
+def referral_weights(trust, hosp, catch, size, overload, receiving):
+    """W (hospitals x organizations): trust x catchment x spare capacity (step 2 of the module docstring)."""
+    n_org = size.size
+    cap = np.empty(n_org)
+    for j in range(n_org):
+        spare = 1.0 - min(overload[j], 0.95)
+        cap[j] = size[j] * max(spare, 0.05) if receiving[j] else 0.0
+    w = np.empty((hosp.size, n_org))
+    for r in range(hosp.size):
+        for j in range(n_org):
+            w[r, j] = max(trust[hosp[r], j], 0.01) * catch[r, j] * cap[j]
+    return w
 
-    Clinicians are stored contiguously by organization; ``block_start[o]`` is the first index of
-    organization o and ``block_start[o + 1]`` one past its last. One vectorized draw for all entries.
+
+@jit
+def choose_rows(gen, rows, w):
+    """For each entry of ``rows`` (a row of ``w``), a column drawn with probability ~ that row's weights.
+
+    Rows without weight are dropped first. Returns (kept entries' positions, chosen columns); one
+    uniform draw per kept entry, one search over the row-offset cumulative weights.
+    """
+    rng = as_generator(gen)
+    n_rows, n_col = w.shape
+    row_total = np.empty(n_rows)
+    for r in range(n_rows):
+        row_total[r] = total(w[r])
+    kept = np.empty(rows.size, np.int64)
+    m = 0
+    for k in range(rows.size):
+        if row_total[rows[k]] > 0:
+            kept[m] = k
+            m += 1
+    kept = kept[:m]
+    cum = np.empty(n_rows * n_col)
+    for r in range(n_rows):
+        div = row_total[r] if row_total[r] > 0 else 1.0
+        acc = 0.0
+        for j in range(n_col):
+            acc += w[r, j]
+            cum[r * n_col + j] = acc / div + r
+    u = rng.random(m)
+    cols = np.empty(m, np.int64)
+    for k in range(m):
+        r = rows[kept[k]]
+        idx = np.searchsorted(cum, r + u[k] * (1.0 - 1e-12), side="right") - r * n_col
+        cols[k] = min(idx, n_col - 1)
+    return kept, cols
+
+
+@jit
+def refer(gen, senders, hosp_row, trust, hosp, catch, size, overload, receiving):
+    """Receiver organization of each discharged patient (steps 2 of the module docstring).
+
+    ``senders`` are the patients' hospitals, ``hosp_row`` maps a hospital to its row of the
+    referral weights. Returns (senders kept, receivers).
+    """
+    w = referral_weights(trust, hosp, catch, size, overload, receiving)
+    rows = np.empty(senders.size, np.int64)
+    for k in range(senders.size):
+        rows[k] = hosp_row[senders[k]]
+    kept, receivers = choose_rows(gen, rows, w)
+    return senders[kept], receivers
+
+
+@jit
+def pick_in_blocks(u, org, weight, block_start):
+    """For each entry of ``org``, a clinician of that organization with probability ~ ``weight``, from uniform ``u``.
+
+    Clinicians are stored contiguously by organization: organization o's are
+    ``block_start[o]:block_start[o + 1]``.
     """
     cum = np.empty(weight.size + 1)
     cum[0] = 0.0
-    np.cumsum(weight, out=cum[1:])
-    first, end = block_start[org], block_start[org + 1]
-    lo = cum[first]
-    hi = cum[end]
-    u = lo + rng.random(org.size) * (hi - lo)
-    idx = np.searchsorted(cum, u, side="right") - 1
-    return np.minimum(np.maximum(idx, first), end - 1)  # clip into the organization's block
+    acc = 0.0
+    for i in range(weight.size):
+        acc += weight[i]
+        cum[i + 1] = acc
+    out = np.empty(org.size, np.int64)
+    for k in range(org.size):
+        first, end = block_start[org[k]], block_start[org[k] + 1]
+        lo, hi = cum[first], cum[end]
+        idx = np.searchsorted(cum, lo + u[k] * (hi - lo), side="right") - 1
+        out[k] = min(max(idx, first), end - 1)
+    return out
 
 
-def pick_uniform_in_blocks(rng: np.random.Generator, org: np.ndarray, block_start: np.ndarray) -> np.ndarray:
-    """For each entry of ``org``, one clinician of that organization drawn uniformly.
-
-    Same draw as :func:`pick_in_blocks` with equal weights (one uniform number per entry), without
-    the cumulative sum over all clinicians.
-    """
-    lo = block_start[org]
-    hi = block_start[org + 1]
-    return np.minimum(lo + (rng.random(org.size) * (hi - lo)).astype(np.int64), hi - 1)
+@jit
+def pick_clinicians(gen, sender_org, receiver_org, weight, block_start):
+    """The clinicians on both sides of each hand-off (step 3), one draw for both: (senders, receivers)."""
+    n = sender_org.size
+    both = np.concatenate((sender_org, receiver_org))
+    ab = pick_in_blocks(as_generator(gen).random(2 * n), both, weight, block_start)
+    return ab[:n], ab[n:]
 
 
-def choose_receivers(rng: np.random.Generator, senders: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Receiver organization for each patient: row ``weights[sender]`` normalized, one draw each.
-
-    ``weights`` is (rows x organizations); ``senders`` are row indices (the caller may pass only the
-    rows that can send). One vectorized search over the row-offset cumulative weights: O(P log(R O)).
-    """
-    n_rows, n_org = weights.shape
-    total = weights.sum(axis=1, keepdims=True)
-    cum = np.cumsum(weights, axis=1) / np.where(total > 0, total, 1.0)
-    flat = (cum + np.arange(n_rows)[:, None]).ravel()
-    u = senders + rng.random(senders.size) * (1.0 - 1e-12)
-    idx = np.searchsorted(flat, u, side="right")
-    return np.minimum(idx - senders * n_org, n_org - 1)
+@jit
+def logistic(z):
+    """1 / (1 + exp(-z))."""
+    return 1.0 / (1.0 + math.exp(-z))
 
 
-def discharges(rng: np.random.Generator, expected: np.ndarray) -> np.ndarray:
-    """Sender organization index of each discharged patient, Poisson(expected[o]) per organization."""
-    counts = rng.poisson(expected)
-    return np.repeat(np.arange(expected.size), counts)
-
-
-def handoff_success_logit(
-    data_level: np.ndarray,
-    trust: np.ndarray,
-    coordinator: float,
-    familiarity: np.ndarray,
-    complexity: float,
-    overload: np.ndarray,
-    b: dict[str, float],
-) -> np.ndarray:
-    """Logit of hand-off success: rises with data, trust, coordinator, familiarity; falls with complexity, overload."""
-    return (
-        b["intercept"]
-        + b["data"] * data_level
-        + b["trust"] * trust
-        + b["coordinator"] * coordinator
-        + b["familiarity"] * familiarity
-        - b["complexity"] * complexity
-        - b["overload"] * overload
-    )
+@jit
+def outcomes(gen, sender_org, receiver_org, sender, familiarity, level, trust, engagement, overload, coordinator, complexity, params):
+    """Success and referral quality of each hand-off (step 4 of the module docstring): two bool arrays."""
+    p = params[0]
+    n = sender_org.size
+    u = as_generator(gen).random(2 * n)
+    success = np.empty(n, np.bool_)
+    referral_ok = np.empty(n, np.bool_)
+    for k in range(n):
+        s, r = sender_org[k], receiver_org[k]
+        lv = float(level[s, r])
+        z = (
+            p.handoff_intercept + p.handoff_data * lv + p.handoff_trust * trust[s, r] + p.handoff_coordinator * coordinator
+            + p.handoff_familiarity * familiarity[k] - p.handoff_complexity * complexity - p.handoff_overload * overload[r]
+        )  # fmt: skip
+        z_ref = p.handoff_intercept + p.handoff_data * lv + p.referral_engagement * (2.0 * engagement[sender[k]] - 1.0) - p.handoff_complexity * complexity
+        success[k] = u[k] < logistic(z)
+        referral_ok[k] = u[n + k] < logistic(z_ref)
+    return success, referral_ok

@@ -1,19 +1,26 @@
-"""Asymmetric interorganizational trust: slow to build, quick to fall.
+"""Asymmetric interorganizational trust (ODD process 4): slow to build, quick to fall.
 
-Trust T[i, j] is how much organization i trusts j. Once per step, from the rates of this step's
-experience (not once per event, so the speed of trust does not scale with patient volume):
+T[i, j] in [0, 1] is how much organization i trusts j. Once per step, from this step's experience
+(rates, not counts, so the speed of trust does not scale with patient volume):
 
-* good experience raises it: T += alpha * s * (1 - T) * (1 - kappa * culture_distance),
-  with s the share of good experiences;
-* a bad experience is felt as a breach with probability ``breach_probability * (1 - s)``;
-  a breach lowers it: T -= beta * T (beta = ratio * alpha > alpha);
-* without interaction it relaxes toward a baseline B, which itself drifts slowly toward T.
+* Experience. i judges j on the hand-offs between them: the sender judges the receiver by the
+  hand-off's success, the receiver judges the sender by the referral. With s the share of good
+  experiences of the pair this step and d = culture_distance[i, j]:
+      gain   = alpha s (1 - T) (1 - kappa d)
+      breach with probability p_breach (1 - s); a breach costs beta T, beta = ``trust_beta_ratio`` alpha
+      T <- clip(T + gain - [breach] beta T, 0, 1)
+* Planned contact. Pairs whose organizations met at the steering table gain
+      T <- T + r_meet (1 - T) (1 - kappa d),  r_meet = ``meeting_trust``;
+  pairs that shadowed each other gain the same with r_shadow = ``shadow_alpha_ratio`` alpha.
+* Relaxation. A pair without any interaction this step relaxes toward its baseline B:
+      T <- T + r_relax (B - T);
+  and every baseline drifts toward current trust: B <- B + delta (T - B).
+* Shadowing also shrinks the pair's culture distance: d <- max(0, d - ``shadow_culture_shrink`` x visits).
 
-Equilibrium under steady interaction (expected per-step change zero):
-T* = a / (a + b) with a = alpha * s * (1 - kappa * d), b = beta * p_breach * (1 - s).
-With the defaults (beta = 3 alpha, p_breach = 0.3, d = 0.8, kappa = 0.5) trust settles above 0.7 once
-hand-offs succeed about 78% of the time; with per-event updates and every failure a breach
-(p_breach = 1, beta = 4 alpha) the same level would need s >= 0.94 (see docs/ODD.md).
+Equilibrium under steady interaction (expected change zero, ignoring meetings):
+    T* = a / (a + b),  a = alpha s (1 - kappa d),  b = beta p_breach (1 - s)
+(:func:`equilibrium`; docs/ODD.md section 7.4 tabulates it and a test checks the table against a
+long simulation of this module alone).
 
 References: Embuldeniya et al. (2018), "Building Trust" (P3 shadowing, P4 process mapping); MODEL.md process 4.
 """
@@ -22,54 +29,95 @@ from __future__ import annotations
 
 import numpy as np
 
+from abm.mechanisms._numba import as_generator, clip01, jit
 
-def experience_update(
-    rng: np.random.Generator,
-    trust: np.ndarray,
-    n_events: np.ndarray,
-    n_good: np.ndarray,
-    culture_distance: np.ndarray,
-    alpha: float,
-    beta: float,
-    kappa: float,
-    breach_probability: float,
-) -> np.ndarray:
-    """New trust after one step of experience. ``n_events``/``n_good`` are per ordered pair (i judges j)."""
-    u = rng.random(trust.shape)  # one draw per pair, whether or not it had experience
-    had = np.flatnonzero(n_events)  # few pairs exchange patients in a step: work only on those
-    t = trust.ravel()[had]
-    share = n_good.ravel()[had] / n_events.ravel()[had]
-    gain = alpha * share * (1.0 - t) * (1.0 - kappa * culture_distance.ravel()[had])
-    breach = u.ravel()[had] < breach_probability * (1.0 - share)
-    out = trust.copy()
-    out.ravel()[had] = np.clip(t + gain - np.where(breach, beta * t, 0.0), 0.0, 1.0)
+
+@jit
+def experience_counts(sender_org, receiver_org, success, referral_ok, n):
+    """Per ordered pair (i judges j): number of hand-off experiences and of good ones."""
+    n_events = np.zeros((n, n), np.int64)
+    n_good = np.zeros((n, n))
+    for k in range(sender_org.size):
+        s, r = sender_org[k], receiver_org[k]
+        n_events[s, r] += 1
+        n_good[s, r] += 1.0 if success[k] else 0.0
+        n_events[r, s] += 1
+        n_good[r, s] += 1.0 if referral_ok[k] else 0.0
+    return n_events, n_good
+
+
+@jit
+def experience(t, share, distance, u, p):
+    """One pair's trust after a step with a share ``share`` of good experiences; ``u`` its uniform draw."""
+    gain = p.trust_alpha * share * (1.0 - t) * (1.0 - p.culture_damping * distance)
+    beta = p.trust_alpha * p.trust_beta_ratio
+    loss = beta * t if u < p.breach_probability * (1.0 - share) else 0.0
+    return clip01(t + gain - loss)
+
+
+@jit
+def contact(t, rate, distance, p):
+    """One pair's trust after planned contact at ``rate`` (meeting or shadowing)."""
+    return (1.0 - t) * rate * (1.0 - p.culture_damping * distance) + t
+
+
+@jit
+def update(gen, trust, baseline, culture_distance, n_events, n_good, met, shadow_counts, params):
+    """New (trust, baseline) after one step: experience, planned contact, relaxation, in that order.
+
+    One uniform draw per ordered pair, whether or not it had experience. The diagonal stays 1.
+    """
+    p = params[0]
+    n = trust.shape[0]
+    u = as_generator(gen).random(n * n)
+    t = trust.copy()
+    new_b = np.empty((n, n))
+    shadow_rate = p.trust_alpha * p.shadow_alpha_ratio
+    for i in range(n):
+        for j in range(n):
+            x = t[i, j]
+            d = culture_distance[i, j]
+            interacted = False
+            if n_events[i, j] > 0:
+                x = experience(x, n_good[i, j] / n_events[i, j], d, u[i * n + j], p)
+                interacted = True
+            if met[i, j]:
+                x = contact(x, p.meeting_trust, d, p)
+                interacted = True
+            if shadow_counts[i, j] > 0:
+                x = contact(x, shadow_rate, d, p)
+                interacted = True
+            if not interacted:
+                x = (baseline[i, j] - x) * p.trust_relax + x
+            new_b[i, j] = (x - baseline[i, j]) * p.baseline_drift + baseline[i, j]
+            t[i, j] = x
+        t[i, i] = 1.0
+    return t, new_b
+
+
+@jit
+def mark_contacts(last_contact, n_events, met, shadow_counts, step):
+    """``last_contact[i, j] = step`` for every pair that exchanged a patient, met or shadowed (in place)."""
+    n = last_contact.shape[0]
+    for i in range(n):
+        for j in range(n):
+            if n_events[i, j] > 0 or met[i, j] or shadow_counts[i, j] > 0:
+                last_contact[i, j] = step
+
+
+@jit
+def shrink_culture_distance(distance, shadow_counts, params):
+    """Culture distance after shadowing: d - ``shadow_culture_shrink`` x visits, not below 0."""
+    p = params[0]
+    out = np.empty_like(distance)
+    for i in range(distance.shape[0]):
+        for j in range(distance.shape[1]):
+            out[i, j] = max(0.0, distance[i, j] - p.shadow_culture_shrink * shadow_counts[i, j])
     return out
-
-
-def contact_gain(trust: np.ndarray, met: np.ndarray, rate: float, culture_distance: np.ndarray, kappa: float) -> np.ndarray:
-    """Trust gain from planned contact (meetings, shadowing) between pairs that met this step."""
-    out = 1.0 - trust  # computed in place: each O x O temporary costs page faults at province scale
-    out *= rate
-    out *= 1.0 - kappa * culture_distance
-    out += trust
-    np.copyto(out, trust, where=~met)
-    return out
-
-
-def relax(trust: np.ndarray, baseline: np.ndarray, interacted: np.ndarray, relax_rate: float, drift: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs without interaction relax toward the baseline; the baseline drifts toward current trust."""
-    new = baseline - trust  # trust + relax_rate * (baseline - trust), in place (fewer O x O temporaries)
-    new *= relax_rate
-    new += trust
-    np.copyto(new, trust, where=interacted)
-    moved = new - baseline  # baseline + drift * (new - baseline)
-    moved *= drift
-    moved += baseline
-    return new, moved
 
 
 def equilibrium(success: float, alpha: float, beta: float, kappa: float, distance: float, breach_probability: float) -> float:
-    """Steady-state trust under continuous interaction with hand-off success share ``success``."""
+    """Steady-state trust T* = a / (a + b) under steady interaction with success share ``success``."""
     a = alpha * success * (1.0 - kappa * distance)
     b = beta * breach_probability * (1.0 - success)
     return a / (a + b) if a + b > 0 else float("nan")

@@ -1,7 +1,15 @@
-"""Workload and resources: participation costs weigh more on small organizations.
+"""Workload and resources (ODD process 8): participation costs weigh more on small organizations.
 
-Fixed costs of each program activity are in "capacity at a 100-staff organization", so cost per staff
-scales as 1/size; patients received cost per staff. Capacity grows with slack resources.
+Program activity A_o is smoothed over steps (share ``ACTIVITY_SMOOTHING`` per step) from this step's
+activities: taking part at all (1), meetings attended, workshops, shadowing visits made, and 0.25
+per link of level >= 2 with an active partner (links to maintain). Then, for an active organization
+of S_o staff with slack resources R_o that received P_o patients:
+
+    load     = base_workload + fixed_cost A_o (100 / S_o) + patient_cost P_o / S_o
+    overload = max(0, load / (1 + slack_capacity R_o) - 1)
+
+Fixed costs are in "capacity at a 100-staff organization", so their cost per staff scales as 1/S.
+With the burden switched off, overload stays 0.
 
 References: Embuldeniya et al. (2018), P1's small partner ("something has to give ... we're not
 robots"), P4's uneven resources; MODEL.md process 8.
@@ -11,18 +19,33 @@ from __future__ import annotations
 
 import numpy as np
 
+from abm.mechanisms._numba import jit
 
-def overload(
-    size: np.ndarray,
-    resources: np.ndarray,
-    activities: np.ndarray,
-    patients_received: np.ndarray,
-    base_workload: float,
-    fixed_cost: float,
-    patient_cost: float,
-    slack_capacity: float,
-) -> np.ndarray:
-    """Overload per organization: max(0, workload / capacity - 1)."""
-    load = base_workload + fixed_cost * activities * (100.0 / size) + patient_cost * patients_received / size
-    capacity = 1.0 + slack_capacity * resources
-    return np.maximum(0.0, load / capacity - 1.0)
+ACTIVITY_SMOOTHING = 0.1  # exponential smoothing of program activities per step
+
+
+@jit
+def overload(load, resources, p):
+    """max(0, load / capacity - 1), capacity = 1 + slack_capacity x resources."""
+    return max(0.0, load / (1.0 + p.slack_capacity * resources) - 1.0)
+
+
+@jit
+def update(activity, step_activity, level, active, size, resources, receiver_org, burden, params):
+    """New (smoothed activity, overload) per organization; overload is 0 for inactive partners or without burden."""
+    p = params[0]
+    n = activity.size
+    received = np.zeros(n, np.int64)
+    for r in receiver_org:
+        received[r] += 1
+    new_act = np.empty(n)
+    over = np.zeros(n)
+    for o in range(n):
+        links = 0
+        for j in range(n):
+            links += 1 if level[o, j] >= 2 and active[j] else 0
+        new_act[o] = (1.0 - ACTIVITY_SMOOTHING) * activity[o] + ACTIVITY_SMOOTHING * (step_activity[o] + (1.0 + 0.25 * links))
+        if burden and active[o]:
+            load = p.base_workload + p.fixed_cost * new_act[o] * (100.0 / size[o]) + p.patient_cost * received[o] / size[o]
+            over[o] = overload(load, resources[o], p)
+    return new_act, over

@@ -1,0 +1,100 @@
+"""What every mechanism module shares: the compile decorator, the run's generator, the parameter record.
+
+* :data:`jit`: numba's ``njit`` with an on-disk cache. With ``NUMBA_DISABLE_JIT=1`` every
+  mechanism runs as the plain Python it is written in (same numbers, slower), so a rule can be
+  stepped in a debugger or measured for coverage.
+* :func:`generator_handle` / :func:`as_generator`: the run's ``numpy.random.Generator`` as compiled
+  code takes it. Numba can take a Generator argument, but unboxing one costs ~10 us per call (it
+  looks up the bit generator's ctypes interface each time), more than a mechanism itself at program
+  scale; the model builds this small array of addresses once per run and compiled code rebuilds
+  numba's generator from it. Numba's ``random``, ``poisson`` and ``permutation`` are NumPy's
+  algorithms, so the draws are those NumPy would make from the same state. Without the JIT the handle
+  is the Generator itself.
+* :func:`params_record`: the parameters as one typed record (a one-element structured array, fields
+  named as in :class:`abm.params.Params`). Parameters cross into compiled code by name, never by
+  position: a mechanism reads ``p.trust_alpha``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Mapping
+
+import numpy as np
+from numba import config, njit, types
+from numba.extending import intrinsic
+
+jit = njit(cache=True, nogil=True)
+JIT_DISABLED = bool(config.DISABLE_JIT)
+
+
+def params_record(values: Mapping[str, float]) -> np.ndarray:
+    """One-element structured array of ``values`` (float64 fields, in the given order).
+
+    Compiled code reads field ``x`` as ``params[0].x``; plain Python (no JIT) gets a ``recarray``,
+    whose element allows the same attribute access.
+    """
+    rec = np.zeros(1, np.dtype([(k, np.float64) for k in values]))
+    for k, v in values.items():
+        rec[k] = v
+    return rec.view(np.recarray) if JIT_DISABLED else rec
+
+
+def generator_handle(rng: np.random.Generator) -> np.ndarray | np.random.Generator:
+    """The addresses compiled code needs to draw from ``rng``'s bit generator (valid while ``rng`` lives)."""
+    if JIT_DISABLED:
+        return rng
+    c = rng.bit_generator.ctypes
+    fn = [ctypes.cast(f, ctypes.c_void_p).value for f in (c.next_uint64, c.next_uint32, c.next_double)]
+    return np.array([c.state_address, *fn], np.uint64)
+
+
+if JIT_DISABLED:
+
+    def as_generator(handle):
+        """Without the JIT the handle is the Generator."""
+        return handle
+
+else:
+    from llvmlite import ir
+    from numba.core import cgutils
+
+    _GENERATOR = types.NumPyRandomGeneratorType("NumPyRandomGeneratorType")
+    _BIT_GENERATOR = types.NumPyRandomBitGeneratorType("bit_generator")
+
+    @intrinsic
+    def as_generator(typingctx, handle):
+        """Numba's Generator over the bit generator whose addresses :func:`generator_handle` gathered."""
+        if not (isinstance(handle, types.Array) and handle.dtype == types.uint64):
+            return None
+
+        def codegen(context, builder, signature, args):
+            data = context.make_array(signature.args[0])(context, builder, args[0]).data
+
+            def word(i):
+                return builder.load(builder.gep(data, [ir.Constant(ir.IntType(64), i)]))
+
+            bits = cgutils.create_struct_proxy(_BIT_GENERATOR)(context, builder)
+            bits.state_address = bits.state = word(0)
+            bits.fnptr_next_uint64, bits.fnptr_next_uint32, bits.fnptr_next_double = word(1), word(2), word(3)
+            gen = cgutils.create_struct_proxy(_GENERATOR)(context, builder)
+            gen.bit_generator = bits._getvalue()  # no parent object, no meminfo: never boxed back to Python
+            return gen._getvalue()
+
+        return _GENERATOR(handle), codegen
+
+
+@jit
+def clip01(x):
+    """x limited to [0, 1]."""
+    x = x if x >= 0.0 else 0.0
+    return x if x <= 1.0 else 1.0
+
+
+@jit
+def total(a):
+    """Sum of a 1-d float array, left to right (the same order compiled and in plain Python)."""
+    s = 0.0
+    for x in a:
+        s += x
+    return s

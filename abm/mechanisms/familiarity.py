@@ -1,0 +1,97 @@
+"""Clinician familiarity ties: who knows whom across (and within) organizations.
+
+A tie between clinicians a and b has a weight w in (0, 1]. Once per step (ODD process 4):
+
+* every tie decays:                      w <- (1 - TIE_DECAY) w
+* a pair in contact this step (hand-off, meeting, shadowing, outreach, team contact; once however
+  often they met) strengthens or starts: w <- w + TIE_GAIN (1 - w)
+* ties weaker than TIE_FLOOR are forgotten.
+
+A tie raises the chance that a hand-off between the two succeeds (process 2: "they know who they're
+sending the patient home with"). Ties are stored sparse: sorted order-free pair keys
+``min(a, b) * N + max(a, b)`` and their weights.
+
+References: Embuldeniya et al. (2018), Milbank Q 96(4) (knowing one's counterpart); MODEL.md process 4.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.mechanisms._numba import jit
+
+TIE_GAIN = 0.5  # weight gained per step with contact (share of the way to 1)
+TIE_DECAY = 0.02  # share of a tie's weight lost per step
+TIE_FLOOR = 0.05  # ties weaker than this are forgotten
+
+
+@jit
+def pair_keys(a, b, n):
+    """Order-free key ``min(a, b) * n + max(a, b)`` of each clinician pair (a[k], b[k])."""
+    out = np.empty(a.size, np.int64)
+    for k in range(a.size):
+        out[k] = min(a[k], b[k]) * n + max(a[k], b[k])
+    return out
+
+
+@jit
+def tie_weight(keys, weights, query):
+    """Weight of the tie of each queried pair key (0 if the two do not know each other)."""
+    out = np.zeros(query.size)
+    if keys.size == 0:
+        return out
+    for k in range(query.size):
+        pos = min(np.searchsorted(keys, query[k]), keys.size - 1)
+        if keys[pos] == query[k]:
+            out[k] = weights[pos]
+    return out
+
+
+@jit
+def _sorted_unique(x):
+    """The distinct values of an integer array, sorted."""
+    y = np.sort(x)
+    keep = np.empty(y.size, np.bool_)
+    if y.size:
+        keep[0] = True
+    for i in range(1, y.size):
+        keep[i] = y[i] != y[i - 1]
+    return y[keep]
+
+
+@jit
+def update_ties(keys, weights, contacts):
+    """Decay every tie, strengthen (or start) the ties of this step's contacts, forget the weakest.
+
+    ``contacts`` are pair keys (repeats allowed). Returns the new (keys, weights), keys sorted.
+    """
+    w = weights * (1.0 - TIE_DECAY)
+    if contacts.size:
+        met = _sorted_unique(contacts)
+        n_k, n_m = keys.size, met.size
+        pos = np.searchsorted(keys, met)
+        n_new = 0
+        for k in range(n_m):
+            if pos[k] >= n_k or keys[pos[k]] != met[k]:
+                n_new += 1
+        if n_new:  # merge the new (sorted) keys in
+            merged = np.empty(n_k + n_new, np.int64)
+            w_merged = np.zeros(n_k + n_new)
+            i = j = o = 0
+            while i < n_k or j < n_m:
+                if j < n_m and (i >= n_k or met[j] < keys[i]):
+                    merged[o] = met[j]
+                    j += 1
+                else:
+                    if j < n_m and met[j] == keys[i]:
+                        j += 1
+                    merged[o] = keys[i]
+                    w_merged[o] = w[i]
+                    i += 1
+                o += 1
+            keys, w = merged, w_merged
+            pos = np.searchsorted(keys, met)
+        for k in range(n_m):
+            w[pos[k]] += TIE_GAIN * (1.0 - w[pos[k]])
+    keep = w >= TIE_FLOOR
+    return keys[keep], w[keep]
