@@ -16,12 +16,19 @@ import pandas as pd
 from abm import events, outcomes
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
-from abm.mechanisms import consensus, data_sharing, detection, engagement, familiarity, interactions
+from abm.mechanisms import (
+    consensus,
+    data_sharing,
+    detection,
+    engagement,
+    familiarity,
+    interactions,
+    workload,
+)
 from abm.mechanisms import exit as partner_exit
 from abm.mechanisms import milestones as ms
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm.mechanisms import workload
 from abm.mechanisms._numba import generator_handle
 from abm.state import build_state
 
@@ -92,6 +99,7 @@ class IntegrationModel(mesa.Model):
         self._hosp_catch = np.where(same_region, self.p.catchment, 1.0 - self.p.catchment)
         self._physician = s.role == PHYSICIAN
         self._manager = s.role == MANAGER
+        self._mandated = self._physician & self.features.physician_mandate
         self._mask_cache: tuple[bytes, dict[str, Any]] | None = None  # see _masks()
         # IT systems, privacy stances and parameters are fixed during a run
         self._p_up = data_sharing.upgrade_probability(s.it_system.astype(np.int64), s.privacy, self.params)
@@ -144,16 +152,17 @@ class IntegrationModel(mesa.Model):
     def patient_transitions(self) -> None:
         """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician (:mod:`~abm.mechanisms.patient_flow`)."""
         s, p, gen = self.state, self.p, self._generator()
-        senders = flow.discharges(gen, self._is_hospital, s.active, s.size, p.volume_per_staff * p.step_days / 7.0 * s.volume_multiplier)
-        receiving = self._is_receiver & s.active
-        if senders.size == 0 or not receiving.any():
+        s_org, r_org = flow.patients(
+            gen, self._is_hospital, self._is_receiver, s.active, s.size, p.volume_per_staff * p.step_days / 7.0 * s.volume_multiplier,
+            s.trust, self._hosp, self._hosp_row, self._hosp_catch, s.overload,
+        )  # fmt: skip
+        if s_org.size == 0:
             return
-        s_org, r_org = flow.refer(gen, senders, self._hosp_row, s.trust, self._hosp, self._hosp_catch, s.size, s.overload, receiving)
         a, b = flow.pick_clinicians(gen, s_org, r_org, self._participation(), s.block_start)
-        keys = familiarity.pair_keys(a, b, s.n_clinicians)
+        keys, tie = familiarity.lookup(s.tie_keys, s.tie_weights, a, b, s.n_clinicians)
         success, referral_ok = flow.outcomes(
-            gen, s_org, r_org, a, familiarity.tie_weight(s.tie_keys, s.tie_weights, keys), s.data_level, s.trust,
-            s.engagement, s.overload, s.coordinator, self.scenario.program.complexity, self.params,
+            gen, s_org, r_org, a, tie, s.data_level, s.trust, s.engagement, s.overload, s.coordinator,
+            self.scenario.program.complexity, self.params,
         )  # fmt: skip
         self._handoffs = Handoffs(s_org, r_org, a, b, success, referral_ok)
         self._contacts.append(keys)
@@ -383,17 +392,16 @@ class IntegrationModel(mesa.Model):
         return self._gen
 
     def _participation(self) -> np.ndarray:
-        """Weight of a clinician in being chosen for an interaction: rises with engagement."""
-        s = self.state
-        live = self._masks()["live"]
-        w = (0.05 + s.engagement) * live
-        if self.features.physician_mandate:
-            w = np.where(self._physician & live, 1.05, w)
-        return w
+        """Participation weights of this step (:func:`~abm.mechanisms.interactions.participation`): engagement
+        changes only in process 6, after every interaction is drawn, so they are computed once per step."""
+        if self._weights is None:
+            self._weights = interactions.participation(self.state.engagement, self._masks()["live"], self._mandated)
+        return self._weights
 
     def _reset_step_scratch(self) -> None:
         s = self.state
         self._handoffs = _NO_HANDOFFS
+        self._weights: np.ndarray | None = None  # participation weights (see _participation)
         self._met = self._no_meetings  # shared zeros: a process replaces them, never writes into them
         self._shadow_counts = self._no_shadowing
         self._champion_contacts = _INT_ZEROS  # empty: nobody (this step)

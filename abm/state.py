@@ -27,7 +27,6 @@ from abm.config import DEFAULT_CULTURE, KINDS, ROLE_MIX, ROLES, Scenario
 from abm.mechanisms.familiarity import pair_keys
 
 
-
 @dataclass
 class State:
     """All numbers of a running model (see the module docstring for units and ranges)."""

@@ -41,12 +41,18 @@ def params_record(values: Mapping[str, float]) -> np.ndarray:
 
 
 def generator_handle(rng: np.random.Generator) -> np.ndarray | np.random.Generator:
-    """The addresses compiled code needs to draw from ``rng``'s bit generator (valid while ``rng`` lives)."""
+    """The addresses compiled code needs to draw from ``rng``'s bit generator.
+
+    The returned array keeps ``rng`` alive (its buffer holds a reference), so a handle never
+    outlives the generator it points into.
+    """
     if JIT_DISABLED:
         return rng
     c = rng.bit_generator.ctypes
     fn = [ctypes.cast(f, ctypes.c_void_p).value for f in (c.next_uint64, c.next_uint32, c.next_double)]
-    return np.array([c.state_address, *fn], np.uint64)
+    buf = (ctypes.c_uint64 * 4)(c.state_address, *fn)
+    buf.generator = rng
+    return np.frombuffer(buf, np.uint64)
 
 
 if JIT_DISABLED:

@@ -48,6 +48,13 @@ def tie_weight(keys, weights, query):
 
 
 @jit
+def lookup(keys, weights, a, b, n):
+    """Pair keys of the clinician pairs (a[k], b[k]) and the weight of their ties: (keys, weights)."""
+    query = pair_keys(a, b, n)
+    return query, tie_weight(keys, weights, query)
+
+
+@jit
 def _sorted_unique(x):
     """The distinct values of an integer array, sorted."""
     y = np.sort(x)

@@ -8,6 +8,9 @@
   uniformly among those partners (any other clinical partner if the program has a single sector)
   and the host clinician by participation.
 * Champion outreach: each champion contacts Poisson(``outreach_rate``) live clinicians, uniformly.
+* Participation: who takes part in an interaction is drawn within their organization with weight
+  w_i = 0.05 + e_i (live clinicians; 0 for a departed partner's), or 1.05 for a live physician
+  under a physician mandate (P4): engaged clinicians take part more.
 * Team contact: each live clinician talks practice with a uniformly drawn colleague of their own
   organization with probability ``team_contact`` per step.
 
@@ -21,6 +24,15 @@ import numpy as np
 
 from abm.mechanisms._numba import as_generator, jit
 from abm.mechanisms.patient_flow import choose_rows, pick_in_blocks
+
+
+@jit
+def participation(engagement, live, mandated):
+    """Participation weight w_i of each clinician (module docstring); ``mandated``: physicians under a mandate."""
+    w = np.empty(engagement.size)
+    for i in range(engagement.size):
+        w[i] = (1.05 if mandated[i] else 0.05 + engagement[i]) if live[i] else 0.0
+    return w
 
 
 @jit

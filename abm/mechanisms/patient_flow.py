@@ -93,12 +93,16 @@ def choose_rows(gen, rows, w):
 
 
 @jit
-def refer(gen, senders, hosp_row, trust, hosp, catch, size, overload, receiving):
-    """Receiver organization of each discharged patient (steps 2 of the module docstring).
+def patients(gen, is_hospital, is_receiver, active, size, per_staff, trust, hosp, hosp_row, catch, overload):
+    """This step's patients: (sending organization, receiving organization) of each (steps 1-2).
 
-    ``senders`` are the patients' hospitals, ``hosp_row`` maps a hospital to its row of the
-    referral weights. Returns (senders kept, receivers).
+    ``hosp`` lists the hospitals (the rows of the referral weights), ``hosp_row`` maps a hospital
+    to its row. Nothing more is drawn when nobody is discharged or no partner can receive.
     """
+    senders = discharges(gen, is_hospital, active, size, per_staff)
+    receiving = is_receiver & active
+    if senders.size == 0 or not receiving.any():
+        return senders[:0], senders[:0]
     w = referral_weights(trust, hosp, catch, size, overload, receiving)
     rows = np.empty(senders.size, np.int64)
     for k in range(senders.size):
