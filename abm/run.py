@@ -1,11 +1,14 @@
 """The one entry point for one run, used by the CLI, experiments, sensitivity analysis and validation.
 
 ``run_once(config, seed)`` returns a :class:`RunResult`: the step table, the milestone timeline and
-the summary outcomes. Every later tool goes through this function.
+the summary outcomes. Every later tool goes through this function; one that needs more of a run than
+the step table (validation's per-organization engagement, the Deffuant-Weisbuch view path) passes a
+read-only ``probe`` instead of stepping a model itself, so its runs replay like any other.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ class RunResult:
     summary: dict[str, float]  # final values, times to thresholds, AUC, retention
     scenario: Scenario = field(repr=False)
     seed: Any = None
+    probes: list[Any] = field(default_factory=list, repr=False)  # probe(model) after construction and each step
 
 
 def summarize(steps: pd.DataFrame, milestones: pd.DataFrame, sc: Scenario) -> dict[str, float]:
@@ -52,11 +56,24 @@ def summarize(steps: pd.DataFrame, milestones: pd.DataFrame, sc: Scenario) -> di
     return out
 
 
-def run_model(model: IntegrationModel, steps: int) -> RunResult:
-    """Step an already-built model and collect its tables (the model is released afterwards)."""
+def run_model(
+    model: IntegrationModel, steps: int, probe: Callable[[IntegrationModel], Any] | None = None
+) -> RunResult:
+    """Step an already-built model and collect its tables (the model is released afterwards).
+
+    ``probe``, if given, is called with the model before the first step and after every step; its
+    ``steps + 1`` return values are ``RunResult.probes`` (see :func:`run_once`).
+    """
+    probes: list[Any] = []
     try:
-        for _ in range(steps):
-            model.step()
+        if probe is None:  # (the plain loop: no per-step cost when nothing is probed)
+            for _ in range(steps):
+                model.step()
+        else:
+            probes.append(probe(model))
+            for _ in range(steps):
+                model.step()
+                probes.append(probe(model))
         table = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         table.insert(0, "step", np.arange(len(table)))
         ms = model.datacollector.get_table_dataframe("milestones")
@@ -64,7 +81,7 @@ def run_model(model: IntegrationModel, steps: int) -> RunResult:
             ms = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (("step", "int64"), ("category", "object"), ("valence", "object"), ("name", "object"), ("who", "object"), ("source", "object"))})
         if ms["step"].dtype != np.int64:  # (astype copies the whole frame even when it changes nothing)
             ms = ms.astype({"step": "int64"})
-        return RunResult(table, ms, summarize(table, ms, model.scenario), model.scenario)
+        return RunResult(table, ms, summarize(table, ms, model.scenario), model.scenario, probes=probes)
     finally:
         model.release()
 
@@ -74,6 +91,8 @@ def run_once(
     seed: Any = 0,
     steps: int | None = None,
     overrides: dict[str, Any] | None = None,
+    *,
+    probe: Callable[[IntegrationModel], Any] | None = None,
 ) -> RunResult:
     """Run one simulation.
 
@@ -82,11 +101,18 @@ def run_once(
         seed: an int or a ``numpy.random.SeedSequence``; the same seed gives an identical run.
         steps: horizon (default: the scenario's ``steps``).
         overrides: dotted-key overrides (``{"params.mu": 0.2, "program.pathway": "top_down"}``).
+        probe: optional ``probe(model) -> value``, called once after the model is built (step 0)
+            and once after every step; the ``steps + 1`` values are returned in
+            ``RunResult.probes`` (empty without a probe). Use it to record what the step table
+            does not hold, e.g. ``lambda m: m.state.views[:, 0].copy()``. A probe must only
+            read: it must not step the model, draw from ``model.rng`` or write to ``model.state``,
+            so a run gives the same numbers with or without it. Copy arrays it returns (the
+            model updates its arrays in place). Without a probe the run does no extra work.
     """
     sc = config if isinstance(config, Scenario) else (load_scenario(config) if config is not None else Scenario())
     if overrides:
         sc = with_overrides(sc, overrides)
     model = IntegrationModel(sc, seed=seed)
-    result = run_model(model, sc.steps if steps is None else steps)
+    result = run_model(model, sc.steps if steps is None else steps, probe)
     result.seed = seed
     return result

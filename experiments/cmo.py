@@ -25,7 +25,7 @@ import pandas as pd
 
 from experiments.validation import knockouts as ko
 from experiments.validation import stats
-from experiments.validation.report import heatmap, markdown, provenance
+from experiments.validation.report import heatmap, markdown, provenance, runs_table
 from experiments.validation.runner import Record, column, run_arms, scenario
 
 MASTER_SEED = 2026112308  # report seeds, not used during calibration
@@ -107,8 +107,10 @@ def cmo_markdown(df: pd.DataFrame, ctx: pd.DataFrame) -> str:
     return "Contexts\n\n" + markdown(ctx) + "\n\n" + intro + markdown(cells)
 
 
-def write_cmo(out: Path, df: pd.DataFrame, ctx: pd.DataFrame, prov: dict[str, Any]) -> str:
-    """cmo_table.csv, cmo_table.md, cmo_heatmap.png and results.json into ``out``; returns the Markdown."""
+def write_cmo(out: Path, df: pd.DataFrame, ctx: pd.DataFrame, prov: dict[str, Any],
+              records: dict[str, list[Record]] | None = None) -> str:  # fmt: skip
+    """cmo_table.csv, cmo_table.md, cmo_heatmap.png, results.json and (given the records) runs.csv into
+    ``out``; returns the Markdown."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,6 +118,8 @@ def write_cmo(out: Path, df: pd.DataFrame, ctx: pd.DataFrame, prov: dict[str, An
 
     out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "cmo_table.csv", index=False)
+    if records is not None:
+        runs_table(records).to_csv(out / "runs.csv", index=False)
     md = cmo_markdown(df, ctx)
     (out / "cmo_table.md").write_text(md)
     fig, axes = plt.subplots(1, 2, figsize=(14, 4.2))
@@ -140,5 +144,5 @@ def run_cmo(replicates: int, out: Path, programs: list[str] | None = None, mecha
     records = run_arms(arms(programs, mechanisms), master, replicates, workers)
     df = effects(records, programs, mechanisms, np.random.default_rng([master, 7]))
     prov = provenance("abm cmo", replicates, master, {"programs": programs, "mechanisms": mechanisms})
-    md = write_cmo(out, df, context(programs), prov)
+    md = write_cmo(out, df, context(programs), prov, records)
     return df, md

@@ -309,6 +309,24 @@ PATTERNS_BY_NUMBER = {p.number: p for p in PATTERNS}
 PATTERN_NAMES = {p.name: p.number for p in PATTERNS}
 
 
+def arm_scenario(name: str, replicate: int, master: int, replicates: int) -> Scenario:
+    """The scenario that replicate ``replicate`` of arm ``name`` ran in a suite of ``replicates`` runs per
+    arm under master seed ``master`` (an arm of any pattern; knock-out arms are also ``abm cmo``'s).
+
+    With the run's seed (``runs.csv`` or ``Record.seed``) it replays the run::
+
+        run_once(arm_scenario(name, i, master, n), seed=np.random.SeedSequence(master, spawn_key=(i,)))
+    """
+    if not 0 <= replicate < replicates:
+        raise ValueError(f"replicate {replicate} outside 0..{replicates - 1}")
+    for pat in PATTERNS:
+        arms = pat.arms(master, replicates)
+        if name in arms:
+            sc = arms[name]
+            return sc[replicate] if isinstance(sc, list) else sc
+    raise KeyError(f"no validation arm {name!r}")
+
+
 def resolve(names: list[str] | None) -> list[Pattern]:
     """Patterns by number ('3') or name ('disparity_disengages'); all if none. ValueError if unknown."""
     if not names:

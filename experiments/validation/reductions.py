@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from abm.config import Organization, Scenario, load_scenario, with_overrides
-from abm.model import IntegrationModel
+from abm.run import run_once
 
 DW_MAJOR_SHARE = 0.05  # a cluster holding at least this share of agents is "major"
 DW_GAP = 0.02  # views farther apart than this belong to different clusters
@@ -58,16 +58,14 @@ def clusters(views: np.ndarray, gap: float = DW_GAP, major_share: float = DW_MAJ
     return int(sizes.size), int((sizes >= major_share * x.size).sum())
 
 
+def _views(model: Any) -> np.ndarray:
+    """Probe: every agent's (first-dimension) view."""
+    return model.state.views[:, 0].copy()
+
+
 def run_dw(eps: float, mu: float, seed: Any, n: int = 1000, steps: int = 200) -> dict[str, float]:
     """One Deffuant-Weisbuch run: cluster counts and convergence time (steps; NaN if not settled)."""
-    model = IntegrationModel(dw_scenario(eps, mu, n, steps), seed=seed)
-    try:
-        path = [model.state.views[:, 0].copy()]
-        for _ in range(steps):
-            model.step()
-            path.append(model.state.views[:, 0].copy())
-    finally:
-        model.release()
+    path = run_once(dw_scenario(eps, mu, n, steps), seed=seed, steps=steps, probe=_views).probes
     x = np.array(path)
     far = np.abs(x - x[-1]) >= DW_SETTLED  # (steps + 1, agents)
     last_far = np.where(far.any(axis=0), far.shape[0] - 1 - np.argmax(far[::-1], axis=0), -1)
@@ -91,13 +89,8 @@ def gilbert_scenario(n_orgs: int, q: float) -> Scenario:
 
 def run_gilbert(n_orgs: int, q: float, steps: int, seed: Any) -> bool:
     """Whether the data network is connected (connectivity = 1) after ``steps`` steps."""
-    model = IntegrationModel(gilbert_scenario(n_orgs, q), seed=seed)
-    try:
-        for _ in range(steps):
-            model.step()
-        return bool(model.metrics["connectivity"] == 1.0)
-    finally:
-        model.release()
+    table = run_once(gilbert_scenario(n_orgs, q), seed=seed, steps=steps).steps
+    return bool(table["connectivity"].iloc[-1] == 1.0)
 
 
 def no_interaction(program: str) -> Scenario:
@@ -112,15 +105,9 @@ def no_interaction(program: str) -> Scenario:
 
 def run_no_interaction(program: str, seed: Any, steps: int = 104) -> dict[str, float]:
     """Rise of consensus and connectivity (last minus first step) with no interaction."""
-    model = IntegrationModel(no_interaction(program), seed=seed)
-    try:
-        c0, k0 = model.metrics["consensus"], model.metrics["connectivity"]
-        for _ in range(steps):
-            model.step()
-        return {"program": program, "consensus_rise": model.metrics["consensus"] - c0,
-                "connectivity_rise": model.metrics["connectivity"] - k0}  # fmt: skip
-    finally:
-        model.release()
+    table = run_once(no_interaction(program), seed=seed, steps=steps).steps
+    c, k = table["consensus"].to_numpy(), table["connectivity"].to_numpy()
+    return {"program": program, "consensus_rise": float(c[-1] - c[0]), "connectivity_rise": float(k[-1] - k[0])}
 
 
 def _call(args: tuple) -> Any:

@@ -1,5 +1,6 @@
 """Validation report: the pattern table (CSV, Markdown, JSON with provenance), one figure per pattern,
-the reductions table, and the generated section of docs/VALIDATION.md.
+the reductions table, one row per run with its seed (runs.csv), and the generated section of
+docs/VALIDATION.md.
 
 Figures are matplotlib (Agg); a figure shows the distributions behind a comparison, not only its
 statistic.
@@ -177,6 +178,23 @@ def heatmap(ax, df: pd.DataFrame, title: str, cmap: str = "RdBu", center: float 
 
 
 # ---------------------------------------------------------------- files
+def runs_table(records: dict[str, list[Record]]) -> pd.DataFrame:
+    """One row per run: arm, replicate, its seed as data, then every summary outcome.
+
+    As in an experiment's summary table, ``seed_entropy`` and ``seed_spawn_key`` ("i", comma-joined)
+    give the run's seed ``numpy.random.SeedSequence(seed_entropy, spawn_key=(i,))``; with the arm's
+    scenario (:func:`experiments.validation.patterns.arm_scenario`) ``abm.run.run_once`` replays it.
+    """
+    rows = []
+    for arm, recs in records.items():
+        for i, r in enumerate(recs):
+            e = r.seed.get("entropy")
+            rows.append({"arm": arm, "replicate": i,
+                         "seed_entropy": json.dumps(e) if isinstance(e, list) else e,
+                         "seed_spawn_key": ",".join(map(str, r.seed.get("spawn_key", []))), **r.summary})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def provenance(command: str, replicates: int, master: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a reader needs to reproduce a results directory."""
     from abm.params import Params
@@ -185,7 +203,9 @@ def provenance(command: str, replicates: int, master: int, extra: dict[str, Any]
         "command": command,
         "replicates": replicates,
         "master_seed": master,
-        "seeds": f"numpy.random.SeedSequence({master}).spawn({replicates})",
+        "seeds": f"numpy.random.SeedSequence({master}).spawn({replicates}); replicate i: SeedSequence({master}, spawn_key=(i,))",
+        "replay": "runs.csv row: abm.run.run_once(experiments.validation.patterns.arm_scenario(arm, replicate, master_seed, "
+                  "replicates), seed=numpy.random.SeedSequence(seed_entropy, spawn_key=(replicate,)))",
         "git_commit": git_commit(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "thresholds": {k: {"target": t, "null": n} for k, (t, n) in pt.THRESHOLDS.items()},
@@ -196,13 +216,19 @@ def provenance(command: str, replicates: int, master: int, extra: dict[str, Any]
 
 def write_validation(out: Path, rows: list[pt.Comparison], records: dict[str, list[Record]], numbers: list[int],
                      reductions: pd.DataFrame | None, prov: dict[str, Any]) -> None:  # fmt: skip
-    """Write table.csv, table.md, results.json, reductions.csv and pattern figures into ``out``."""
+    """Write table.csv, table.md, runs.csv, results.json, reductions.csv and pattern figures into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     df = table(rows)
     df.to_csv(out / "table.csv", index=False)
+    runs_table(records).to_csv(out / "runs.csv", index=False)
     md = pattern_markdown(df)
     if reductions is not None and len(reductions):
         reductions.to_csv(out / "reductions.csv", index=False)
+        m = prov.get("master_seed")
+        prov = {**prov, "reduction_seeds": {
+            "deffuant_weisbuch_and_no_interaction": f"numpy.random.SeedSequence([{m}, 1], spawn_key=(i,))",
+            "gilbert": f"numpy.random.SeedSequence([{m}, 2], spawn_key=(i,))",
+        }}  # fmt: skip
         md += "\n\nReductions to canonical models\n\n" + reductions_markdown(reductions)
     (out / "table.md").write_text(md)
     figs = figures(records, numbers, out)

@@ -1,14 +1,21 @@
 """Replicates for validation: paired seeds, a small process pool, and per-run records.
 
 Every arm of a comparison runs replicate i with the same child seed
-(``numpy.random.SeedSequence(master).spawn(n)[i]``): common random numbers, so a knock-out and its
-baseline differ only by the switch. One seed fixes a run whatever the worker count.
+(``numpy.random.SeedSequence(master).spawn(n)[i]``, which is ``SeedSequence(master, spawn_key=(i,))``):
+common random numbers, so a knock-out and its baseline differ only by the switch. One seed fixes a
+run whatever the worker count.
+
+Runs go through :func:`abm.run.run_once` (a probe records per-organization engagement), and every
+:class:`Record` carries its seed as data (:func:`seed_data`), so one validation run replays like
+any experiment run::
+
+    run_once(sc, seed=replay_seed(record.seed))   # sc: the arm's scenario; same summary, bit for bit
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +34,7 @@ class Record:
     org_engagement: np.ndarray  # (T+1, O) mean engagement per organization
     exited_at: np.ndarray  # per organization: step of exit or -1
     names: list[str]
+    seed: dict[str, Any] = field(default_factory=dict)  # {"entropy", "spawn_key"}: replay_seed(seed) replays the run
 
 
 def scenario(program: str | Scenario, overrides: dict[str, Any] | None = None) -> Scenario:
@@ -35,30 +43,52 @@ def scenario(program: str | Scenario, overrides: dict[str, Any] | None = None) -
     return with_overrides(sc, overrides) if overrides else sc
 
 
+def seed_data(seed: Any) -> dict[str, Any]:
+    """A run's seed as JSON-able data: ``{"entropy": ..., "spawn_key": [...]}``.
+
+    ``replay_seed`` turns it back into an equivalent ``SeedSequence`` (same state, same run).
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        entropy = seed.entropy
+        entropy = [int(e) for e in entropy] if isinstance(entropy, (list, tuple, np.ndarray)) else int(entropy)
+        return {"entropy": entropy, "spawn_key": [int(k) for k in seed.spawn_key]}
+    if isinstance(seed, (int, np.integer)):
+        return {"entropy": int(seed), "spawn_key": []}
+    raise TypeError(f"cannot record seed {seed!r}: expected an int or a numpy.random.SeedSequence")
+
+
+def replay_seed(data: dict[str, Any]) -> np.random.SeedSequence:
+    """The SeedSequence recorded by :func:`seed_data` (``Record.seed``), for ``abm.run.run_once``."""
+    return np.random.SeedSequence(data["entropy"], spawn_key=tuple(data["spawn_key"]))
+
+
+class _OrgEngagement:
+    """Probe: mean engagement per organization (clinicians grouped by their organization's block).
+
+    Keeps the model's state so the final exits and names can be read after the run.
+    """
+
+    def __init__(self) -> None:
+        self.state: Any = None
+        self.counts: np.ndarray | None = None
+
+    def __call__(self, model: Any) -> np.ndarray:
+        s = self.state = model.state
+        if self.counts is None:
+            self.counts = np.diff(s.block_start)
+        return np.bincount(s.clin_org, s.engagement, s.n_orgs) / self.counts
+
+
 def simulate(sc: Scenario, seed: Any, steps: int | None = None) -> Record:
-    """One run of the model, keeping the outcome table, per-organization engagement and exits."""
-    from abm.model import IntegrationModel
-    from abm.run import summarize
+    """One run through ``abm.run.run_once``, keeping the outcome table, per-organization engagement and exits."""
+    from abm.run import run_once
 
-    model = IntegrationModel(sc, seed=seed)
-    try:
-        s = model.state
-        counts = np.diff(s.block_start)
-        org_e = [np.bincount(s.clin_org, s.engagement, s.n_orgs) / counts]
-        for _ in range(sc.steps if steps is None else steps):
-            model.step()
-            org_e.append(np.bincount(s.clin_org, s.engagement, s.n_orgs) / counts)
-        table = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        ms = model.datacollector.get_table_dataframe("milestones")
-        if ms.empty:
-            import pandas as pd
-
-            ms = pd.DataFrame({"step": pd.Series(dtype="int64"), "name": pd.Series(dtype=object)})
-        summary = summarize(table, ms, model.scenario)
-        series = {c: table[c].to_numpy(float) for c in SERIES}
-        return Record(summary, series, np.array(org_e), s.exited_at.copy(), list(s.names))
-    finally:
-        model.release()
+    recorded = seed_data(seed)  # (before the run: a seed that cannot be replayed fails fast)
+    probe = _OrgEngagement()
+    res = run_once(sc, seed=seed, steps=steps, probe=probe)
+    series = {c: res.steps[c].to_numpy(float) for c in SERIES}
+    s = probe.state
+    return Record(res.summary, series, np.array(res.probes), s.exited_at.copy(), list(s.names), recorded)
 
 
 def _job(args: tuple[Scenario, Any, int | None]) -> Record:
@@ -66,7 +96,7 @@ def _job(args: tuple[Scenario, Any, int | None]) -> Record:
 
 
 def seeds(master: int, n: int) -> list[np.random.SeedSequence]:
-    """Replicate seeds: the children of SeedSequence(master)."""
+    """Replicate seeds: the children of SeedSequence(master); child i is ``SeedSequence(master, spawn_key=(i,))``."""
     return np.random.SeedSequence(master).spawn(n)
 
 
