@@ -2,7 +2,7 @@
 
 Reading ``clinician.engagement`` reads ``model.state.engagement[clinician.index]``; writing it writes
 the array. Agents hold no numbers of their own, so the mechanisms stay array code while users,
-dashboards and Mesa tools keep the familiar agent handles.
+interactive screens and Mesa tools keep the familiar agent handles.
 """
 
 from __future__ import annotations

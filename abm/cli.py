@@ -1,13 +1,17 @@
 """The ``abm`` command line: a thin layer over the Python API.
 
-Core commands (run, check, scenarios) live here; experiment, report, sensitivity, validate, cmo and
-dashboard are thin wrappers that import their package only when called (``abm`` the model package
-never imports ``experiments`` or ``dashboards`` at import time).
+Core commands (run, check, scenarios) live here. Other installed packages add their commands (batch
+runs, reports, sensitivity analysis, validation, the interactive screens) through the ``abm.commands``
+entry-point group: each entry point names a ``register(app)`` function, called once at import. The
+model package names none of them; a plugin that fails to load is skipped with a one-line warning.
 Bad input exits with status 2 and one message; no traceback.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import typer
@@ -73,6 +77,27 @@ def main() -> None:  # pragma: no cover
     app()
 
 
-# Commands of the experiments, sensitivity, validation and dashboard packages are registered below
-# by `abm._plugins` (lazy imports inside each command).
-from abm import _plugins  # noqa: E402,F401
+PLUGIN_GROUP = "abm.commands"
+
+
+def load_plugins(target: typer.Typer = app, eps: Iterable[EntryPoint] | None = None) -> list[str]:
+    """Call ``register(target)`` of every entry point in :data:`PLUGIN_GROUP`; return the names loaded.
+
+    A plugin that fails to import or register is skipped with one warning line on stderr (no
+    traceback), so the core commands keep working.
+    """
+    if eps is None:
+        eps = entry_points(group=PLUGIN_GROUP)
+    loaded = []
+    for ep in eps:
+        try:
+            ep.load()(target)
+        except Exception as e:  # a broken plugin must not take the core commands down
+            detail = " ".join(str(e).split())  # one line, whatever the exception says
+            print(f"abm: warning: plugin {ep.name!r} ({ep.value}) not loaded: {type(e).__name__}: {detail}", file=sys.stderr)
+        else:
+            loaded.append(ep.name)
+    return loaded
+
+
+load_plugins()

@@ -1,6 +1,6 @@
 """The one way every ``abm`` command reports bad input: one line on stderr, then exit status 2.
 
-Kept apart from :mod:`abm.cli` so command modules registered by :mod:`abm._plugins` can import it at
+Kept apart from :mod:`abm.cli` so command modules registered as ``abm.commands`` entry points can import it at
 module level without a circular import.
 """
 

@@ -1,4 +1,4 @@
-"""The one entry point for one run, used by the CLI, experiments, sensitivity analysis and validation.
+"""The one entry point for one run, used by the CLI, batch runs, sensitivity analysis and validation.
 
 ``run_once(config, seed)`` returns a :class:`RunResult`: the step table, the milestone timeline and
 the summary outcomes. Every later tool goes through this function; one that needs more of a run than

@@ -1,4 +1,4 @@
-"""The ``abm dashboard`` command (registered on the ``abm`` app by :mod:`abm._plugins`).
+"""The ``abm dashboard`` command (registered on the ``abm`` app through the ``abm.commands`` entry point).
 
 Only typer is imported here; the command starts ``solara run dashboards/app.py`` in this process's
 place, so Ctrl-C stops the server directly.

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from abm import outcomes
 from abm.config import CATEGORIES, KINDS, VALENCES, Effects, MilestoneEvent, Targets
-from abm.mechanisms.milestones import pair_mask, target_mask
+from abm.events import pair_mask, target_mask
 from abm.model import IntegrationModel
 from dashboards.figures import NetworkView, OutcomesView, PracticeView
 
@@ -134,8 +134,8 @@ def target_summary(model: IntegrationModel, event: MilestoneEvent) -> dict[str, 
         "targets' data level (pairs)": float(s.data_level[pm].mean()) if pm.any() else nan,
         "targets' engagement": float(s.engagement[clin].mean()) if clin.any() else nan,
         "targets' resources": float(s.resources[mask].mean()) if mask.any() else nan,
-        "program consensus": outcomes.consensus(s.views[live]) if live.any() else nan,
-        "program connectivity": outcomes.connectivity(s.data_level, s.active, s.original_clinical),
+        "program consensus": outcomes.consensus(outcomes.sorted_columns(s.views[live])) if live.any() else nan,
+        "program connectivity": outcomes.connectivity(s.data_level, s.active, s.original_clinical)[0],
     }
 
 

@@ -1,4 +1,4 @@
-"""``abm validate`` and ``abm cmo``: registered on the ``abm`` Typer app by :mod:`abm._plugins`.
+"""``abm validate`` and ``abm cmo``: registered on the ``abm`` Typer app through the ``abm.commands`` entry point.
 
 Top-level imports are Typer only; the model and the validation code load when a command runs.
 Bad input (fewer than 2 replicates, an unknown pattern, mechanism or program) exits with status 2

@@ -1,8 +1,8 @@
 """The core clinician-level rules of the integration model, written the usual Mesa way.
 
 One ``Clinician.step()`` per agent and step (``agents.shuffle_do``), plain Python inside, state held
-on the agents. It serves as a side-by-side speed baseline and as an independent statistical
-cross-check of :class:`abm.model.IntegrationModel` with these mechanisms only:
+on the agents. It is the side-by-side speed baseline of ``make bench``: the rules of :class:`abm.model.IntegrationModel`
+as they were written when it was made, for these mechanisms only:
 
 * patient hand-offs (process 2): each hospital clinician discharges Poisson(expected patients of
   its organization x its share of the organization's participation) patients, which is the same
@@ -14,6 +14,9 @@ cross-check of :class:`abm.model.IntegrationModel` with these mechanisms only:
 
 Shadowing, co-design or top-down pathways, data sharing, workload, exit and milestones are not
 here: run the main model with those switched off (:func:`core_scenario`) to compare.
+
+It is not a second specification of the model's numbers: no test compares the two, so a change of
+a rule is made once, in its module of ``abm/mechanisms``, and this file may lag behind.
 
 Organization-level bookkeeping (the trust matrix) is numpy, as a Mesa modeller would keep a network
 attribute; only the clinicians' rules are per-agent Python. That makes the reference faster than a
@@ -32,13 +35,14 @@ import mesa
 import numpy as np
 
 from abm.config import KINDS, ROLES, Scenario, with_overrides
-from abm.state import TIE_DECAY, TIE_FLOOR, TIE_GAIN, build_state
+from abm.state import build_state
 
 CORE_OFF = {
     f"params.mechanisms.{name}": False
     for name in ("shadowing", "co_design", "data_sharing", "workload_burden", "exit", "milestones")
 }
 HOSPITAL, MANAGER, PHYSICIAN = KINDS.index("hospital"), ROLES.index("manager"), ROLES.index("physician")
+TIE_GAIN, TIE_DECAY, TIE_FLOOR = 0.5, 0.02, 0.05  # familiarity ties: gain per contact, decay per step, floor
 RECEIVERS = {KINDS.index(k) for k in ("home_care", "community", "primary_care")}
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from abm.cli import app
+from abm.cli import PLUGIN_GROUP, app, load_plugins
 
 runner = CliRunner()
 
@@ -95,3 +101,67 @@ def test_yaml_cannot_execute_code(tmp_path):
     res = runner.invoke(app, ["check", str(f)])
     assert res.exit_code == 2
     assert not (tmp_path / "pwned").exists()
+
+
+# --- commands added by other packages through the `abm.commands` entry points -------------------
+
+PLUGIN_COMMANDS = ("experiment", "report", "sensitivity", "validate", "cmo", "dashboard")
+PLUGIN_ENTRY_POINTS = {
+    "experiments": "experiments.cli:register",
+    "sensitivity": "experiments.sensitivity_cli:register",
+    "validation": "experiments.validation_cli:register",
+    "dashboard": "dashboards.cli:register",
+}
+
+
+def _abm(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("abm")
+    assert exe.exists(), f"{exe}: the console script is missing (pip install -e .)"
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env_extra or {})}
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_help_lists_core_and_plugin_commands():
+    res = _abm("--help")
+    assert res.returncode == 0, res.stderr
+    listed = set(re.findall(r"^\W*([a-z]+)\s{2,}", res.stdout, flags=re.MULTILINE))
+    for command in ("run", "check", "scenarios", *PLUGIN_COMMANDS):
+        assert command in listed, (command, res.stdout)
+    assert "warning" not in res.stderr
+
+
+def test_plugins_are_registered_by_entry_point():
+    eps = {ep.name: ep.value for ep in entry_points(group=PLUGIN_GROUP)}
+    for name, value in PLUGIN_ENTRY_POINTS.items():
+        assert eps.get(name) == value, (name, eps)
+    fresh = typer.Typer()
+    loaded = load_plugins(fresh)
+    assert set(PLUGIN_ENTRY_POINTS) <= set(loaded)
+    assert set(PLUGIN_COMMANDS) <= {c.name for c in fresh.registered_commands}
+    assert set(PLUGIN_COMMANDS) <= {c.name for c in app.registered_commands}
+
+
+def test_broken_plugin_is_skipped_with_one_line_warning(capsys):
+    broken = EntryPoint(name="broken", value="no_such_abm_plugin.cli:register", group=PLUGIN_GROUP)
+    fresh = typer.Typer()
+    good = EntryPoint(name="dashboard", value=PLUGIN_ENTRY_POINTS["dashboard"], group=PLUGIN_GROUP)
+    assert load_plugins(fresh, [broken, good]) == ["dashboard"]
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "broken" in err and "Traceback" not in err, err
+    assert [c.name for c in fresh.registered_commands] == ["dashboard"]
+
+
+def test_broken_installed_plugin_leaves_core_commands_working(tmp_path):
+    # A distribution whose `abm.commands` entry point cannot be imported, found on PYTHONPATH.
+    dist = tmp_path / "broken_abm_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-abm-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[abm.commands]\nbroken = no_such_abm_plugin.cli:register\n")
+    res = _abm("scenarios", env_extra={"PYTHONPATH": str(tmp_path)})
+    assert res.returncode == 0, res.stderr
+    assert "P1" in res.stdout
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "broken" in lines[0] and "warning" in lines[0], res.stderr
+    assert "Traceback" not in res.stderr
+    help_res = _abm("--help", env_extra={"PYTHONPATH": str(tmp_path)})
+    assert help_res.returncode == 0 and "dashboard" in help_res.stdout
