@@ -18,9 +18,10 @@ START, END = "<!-- parameter-table:start -->", "<!-- parameter-table:end -->"
 
 def parameter_table() -> str:
     """Markdown tables of numeric parameters and mechanism switches."""
-    rows = ["| parameter | default | range | unit | meaning |", "|---|---|---|---|---|"]
+    rows = ["| parameter | default | range | unit | meaning | acts in |", "|---|---|---|---|---|---|"]
     for name, f in numeric_fields().items():
-        rows.append(f"| `{name}` | {f['default']} | [{f['lo']}, {f['hi']}] | {f['unit']} | {f['description']} |")
+        acts = ", ".join(f"`{p}`" for p in f["process"].split())
+        rows.append(f"| `{name}` | {f['default']} | [{f['lo']}, {f['hi']}] | {f['unit']} | {f['description']} | {acts} |")
     rows += ["", "| mechanism switch (`params.mechanisms.*`) | default | meaning |", "|---|---|---|"]
     for name, f in Mechanisms.model_fields.items():
         rows.append(f"| `{name}` | {f.default} | {f.description} |")

@@ -16,10 +16,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+PROCESSES = (
+    "initialization", "apply_milestones", "patient_transitions", "planned_interactions", "update_trust",
+    "update_consensus", "update_engagement", "update_data_sharing", "update_workload", "partner_exit", "observe", "summary",
+)  # fmt: skip
 
-def P(default: float, lo: float, hi: float, unit: str, description: str) -> Any:
-    """A numeric parameter: default, closed range [lo, hi], unit and meaning."""
-    return Field(default, ge=lo, le=hi, description=description, json_schema_extra={"unit": unit})
+
+def P(default: float, lo: float, hi: float, unit: str, description: str, process: str) -> Any:
+    """A numeric parameter: default, closed range [lo, hi], unit, meaning and the ODD process(es) it acts in.
+
+    ``process`` names the processes of :meth:`abm.model.IntegrationModel.step` (or ``initialization``,
+    ``summary``) separated by spaces, where it acts first; a test perturbs each parameter alone and
+    checks that the first process whose output changes is one of them.
+    """
+    assert all(p in PROCESSES for p in process.split()), process
+    return Field(default, ge=lo, le=hi, description=description, json_schema_extra={"unit": unit, "process": process})
 
 
 class Frozen(BaseModel):
@@ -59,87 +70,87 @@ class Params(Frozen):
     """Numeric parameters of the model (units: a step is a week unless `step_days` says otherwise)."""
 
     # --- time and resolution
-    step_days: float = P(7.0, 1.0, 31.0, "days", "length of one step")
-    clinicians_per_staff: float = P(0.02, 0.001, 1.0, "agents/staff", "clinician agents per staff member (resolution)")
-    min_clinicians: int = P(5, 1, 1000, "agents", "fewest clinician agents per organization")
-    max_clinicians: int = P(40, 1, 100000, "agents", "most clinician agents per organization")
-    view_dims: int = P(1, 1, 8, "dimensions", "dimensions K of a clinician's practice view")
+    step_days: float = P(7.0, 1.0, 31.0, "days", "length of one step", "patient_transitions")
+    clinicians_per_staff: float = P(0.02, 0.001, 1.0, "agents/staff", "clinician agents per staff member (resolution)", "initialization")
+    min_clinicians: int = P(5, 1, 1000, "agents", "fewest clinician agents per organization", "initialization")
+    max_clinicians: int = P(40, 1, 100000, "agents", "most clinician agents per organization", "initialization")
+    view_dims: int = P(1, 1, 8, "dimensions", "dimensions K of a clinician's practice view", "initialization")
     # --- patient flow and hand-offs (logistic success model)
-    volume_per_staff: float = P(0.004, 0.0, 0.1, "patients/staff/step", "bundle discharges per hospital staff member per step")
-    catchment: float = P(0.9, 0.0, 1.0, "share", "weight of referrals that stay within the sender's region")
-    handoff_intercept: float = P(1.2, -3.0, 5.0, "logit", "hand-off success intercept")
-    handoff_data: float = P(0.5, 0.0, 3.0, "logit/level", "effect of data-sharing level on success")
-    handoff_trust: float = P(1.5, 0.0, 5.0, "logit", "effect of sender's trust in receiver on success")
-    handoff_coordinator: float = P(0.8, 0.0, 3.0, "logit", "effect of an integrated care coordinator")
-    warm_handoff_share: float = P(0.7, 0.0, 1.0, "share", "a warm hand-off counts as this share of a coordinator")
-    handoff_familiarity: float = P(0.5, 0.0, 3.0, "logit", "effect of a familiarity tie between the two clinicians")
-    handoff_complexity: float = P(1.5, 0.0, 5.0, "logit", "penalty per unit condition complexity")
-    handoff_overload: float = P(3.0, 0.0, 10.0, "logit", "penalty per unit receiver overload")
-    referral_engagement: float = P(1.0, 0.0, 5.0, "logit", "effect of sender engagement on referral quality")
+    volume_per_staff: float = P(0.004, 0.0, 0.1, "patients/staff/step", "bundle discharges per hospital staff member per step", "patient_transitions")
+    catchment: float = P(0.9, 0.0, 1.0, "share", "weight of referrals that stay within the sender's region", "patient_transitions")
+    handoff_intercept: float = P(1.2, -3.0, 5.0, "logit", "hand-off success intercept", "patient_transitions")
+    handoff_data: float = P(0.5, 0.0, 3.0, "logit/level", "effect of data-sharing level on success", "patient_transitions")
+    handoff_trust: float = P(1.5, 0.0, 5.0, "logit", "effect of sender's trust in receiver on success", "patient_transitions")
+    handoff_coordinator: float = P(0.8, 0.0, 3.0, "logit", "effect of an integrated care coordinator", "patient_transitions")
+    warm_handoff_share: float = P(0.7, 0.0, 1.0, "share", "a warm hand-off counts as this share of a coordinator", "initialization")
+    handoff_familiarity: float = P(0.5, 0.0, 3.0, "logit", "effect of a familiarity tie between the two clinicians", "patient_transitions")
+    handoff_complexity: float = P(1.5, 0.0, 5.0, "logit", "penalty per unit condition complexity", "patient_transitions")
+    handoff_overload: float = P(3.0, 0.0, 10.0, "logit", "penalty per unit receiver overload", "patient_transitions")
+    referral_engagement: float = P(1.0, 0.0, 5.0, "logit", "effect of sender engagement on referral quality", "patient_transitions")
     # --- planned interactions
-    meeting_interval: int = P(4, 1, 52, "steps", "steps between steering meetings")
-    shadowing_rate: float = P(0.01, 0.0, 1.0, "1/clinician/step", "work-shadowing visits per clinician per step")
-    outreach_rate: float = P(0.5, 0.0, 5.0, "1/champion/step", "outreach contacts per champion per step")
-    team_contact: float = P(0.5, 0.0, 1.0, "1/clinician/step", "within-organization practice contacts per clinician per step")
-    champion_share: float = P(0.05, 0.0, 0.5, "share", "share of clinicians who are champions (if the program has champions)")
+    meeting_interval: int = P(4, 1, 52, "steps", "steps between steering meetings", "planned_interactions")
+    shadowing_rate: float = P(0.01, 0.0, 1.0, "1/clinician/step", "work-shadowing visits per clinician per step", "planned_interactions")
+    outreach_rate: float = P(0.5, 0.0, 5.0, "1/champion/step", "outreach contacts per champion per step", "planned_interactions")
+    team_contact: float = P(0.5, 0.0, 1.0, "1/clinician/step", "within-organization practice contacts per clinician per step", "update_consensus")
+    champion_share: float = P(0.05, 0.0, 0.5, "share", "share of clinicians who are champions (if the program has champions)", "initialization")
     # --- trust (asymmetric)
-    trust_alpha: float = P(0.02, 0.0, 0.2, "1/step", "trust gain rate from good experience")
-    trust_beta_ratio: float = P(3.0, 1.0, 10.0, "ratio", "loss rate beta as a multiple of alpha")
-    breach_probability: float = P(0.3, 0.0, 1.0, "probability", "chance that failed hand-offs are felt as a breach")
-    culture_damping: float = P(0.5, 0.0, 1.0, "share", "kappa: how much culture distance damps trust gains")
-    trust_relax: float = P(0.01, 0.0, 0.2, "1/step", "relaxation of trust toward its baseline without interaction")
-    baseline_drift: float = P(0.002, 0.0, 0.05, "1/step", "drift of the trust baseline toward current trust")
-    trust_initial: float = P(0.35, 0.0, 1.0, "trust", "initial trust between partners with no prior partnership")
-    prior_trust_gain: float = P(0.5, 0.0, 1.0, "trust", "initial trust added by a full prior partnership")
-    shadow_alpha_ratio: float = P(4.0, 1.0, 10.0, "ratio", "trust gain of shadowing as a multiple of alpha")
-    shadow_culture_shrink: float = P(0.01, 0.0, 0.2, "distance/event", "culture distance removed per shadowing visit")
-    meeting_trust: float = P(0.01, 0.0, 0.1, "1/meeting", "trust gain between leaders meeting at the steering table")
+    trust_alpha: float = P(0.02, 0.0, 0.2, "1/step", "trust gain rate from good experience", "update_trust")
+    trust_beta_ratio: float = P(3.0, 1.0, 10.0, "ratio", "loss rate beta as a multiple of alpha", "update_trust")
+    breach_probability: float = P(0.3, 0.0, 1.0, "probability", "chance that failed hand-offs are felt as a breach", "update_trust")
+    culture_damping: float = P(0.5, 0.0, 1.0, "share", "kappa: how much culture distance damps trust gains", "update_trust")
+    trust_relax: float = P(0.01, 0.0, 0.2, "1/step", "relaxation of trust toward its baseline without interaction", "update_trust")
+    baseline_drift: float = P(0.002, 0.0, 0.05, "1/step", "drift of the trust baseline toward current trust", "update_trust")
+    trust_initial: float = P(0.35, 0.0, 1.0, "trust", "initial trust between partners with no prior partnership", "initialization")
+    prior_trust_gain: float = P(0.5, 0.0, 1.0, "trust", "initial trust added by a full prior partnership", "initialization")
+    shadow_alpha_ratio: float = P(4.0, 1.0, 10.0, "ratio", "trust gain of shadowing as a multiple of alpha", "update_trust")
+    shadow_culture_shrink: float = P(0.01, 0.0, 0.2, "distance/event", "culture distance removed per shadowing visit", "update_trust")
+    meeting_trust: float = P(0.01, 0.0, 0.1, "1/meeting", "trust gain between leaders meeting at the steering table", "update_trust")
     # --- consensus (bounded confidence)
-    eps0: float = P(0.05, 0.0, 1.0, "view distance", "base openness (confidence bound)")
-    eps_trust: float = P(0.3, 0.0, 1.0, "view distance", "openness added by full trust in the other's organization")
-    engagement_openness: float = P(1.0, 0.0, 1.0, "share", "how much engagement gates openness (0 = not at all)")
-    mu: float = P(0.1, 0.0, 0.5, "share", "convergence step of bounded confidence")
-    engagement_step: float = P(1.0, 0.0, 1.0, "share", "how much the pair's engagement scales the step (0 = not at all)")
-    champion_persuasion: float = P(2.0, 1.0, 5.0, "ratio", "how much more a champion moves the other")
-    champion_firmness: float = P(0.5, 0.0, 1.0, "share", "how much less a champion moves")
-    org_view_spread: float = P(0.2, 0.0, 0.5, "view units (sd)", "between-organization spread of practice centres")
-    individual_view_spread: float = P(0.12, 0.0, 0.5, "view units (sd)", "within-organization spread of views")
-    prior_view_alignment: float = P(0.6, 0.0, 1.0, "share", "how far a full prior partnership pulls practice centres together")
-    workshop_interval: int = P(8, 1, 104, "steps", "steps between pathway workshops (co-design) or directives (top-down)")
-    workshop_share: float = P(0.2, 0.0, 1.0, "share", "share of clinicians taking part in a co-design workshop")
-    codesign_pull: float = P(0.15, 0.0, 1.0, "share", "pull of participants toward the co-designed pathway")
-    topdown_pull: float = P(0.1, 0.0, 1.0, "share", "pull of all clinicians toward an imposed pathway")
+    eps0: float = P(0.05, 0.0, 1.0, "view distance", "base openness (confidence bound)", "update_consensus")
+    eps_trust: float = P(0.3, 0.0, 1.0, "view distance", "openness added by full trust in the other's organization", "update_consensus")
+    engagement_openness: float = P(1.0, 0.0, 1.0, "share", "how much engagement gates openness (0 = not at all)", "update_consensus")
+    mu: float = P(0.1, 0.0, 0.5, "share", "convergence step of bounded confidence", "update_consensus")
+    engagement_step: float = P(1.0, 0.0, 1.0, "share", "how much the pair's engagement scales the step (0 = not at all)", "update_consensus")
+    champion_persuasion: float = P(2.0, 1.0, 5.0, "ratio", "how much more a champion moves the other", "update_consensus")
+    champion_firmness: float = P(0.5, 0.0, 1.0, "share", "how much less a champion moves", "update_consensus")
+    org_view_spread: float = P(0.2, 0.0, 0.5, "view units (sd)", "between-organization spread of practice centres", "initialization")
+    individual_view_spread: float = P(0.12, 0.0, 0.5, "view units (sd)", "within-organization spread of views", "initialization")
+    prior_view_alignment: float = P(0.6, 0.0, 1.0, "share", "how far a full prior partnership pulls practice centres together", "initialization")
+    workshop_interval: int = P(8, 1, 104, "steps", "steps between pathway workshops (co-design) or directives (top-down)", "update_consensus")
+    workshop_share: float = P(0.2, 0.0, 1.0, "share", "share of clinicians taking part in a co-design workshop", "update_consensus")
+    codesign_pull: float = P(0.15, 0.0, 1.0, "share", "pull of participants toward the co-designed pathway", "update_consensus")
+    topdown_pull: float = P(0.1, 0.0, 1.0, "share", "pull of all clinicians toward an imposed pathway", "update_consensus")
     # --- engagement
-    engagement_relax: float = P(0.01, 0.0, 0.2, "1/step", "relaxation of engagement toward its role baseline")
-    baseline_physician: float = P(0.35, 0.0, 1.0, "engagement", "engagement baseline of physicians")
-    baseline_other: float = P(0.55, 0.0, 1.0, "engagement", "engagement baseline of other roles")
-    usefulness_gain: float = P(0.03, 0.0, 0.3, "1/success", "engagement gain per successful hand-off taken part in")
-    data_visibility_gain: float = P(0.02, 0.0, 0.3, "1/step", "physician engagement gain from real-time shared data")
-    champion_gain: float = P(0.05, 0.0, 0.5, "1/contact", "engagement gain from a champion's outreach")
-    inclusion_gain: float = P(0.1, 0.0, 0.5, "1/workshop", "engagement gain from taking part in co-design")
-    topdown_penalty: float = P(0.05, 0.0, 0.5, "1/directive", "engagement loss from an imposed pathway")
-    leadership_gain: float = P(0.005, 0.0, 0.1, "1/step", "engagement gain under a fully hands-on leader")
-    overload_penalty: float = P(0.05, 0.0, 0.5, "1/step/overload", "engagement loss per unit overload")
+    engagement_relax: float = P(0.01, 0.0, 0.2, "1/step", "relaxation of engagement toward its role baseline", "update_engagement")
+    baseline_physician: float = P(0.35, 0.0, 1.0, "engagement", "engagement baseline of physicians", "initialization")
+    baseline_other: float = P(0.55, 0.0, 1.0, "engagement", "engagement baseline of other roles", "initialization")
+    usefulness_gain: float = P(0.03, 0.0, 0.3, "1/success", "engagement gain per successful hand-off taken part in", "update_engagement")
+    data_visibility_gain: float = P(0.02, 0.0, 0.3, "1/step", "physician engagement gain from real-time shared data", "update_engagement")
+    champion_gain: float = P(0.05, 0.0, 0.5, "1/contact", "engagement gain from a champion's outreach", "update_engagement")
+    inclusion_gain: float = P(0.1, 0.0, 0.5, "1/workshop", "engagement gain from taking part in co-design", "update_engagement")
+    topdown_penalty: float = P(0.05, 0.0, 0.5, "1/directive", "engagement loss from an imposed pathway", "update_engagement")
+    leadership_gain: float = P(0.005, 0.0, 0.1, "1/step", "engagement gain under a fully hands-on leader", "update_engagement")
+    overload_penalty: float = P(0.05, 0.0, 0.5, "1/step/overload", "engagement loss per unit overload", "update_engagement")
     # --- data sharing
-    link_trust_gate: float = P(0.55, 0.0, 1.0, "trust", "mutual trust needed to upgrade a data link")
-    link_upgrade: float = P(0.06, 0.0, 1.0, "1/step", "chance per step that an eligible pair upgrades its link")
-    different_it_factor: float = P(0.5, 0.0, 1.0, "factor", "upgrade chance multiplier across different IT systems")
-    privacy_mismatch_factor: float = P(0.8, 0.0, 1.0, "factor", "upgrade chance lost per unit privacy-stance difference")
-    min_resources: float = P(0.1, 0.0, 1.0, "resources", "slack resources both sides need to build a link")
-    link_collapse_trust: float = P(0.25, 0.0, 1.0, "trust", "mutual trust below which links decay")
-    link_decay: float = P(0.1, 0.0, 1.0, "1/step", "chance per step that a link in a low-trust pair drops a level")
-    contact_window: int = P(8, 1, 104, "steps", "a pair works together if it interacted within this many steps")
+    link_trust_gate: float = P(0.55, 0.0, 1.0, "trust", "mutual trust needed to upgrade a data link", "update_data_sharing")
+    link_upgrade: float = P(0.06, 0.0, 1.0, "1/step", "chance per step that an eligible pair upgrades its link", "update_data_sharing")
+    different_it_factor: float = P(0.5, 0.0, 1.0, "factor", "upgrade chance multiplier across different IT systems", "update_data_sharing")
+    privacy_mismatch_factor: float = P(0.8, 0.0, 1.0, "factor", "upgrade chance lost per unit privacy-stance difference", "update_data_sharing")
+    min_resources: float = P(0.1, 0.0, 1.0, "resources", "slack resources both sides need to build a link", "update_data_sharing")
+    link_collapse_trust: float = P(0.25, 0.0, 1.0, "trust", "mutual trust below which links decay", "update_data_sharing observe")
+    link_decay: float = P(0.1, 0.0, 1.0, "1/step", "chance per step that a link in a low-trust pair drops a level", "update_data_sharing")
+    contact_window: int = P(8, 1, 104, "steps", "a pair works together if it interacted within this many steps", "update_data_sharing")
     # --- workload, resources, exit
-    base_workload: float = P(0.95, 0.0, 2.0, "capacity", "workload before the program, as a share of capacity")
-    fixed_cost: float = P(0.12, 0.0, 0.5, "capacity x 100 staff/activity", "workload of one program activity at a 100-staff organization")
-    patient_cost: float = P(1.0, 0.0, 20.0, "capacity/(patient/staff)", "workload per patient received per staff")
-    slack_capacity: float = P(0.3, 0.0, 1.0, "capacity", "capacity added by full slack resources")
-    exit_threshold: float = P(0.04, -1.0, 1.0, "benefit", "perceived benefit below which a partner may leave")
-    exit_hazard: float = P(0.02, 0.0, 1.0, "1/step", "chance per step of leaving while below the threshold")
+    base_workload: float = P(0.95, 0.0, 2.0, "capacity", "workload before the program, as a share of capacity", "update_workload")
+    fixed_cost: float = P(0.12, 0.0, 0.5, "capacity x 100 staff/activity", "workload of one program activity at a 100-staff organization", "update_workload")
+    patient_cost: float = P(1.0, 0.0, 20.0, "capacity/(patient/staff)", "workload per patient received per staff", "update_workload")
+    slack_capacity: float = P(0.3, 0.0, 1.0, "capacity", "capacity added by full slack resources", "update_workload")
+    exit_threshold: float = P(0.04, -1.0, 1.0, "benefit", "perceived benefit below which a partner may leave", "partner_exit")
+    exit_hazard: float = P(0.02, 0.0, 1.0, "1/step", "chance per step of leaving while below the threshold", "partner_exit")
     # --- outcome thresholds
-    consensus_threshold: float = P(0.8, 0.0, 1.0, "consensus", "consensus counted as reached")
-    connectivity_threshold: float = P(0.75, 0.0, 1.0, "connectivity", "connectivity counted as reached")
-    integration_threshold: float = P(0.85, 0.0, 1.0, "integration", "integration counted as reached")
+    consensus_threshold: float = P(0.8, 0.0, 1.0, "consensus", "consensus counted as reached", "observe")
+    connectivity_threshold: float = P(0.75, 0.0, 1.0, "connectivity", "connectivity counted as reached", "summary")
+    integration_threshold: float = P(0.85, 0.0, 1.0, "integration", "integration counted as reached", "observe")
 
     mechanisms: Mechanisms = Field(default_factory=Mechanisms, description="mechanism switches")
 
@@ -159,7 +170,7 @@ class Params(Frozen):
 
 
 def numeric_fields() -> dict[str, dict[str, Any]]:
-    """Name -> {default, lo, hi, unit, description, type} for every numeric parameter."""
+    """Name -> {default, lo, hi, unit, description, type, process} for every numeric parameter."""
     out: dict[str, dict[str, Any]] = {}
     for name, f in Params.model_fields.items():
         if f.annotation not in (int, float):
@@ -173,6 +184,7 @@ def numeric_fields() -> dict[str, dict[str, Any]]:
             "lo": lo,
             "hi": hi,
             "unit": (f.json_schema_extra or {}).get("unit", ""),
+            "process": (f.json_schema_extra or {}).get("process", ""),
             "description": f.description or "",
             "type": f.annotation.__name__,
         }
