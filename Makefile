@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export SOLARA_TELEMETRY_MIXPANEL_ENABLE := False
 
-.PHONY: install run test test-all lint bench bench-all validate cmo dashboard clean
+.PHONY: install run test test-all golden lint bench bench-all validate cmo dashboard clean
 
 $(STAMP): pyproject.toml scripts/setup_assets.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ run: $(STAMP)
 	@echo "Results are in results/ontario (summary tables, ensemble plots, manifest.json)."
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow" tests
+	$(BIN)/python -m pytest -q -m "not slow and not golden" tests
+
+# A refactor that must not change the model's numbers: P1-P6 x 20 seeds against the stored snapshot.
+golden: $(STAMP)
+	$(BIN)/python -m pytest -q -m golden tests
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q tests

@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 import re
 
+import pytest
+
 from abm import docs
 from abm.model import IntegrationModel
 
@@ -23,3 +25,21 @@ def test_process_names_match_step_in_order():
     assert listed == processes
     submodels = re.findall(r"^### 7\.\d+ `(\w+)`", text, flags=re.M)
     assert submodels == processes
+
+
+def test_trust_equilibrium_formula_matches_the_mechanism():
+    # the formula (trust.equilibrium) against a long simulation of the trust mechanism alone, with
+    # 20 hand-offs per pair and step (the success share is rarely 0 or 1, so the breach rule is exercised)
+    from abm.mechanisms import trust
+    from abm.params import Params
+
+    p = Params()
+    for s in docs.EQ_SHARES:
+        eq = trust.equilibrium(s, p.trust_alpha, p.trust_beta, p.culture_damping, docs.EQ_DISTANCE, p.breach_probability)
+        assert docs.trust_simulated_mean(s) == pytest.approx(eq, abs=0.005), s
+
+
+def test_documented_trust_equilibrium_table_is_current():
+    text = docs.ODD.read_text()
+    block = text.split(docs.EQ_START)[1].split(docs.EQ_END)[0].strip()
+    assert block == docs.trust_equilibrium_table(), "docs/ODD.md section 7.4 trust table is stale: run `python -m abm.docs`"

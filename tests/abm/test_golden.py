@@ -21,6 +21,9 @@ GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden_summary.parquet"
 EXACT = ("exits", "milestones", "steps", "final_active_partners", "time_to_consensus", "time_to_connectivity", "time_to_integration")
 
 
+pytestmark = pytest.mark.golden
+
+
 @pytest.fixture(scope="module")
 def golden() -> pd.DataFrame:
     return pd.read_parquet(GOLDEN)
