@@ -7,6 +7,7 @@ with the state's arrays, the run's generator and the parameter record; Mesa agen
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import mesa
@@ -100,7 +101,7 @@ class IntegrationModel(mesa.Model):
         self._physician = s.role == PHYSICIAN
         self._manager = s.role == MANAGER
         self._mandated = self._physician & self.features.physician_mandate
-        self._mask_cache: tuple[bytes, dict[str, Any]] | None = None  # see _masks()
+        self._mask_cache: tuple[np.ndarray, dict[str, Any]] | None = None  # see _masks()
         # IT systems, privacy stances and parameters are fixed during a run
         self._p_up = data_sharing.upgrade_probability(s.it_system.astype(np.int64), s.privacy, self.params)
         self._seen_level = np.full((s.n_orgs, s.n_orgs), -1, np.int8)  # links and membership at the last observation
@@ -197,8 +198,7 @@ class IntegrationModel(mesa.Model):
         """4. Asymmetric trust from hand-offs, meetings and shadowing, relaxing otherwise; familiarity ties (:mod:`~abm.mechanisms.trust`)."""
         s = self.state
         h = self._handoffs
-        n_events, n_good = tr.experience_counts(h.sender_org, h.receiver_org, h.success, h.referral_ok, s.n_orgs)
-        tr.mark_contacts(s.last_contact, n_events, self._met, self._shadow_counts, self.steps)
+        n_events, n_good = tr.experiences(h.sender_org, h.receiver_org, h.success, h.referral_ok, self._met, self._shadow_counts, s.last_contact, self.steps)
         contacts = self._contacts[0] if len(self._contacts) == 1 else np.concatenate(self._contacts)
         s.tie_keys, s.tie_weights = familiarity.update_ties(s.tie_keys, s.tie_weights, contacts)
         if not self.mech.trust_building:
@@ -303,9 +303,9 @@ class IntegrationModel(mesa.Model):
         """
         s, p = self.state, self.p
         m = self._masks()
-        c = outcomes.consensus(outcomes.sorted_columns(s.views)) if m["n_live"] else 0.0
+        c = outcomes.consensus(s.views) if m["n_live"] else 0.0
         t_mean, t_min, e_live, e_phys = outcomes.trust_and_engagement(s.trust, m["partner_pair_idx"], s.engagement, m["live_idx"], m["phys_idx"])
-        new_collapse, s.collapsed = detection.trust_collapses(s.trust, s.collapsed, m["clinical_pairs"], p.link_collapse_trust)
+        collapses = detection.trust_collapses(s.trust, s.collapsed, m["clinical_pairs"], p.link_collapse_trust)
         new_links = (_INT_ZEROS, _INT_ZEROS)
         if outcomes.links_changed(s.data_level, s.active, self._seen_level, self._seen_active):
             conn, level = outcomes.connectivity(s.data_level, s.active, s.original_clinical)
@@ -315,7 +315,7 @@ class IntegrationModel(mesa.Model):
             new_links = detection.new_links(s.data_level, s.ever_linked)
         k, link_level, alg = self._link_values
         h = self._handoffs
-        integration = float(np.sqrt(c * k))
+        integration = math.sqrt(c * k)
         self.metrics = {
             "consensus": c,
             "connectivity": k,
@@ -333,9 +333,8 @@ class IntegrationModel(mesa.Model):
         }
         for i, j in zip(*new_links, strict=True):
             self._log("structural_inter", "facilitating", "electronic link established", f"{s.names[i]} - {s.names[j]}", "detected")
-        if new_collapse.any():
-            for i, j in zip(*np.nonzero(new_collapse), strict=True):
-                self._log("strategic_relational", "disrupting", "trust collapse", f"{s.names[i]} - {s.names[j]}", "detected")
+        for i, j in zip(*collapses, strict=True):
+            self._log("strategic_relational", "disrupting", "trust collapse", f"{s.names[i]} - {s.names[j]}", "detected")
         for key, value, thr, cat in (("consensus", c, p.consensus_threshold, "strategic_process_change"),
                                      ("integration", integration, p.integration_threshold, "strategic_relational")):  # fmt: skip
             if detection.crossed(value, thr, self._flags[key]):
@@ -356,11 +355,11 @@ class IntegrationModel(mesa.Model):
         """Masks and counts that depend only on which partners are active, rebuilt when membership changes.
 
         Membership changes a few times per run at most, so caching them removes most per-step
-        O(N) and O(O^2) mask building. The arrays are read-only: callers must not modify them.
+        O(N) and O(O^2) mask building. ``state.active`` is read-only and replaced when membership
+        changes, so its identity is the cache key. The arrays are read-only: callers must not modify them.
         """
         s = self.state
-        key = s.active.tobytes()
-        if self._mask_cache is not None and self._mask_cache[0] == key:
+        if self._mask_cache is not None and self._mask_cache[0] is s.active:  # (read-only: replaced, never changed)
             return self._mask_cache[1]
         live = s.clin_active
         phys = live & self._physician
@@ -376,7 +375,7 @@ class IntegrationModel(mesa.Model):
         for v in m.values():
             if isinstance(v, np.ndarray):
                 v.flags.writeable = False
-        self._mask_cache = (key, m)
+        self._mask_cache = (s.active, m)
         return m
 
     def __getstate__(self) -> dict[str, Any]:

@@ -63,9 +63,27 @@ def mean_pairwise_distance(sorted_views):
 
 
 @jit
-def consensus(sorted_views):
+def consensus_of_sorted(sorted_views):
     """Consensus in [0, 1] from column-sorted views (module docstring)."""
     return clip01(1.0 - mean_pairwise_distance(sorted_views) / UNIFORM_MEAN_DISTANCE)
+
+
+@jit
+def _consensus_small(views):
+    out = np.empty_like(views)
+    for d in range(views.shape[1]):
+        out[:, d] = np.sort(views[:, d])
+    return consensus_of_sorted(out)
+
+
+def consensus(views: np.ndarray) -> float:
+    """Consensus in [0, 1] of the views (module docstring); 0 without clinicians.
+
+    Programs sort in compiled code; from ``BUCKET_SORT_MIN`` clinicians, :func:`sorted_columns`.
+    """
+    if views.shape[0] < BUCKET_SORT_MIN:
+        return _consensus_small(views)
+    return consensus_of_sorted(sorted_columns(views))
 
 
 @jit

@@ -12,6 +12,7 @@ Embuldeniya et al. (2018), Milbank Q 96(4):782-813.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -157,16 +158,24 @@ class Params(Frozen):
     def record(self) -> Any:
         """The numeric parameters as one typed record for compiled code (fields named as here).
 
-        A one-element structured array: mechanisms read ``params[0].trust_alpha``. Built once per run.
+        A one-element read-only structured array: mechanisms read ``params[0].trust_alpha``. Built
+        once per parameter set (runs with equal parameters share it).
         """
-        from abm.mechanisms._numba import params_record
-
-        return params_record({name: float(getattr(self, name)) for name in numeric_fields()})
+        return _record(self)
 
     @property
     def trust_beta(self) -> float:
         """Trust loss rate beta = alpha x ratio (beta > alpha: slow to build, quick to fall)."""
         return self.trust_alpha * self.trust_beta_ratio
+
+
+@lru_cache(maxsize=256)
+def _record(params: Params) -> Any:
+    from abm.mechanisms._numba import params_record
+
+    rec = params_record({name: float(getattr(params, name)) for name in _NUMERIC})
+    rec.flags.writeable = False
+    return rec
 
 
 def numeric_fields() -> dict[str, dict[str, Any]]:
@@ -189,3 +198,6 @@ def numeric_fields() -> dict[str, dict[str, Any]]:
             "type": f.annotation.__name__,
         }
     return out
+
+
+_NUMERIC = tuple(numeric_fields())

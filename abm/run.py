@@ -41,15 +41,16 @@ class RunResult:
 def summarize(steps: pd.DataFrame, milestones: pd.DataFrame, sc: Scenario) -> dict[str, float]:
     """Summary outcomes of a run: final values, first steps reaching thresholds, integration AUC."""
     p = sc.params
-    out: dict[str, float] = {f"final_{m}": float(steps[m].iloc[-1]) for m in SUMMARY_METRICS}
-    out["time_to_consensus"] = outcomes.first_reached(steps["consensus"].to_numpy(), p.consensus_threshold)
-    out["time_to_connectivity"] = outcomes.first_reached(steps["connectivity"].to_numpy(), p.connectivity_threshold)
-    out["time_to_integration"] = outcomes.first_reached(steps["integration"].to_numpy(), p.integration_threshold)
+    col = {c: steps[c].to_numpy() for c in (*SUMMARY_METRICS, "handoff_success", "handoffs")}
+    out: dict[str, float] = {f"final_{m}": float(col[m][-1]) for m in SUMMARY_METRICS}
+    out["time_to_consensus"] = outcomes.first_reached(col["consensus"], p.consensus_threshold)
+    out["time_to_connectivity"] = outcomes.first_reached(col["connectivity"], p.connectivity_threshold)
+    out["time_to_integration"] = outcomes.first_reached(col["integration"], p.integration_threshold)
     # normalized area under the integration curve: mean over steps 1..T (trapezoid over unit steps / T)
-    integ = steps["integration"].to_numpy()
+    integ = col["integration"]
     out["auc_integration"] = float(np.trapezoid(integ) / max(len(integ) - 1, 1))
-    out["mean_handoff_success"] = float(np.nanmean(steps["handoff_success"])) if steps["handoffs"].sum() else float("nan")
-    out["max_trust_mean"] = float(steps["trust_mean"].max())
+    out["mean_handoff_success"] = float(np.nanmean(col["handoff_success"])) if col["handoffs"].sum() else float("nan")
+    out["max_trust_mean"] = float(col["trust_mean"].max())
     out["exits"] = float((milestones["name"] == "partner exit").sum()) if len(milestones) else 0.0
     out["milestones"] = float(len(milestones))
     out["steps"] = float(len(steps) - 1)
@@ -74,7 +75,9 @@ def run_model(
             for _ in range(steps):
                 model.step()
                 probes.append(probe(model))
-        table = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        table = model.datacollector.get_model_vars_dataframe()
+        if not isinstance(table.index, pd.RangeIndex) or table.index.start != 0:
+            table = table.reset_index(drop=True)
         table.insert(0, "step", np.arange(len(table)))
         ms = model.datacollector.get_table_dataframe("milestones")
         if ms.empty:

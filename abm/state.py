@@ -82,9 +82,13 @@ class State:
         return self.active[self.clin_org]
 
     def remove_orgs(self, mask: np.ndarray, step: int = -1) -> None:
-        """Organizations in ``mask`` leave: inactive, links dropped, champions stop."""
+        """Organizations in ``mask`` leave: inactive, links dropped, champions stop.
+
+        ``active`` is read-only and replaced here (the only place membership changes), so a change
+        of membership is a change of the array's identity.
+        """
         mask = mask & self.active
-        self.active = self.active & ~mask
+        self.active = _frozen(self.active & ~mask)
         self.exited_at = np.where(mask, step, self.exited_at)
         self.data_level = np.where(mask[:, None] | mask[None, :], 0, self.data_level).astype(np.int8)
         self.champion = self.champion & ~mask[self.clin_org]
@@ -95,6 +99,11 @@ class State:
         a, b = np.divmod(self.tie_keys, n)
         m = sp.coo_matrix((self.tie_weights, (a, b)), shape=(n, n))
         return (m + m.T).tocsr()
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def _role_counts(n: int, mix: tuple[float, ...]) -> np.ndarray:
@@ -184,7 +193,7 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
         privacy=np.array([o.privacy for o in orgs], float),
         culture=culture,
         clinical=clinical,
-        active=np.ones(n_org, bool),
+        active=_frozen(np.ones(n_org, bool)),
         exited_at=np.full(n_org, -1),
         activity=np.ones(n_org),
         overload=np.zeros(n_org),

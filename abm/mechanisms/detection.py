@@ -40,19 +40,24 @@ def new_links(level, ever_linked):
 
 @jit
 def trust_collapses(trust, collapsed, pairs, low):
-    """Pairs in ``pairs`` whose mutual trust min(T, T.T) falls below ``low``, not already collapsed.
+    """Pairs (i, j) in ``pairs`` whose mutual trust min(T[i, j], T[j, i]) falls below ``low``, not already collapsed.
 
-    Returns (new collapses, collapsed state); a pair stays collapsed until mutual trust > TRUST_RECOVERY.
+    Returns their (i, j) index arrays; ``collapsed`` is updated in place: a pair stays collapsed
+    until its mutual trust recovers above TRUST_RECOVERY.
     """
     n = trust.shape[0]
-    new = np.zeros((n, n), np.bool_)
-    state = np.empty((n, n), np.bool_)
+    li = np.empty(n * n, np.int64)
+    lj = np.empty(n * n, np.int64)
+    m = 0
     for i in range(n):
         for j in range(n):
             mutual = min(trust[i, j], trust[j, i])
-            new[i, j] = mutual < low and pairs[i, j] and not collapsed[i, j]
-            state[i, j] = (collapsed[i, j] or new[i, j]) and not (mutual > TRUST_RECOVERY)
-    return new, state
+            new = mutual < low and pairs[i, j] and not collapsed[i, j]
+            if new:
+                li[m], lj[m] = i, j
+                m += 1
+            collapsed[i, j] = (collapsed[i, j] or new) and not (mutual > TRUST_RECOVERY)
+    return li[:m], lj[:m]
 
 
 def crossed(value: float, threshold: float, already: bool) -> bool:

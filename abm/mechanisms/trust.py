@@ -47,6 +47,14 @@ def experience_counts(sender_org, receiver_org, success, referral_ok, n):
 
 
 @jit
+def experiences(sender_org, receiver_org, success, referral_ok, met, shadow_counts, last_contact, step):
+    """This step's :func:`experience_counts`, and :func:`mark_contacts` of every pair in contact (in place)."""
+    n_events, n_good = experience_counts(sender_org, receiver_org, success, referral_ok, last_contact.shape[0])
+    mark_contacts(last_contact, n_events, met, shadow_counts, step)
+    return n_events, n_good
+
+
+@jit
 def experience(t, share, distance, u, p):
     """One pair's trust after a step with a share ``share`` of good experiences; ``u`` its uniform draw."""
     gain = p.trust_alpha * share * (1.0 - t) * (1.0 - p.culture_damping * distance)
