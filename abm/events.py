@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from abm.config import MilestoneEvent
+from abm.mechanisms import consensus
 from abm.mechanisms import milestones as ms
 from abm.state import State
 
@@ -63,7 +64,8 @@ def apply(state: State, ev: Any, rng: np.random.Generator) -> np.ndarray:
     if fx.leadership:
         ms.shift(state.leadership, mask, fx.leadership, 0.0, 1.0)
     if fx.practice_pull and clin.any():
-        ms.pull_practice(state.views, state.clin_active, clin, fx.practice_pull)
+        centre = consensus.mean_view(state.views, state.clin_active)
+        state.views = consensus.pull_toward(state.views, clin, centre, fx.practice_pull)
     if fx.volume:
         state.volume_multiplier *= 1.0 + fx.volume
     if fx.coordinator is not None:

@@ -1,7 +1,11 @@
-"""One module per mechanism; each is a pure function over arrays and a numpy Generator.
+"""One module per mechanism of the ODD process overview: the model's rules, each written once.
 
-These functions are the specification of the model's processes. The model (:mod:`abm.model`) runs
-each process, in the order of the ODD process overview, as one compiled kernel (:mod:`abm.kernels`)
-that computes the same numbers from the same draws; ``tests/abm/test_kernels.py`` checks that bit
-for bit. Work shadowing and the co-design workshops still call these functions directly.
+Every rule is a compiled (numba) function over the state's arrays, with its equation and units in
+its module's docstring; parameters are read by name from the run's parameter record
+(:meth:`abm.params.Params.record`), random numbers come from the run's one generator
+(:func:`abm.mechanisms._numba.generator_handle`). The model's process methods
+(:class:`abm.model.IntegrationModel`) call them in the order of the schedule. Nothing here knows the
+model, the state object or the configuration: mechanisms see arrays only.
+
+With ``NUMBA_DISABLE_JIT=1`` the same functions run as plain Python (same numbers), for debugging.
 """

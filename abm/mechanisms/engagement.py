@@ -28,9 +28,7 @@ from abm.mechanisms._numba import clip01, jit
 def data_visibility(level, partners):
     """V_o: share of the other partners (clinical, active) that organization o sees through a level-3 link."""
     n = partners.size
-    n_partners = 0
-    for o in range(n):
-        n_partners += 1 if partners[o] else 0
+    n_partners = np.count_nonzero(partners)
     out = np.zeros(n)
     for i in range(n):
         seen = 0

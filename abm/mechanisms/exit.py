@@ -24,9 +24,7 @@ def perceived_benefit(clin_org, engagement, trust, active, overload):
     for i in range(clin_org.size):
         sum_e[clin_org[i]] += engagement[i]
         n_clin[clin_org[i]] += 1.0
-    n_active = 0
-    for o in range(n):
-        n_active += 1 if active[o] else 0
+    n_active = np.count_nonzero(active)
     out = np.empty(n)
     for i in range(n):
         s = 0.0

@@ -4,7 +4,8 @@ A configured event fires at its step (``at``) or, without one, with probability 
 (once, or every time if ``repeat``). Its effects are deltas on the state of its targets: organizations
 (resources, leadership), pairs among them (trust, culture distance, data level; a single target's
 pairs with every other partner) and their clinicians (engagement, practice pulled toward the mean
-of all live clinicians). The model applies them (:mod:`abm.events`) with the rules below.
+of all live clinicians, :func:`abm.mechanisms.consensus.pull_toward`). The model applies them
+(:mod:`abm.events`) with the rules below.
 
 References: milestone categories of the conference abstract (seeds/000); Embuldeniya et al. (2018)
 for the shipped examples (P2 manager move, P4 volume +10%, P1 partner withdrawal).
@@ -58,21 +59,3 @@ def shift(x, where, delta, lo, hi):
     for k in range(xf.size):
         if wf[k]:
             xf[k] = min(max(xf[k] + delta, lo), hi)
-
-
-@jit
-def pull_practice(views, live, who, strength):
-    """Views of ``who`` moved a share ``strength`` of the way to the mean view of the ``live`` clinicians (in place)."""
-    k_dims = views.shape[1]
-    centre = np.zeros(k_dims)
-    m = 0
-    for i in range(views.shape[0]):
-        if live[i]:
-            m += 1
-            for d in range(k_dims):
-                centre[d] += views[i, d]
-    centre /= max(m, 1)
-    for i in range(views.shape[0]):
-        if who[i]:
-            for d in range(k_dims):
-                views[i, d] += strength * (centre[d] - views[i, d])

@@ -455,10 +455,15 @@ def test_detection_of_new_links_and_collapse():
     assert list(zip(i, j, strict=True)) == [(0, 1)] and ever[0, 1]
     assert detection.new_links(level, ever)[0].size == 0  # reported once
     pairs = np.array([[False, True], [False, False]])
-    new, state = detection.trust_collapses(np.array([[1, 0.1], [0.1, 1]]), np.zeros((2, 2), bool), pairs, 0.25)
-    assert new[0, 1] and state[0, 1]
-    new, state = detection.trust_collapses(np.array([[1, 0.3], [0.3, 1]]), state, pairs, 0.25)
-    assert not new.any() and state[0, 1]  # not recovered above TRUST_RECOVERY: still collapsed
+    collapsed = np.zeros((2, 2), bool)
+    i, j = detection.trust_collapses(np.array([[1, 0.1], [0.1, 1]]), collapsed, pairs, 0.25)
+    assert list(zip(i, j, strict=True)) == [(0, 1)] and collapsed[0, 1]
+    i, _ = detection.trust_collapses(np.array([[1, 0.3], [0.3, 1]]), collapsed, pairs, 0.25)
+    assert i.size == 0 and collapsed[0, 1]  # not recovered above TRUST_RECOVERY: still collapsed, not counted again
+    detection.trust_collapses(np.array([[1, 0.5], [0.5, 1]]), collapsed, pairs, 0.25)
+    assert not collapsed[0, 1]  # recovered
+    i, _ = detection.trust_collapses(np.array([[1, 0.1], [0.1, 1]]), collapsed, pairs, 0.25)
+    assert i.size == 1  # a new collapse after recovery is counted again
     assert detection.crossed(0.9, 0.8, False) and not detection.crossed(0.9, 0.8, True)
 
 
