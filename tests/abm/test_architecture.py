@@ -128,3 +128,16 @@ def test_abm_source_does_not_mention_runner_or_screen_packages():
 def test_mechanisms_do_not_import_model_state_config_or_agents(path):
     bad = [f"{_rel(path)}:{line}: imports {module}" for line, module in _imported(path) if _within(module, MECHANISMS_FORBIDDEN)]
     assert not bad, "mechanisms are array code; they must not import " + ", ".join(MECHANISMS_FORBIDDEN) + ":\n" + "\n".join(bad)
+
+
+def test_no_function_in_abm_takes_more_than_twelve_parameters():
+    # parameters cross into compiled code in one named record, never in long positional lists
+    too_many = []
+    for path in sorted(ABM.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                a = node.args
+                n = len(a.posonlyargs) + len(a.args) + len(a.kwonlyargs) + (a.vararg is not None) + (a.kwarg is not None)
+                if n > 12:
+                    too_many.append(f"{path.relative_to(ABM.parent)}:{node.lineno} {node.name} ({n})")
+    assert not too_many, too_many
