@@ -46,18 +46,22 @@ def trust_collapses(trust, collapsed, pairs, low):
     until its mutual trust recovers above TRUST_RECOVERY.
     """
     n = trust.shape[0]
-    li = np.empty(n * n, np.int64)
-    lj = np.empty(n * n, np.int64)
     m = 0
+    for i in range(n):  # first the new collapses (few), then the state
+        for j in range(n):
+            m += 1 if pairs[i, j] and not collapsed[i, j] and min(trust[i, j], trust[j, i]) < low else 0
+    li = np.empty(m, np.int64)
+    lj = np.empty(m, np.int64)
+    k = 0
     for i in range(n):
         for j in range(n):
             mutual = min(trust[i, j], trust[j, i])
             new = mutual < low and pairs[i, j] and not collapsed[i, j]
             if new:
-                li[m], lj[m] = i, j
-                m += 1
+                li[k], lj[k] = i, j
+                k += 1
             collapsed[i, j] = (collapsed[i, j] or new) and not (mutual > TRUST_RECOVERY)
-    return li[:m], lj[:m]
+    return li, lj
 
 
 def crossed(value: float, threshold: float, already: bool) -> bool:
