@@ -149,7 +149,7 @@ def connectivity(level, active, original_clinical):
         if original_clinical[i]:
             for j in range(n):
                 if original_clinical[j]:
-                    levels += level[i, j]
+                    levels += int(level[i, j])  # (an int8 sum would overflow in plain Python)
     return pairs / (n0 * (n0 - 1)), levels / (n0 * (n0 - 1))
 
 

@@ -2,7 +2,8 @@
 
 The compiled run and the plain-Python run of ``abm run`` write identical step tables and milestone
 timelines: every mechanism is one source, and its sums run in the same order compiled or not. P1
-(top-down pathway, champions, exits), P2 (the issue's example) and P3 (shadowing) cover every process.
+(top-down pathway, champions, exits), P2, P3 (shadowing) and P4 (15 partners: sums beyond small
+integer types) cover every process.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def _run(program: str, out: Path, disable_jit: bool) -> None:
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("program", ["P1", "P2", "P3"])
+@pytest.mark.parametrize("program", ["P1", "P2", "P3", "P4"])
 def test_plain_python_run_equals_compiled_run(tmp_path, program):
     _run(program, tmp_path / "jit", False)
     _run(program, tmp_path / "nojit", True)
