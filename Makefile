@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml scripts/setup_assets.py
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/abm experiment configs/experiments/ontario.yaml --out results/ontario
+	$(BIN)/abm experiment experiments/specs/experiment/ontario.yaml --out results/ontario
 	@echo "Results are in results/ontario (summary tables, ensemble plots, manifest.json)."
 
 test: $(STAMP)

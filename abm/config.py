@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +28,9 @@ CATEGORIES = (
     "political",
 )
 VALENCES = {"facilitating": 1, "disrupting": -1, "mixed": 0}
-PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "configs" / "programs"
+# The built-in programs (P1..P6) are package data (abm/programs/*.yaml): a wheel, a plain `pip install .`
+# and an editable install all carry them, wherever the command runs.
+PROGRAMS_DIR = Path(str(resources.files("abm") / "programs"))
 DEFAULT_CULTURE = {"hospital": 1.0, "home_care": 0.2, "community": 0.0, "primary_care": 0.4, "authority": 0.6}
 # Share of an organization's clinician agents by role (physician, nurse, coordinator, therapist, manager).
 ROLE_MIX = {
@@ -258,7 +261,7 @@ def scenario_from_dict(data: Any, source: str = "<config>") -> Scenario:
 
 
 def builtin_programs() -> dict[str, Path]:
-    """Built-in program name (e.g. 'P1') -> its config file."""
+    """Built-in program name (e.g. 'P1') -> its config file (package data in abm/programs)."""
     return {p.stem.split("_")[0].upper(): p for p in sorted(PROGRAMS_DIR.glob("*.yaml"))}
 
 

@@ -30,7 +30,7 @@ from benchmarks.record import save  # noqa: E402
 from experiments import api  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-ONTARIO = ROOT / "configs" / "experiments" / "ontario.yaml"
+ONTARIO = ROOT / "experiments" / "specs" / "experiment" / "ontario.yaml"
 
 
 def ontario(replicates: int) -> api.ExperimentSpec:

@@ -1,4 +1,4 @@
-"""Benchmark: the shipped Sobol spec of P4 (configs/sensitivity/p4_sobol.yaml), whole or a fraction.
+"""Benchmark: the shipped Sobol spec of P4 (experiments/specs/sensitivity/p4_sobol.yaml), whole or a fraction.
 
 Runs the spec with its sample size replaced by ``--N`` (default 64; the shipped spec has 512) through
 the experiment machinery on ``--workers`` local processes, then the full analysis (bootstrap CIs,
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT / "configs" / "sensitivity" / "p4_sobol.yaml"
+SPEC = ROOT / "experiments" / "specs" / "sensitivity" / "p4_sobol.yaml"
 
 
 def main() -> None:

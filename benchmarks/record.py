@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from abm.provenance import versions
 
 HERE = Path(__file__).resolve().parent
 
@@ -21,7 +22,7 @@ def provenance() -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": commit,
-        "python": platform.python_version(),
+        "versions": versions(),  # python, the model, mesa, numba, llvmlite, numpy, ...
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }

@@ -34,6 +34,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +192,7 @@ def provenance() -> dict[str, Any]:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": commit, "abm_has_uncommitted_changes": dirty,
         "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
+        "numba": metadata.version("numba"), "llvmlite": metadata.version("llvmlite"),
         "platform": platform.platform(), "cpu_count": os.cpu_count(),
         "load_average_at_start": list(os.getloadavg()),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),

@@ -15,7 +15,7 @@ from abm.cli_errors import fail
 
 
 def experiment(
-    spec: Path = typer.Argument(..., help="experiment spec (YAML), e.g. configs/experiments/ontario.yaml"),
+    spec: Path = typer.Argument(..., help="experiment spec (YAML file), or a shipped spec by name (abm specs), e.g. ontario"),
     out: Path = typer.Option(..., "--out", "-o", help="results directory; an interrupted run of the same spec resumes"),
     workers: int | None = typer.Option(None, min=1, help="local worker processes (default: the spec's, else all cores)"),
     scheduler: str | None = typer.Option(None, help="Dask scheduler address (tcp://host:8786); overrides the spec"),
@@ -29,9 +29,11 @@ def experiment(
     from rich.console import Console
 
     from experiments import api
+    from experiments.shipped import resolve_spec
     from experiments.spec import DaskExecutor, LocalExecutor
 
     console = Console(soft_wrap=True)
+    spec = resolve_spec(spec, "experiment")
     try:
         s = api.load_spec(spec)
         if replicates is not None:
@@ -96,7 +98,27 @@ def report(out: Path = typer.Argument(..., help="a results directory")) -> None:
         typer.echo(str(w))
 
 
+def specs(name: str | None = typer.Argument(None, help="a shipped spec to print (redirect it to a file to edit a copy)")) -> None:
+    """List the specs shipped with the package, or print one: abm specs ontario > my_spec.yaml."""
+    import yaml
+
+    from experiments.shipped import shipped_specs, spec_kind
+
+    found = shipped_specs()
+    if name is None:
+        for n, path in found.items():
+            description = (yaml.safe_load(path.read_text()) or {}).get("description", "")
+            typer.echo(f"{n:<12} abm {spec_kind(path)} {n} --out DIR   {description}")
+        return
+    path = found.get(name.removesuffix(".yaml"))
+    if path is None:
+        fail(f"{name}: no shipped spec of that name; expected one of {', '.join(found)}")
+        return
+    typer.echo(path.read_text(), nl=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add the experiment and report commands to the ``abm`` app."""
+    """Add the experiment, report and specs commands to the ``abm`` app."""
     app.command("experiment")(experiment)
     app.command("report")(report)
+    app.command("specs")(specs)

@@ -16,7 +16,7 @@ from abm.cli_errors import fail
 
 
 def sensitivity(
-    spec: Path = typer.Argument(..., help="sensitivity spec (YAML), e.g. configs/sensitivity/p2_efast.yaml"),
+    spec: Path = typer.Argument(..., help="sensitivity spec (YAML file), or a shipped spec by name (abm specs), e.g. p2_efast"),
     out: Path = typer.Option(..., "--out", "-o", help="results directory; an interrupted run of the same spec resumes"),
     workers: int | None = typer.Option(None, min=1, help="local worker processes (default: the spec's)"),
     scheduler: str | None = typer.Option(None, help="Dask scheduler address (tcp://host:8786); overrides the spec"),
@@ -32,10 +32,12 @@ def sensitivity(
     from experiments.executors import ExecutorError
     from experiments.results import ResultsError
     from experiments.sensitivity import load_spec, report, run
+    from experiments.shipped import resolve_spec
     from experiments.spec import DaskExecutor, LocalExecutor
     from experiments.storage import StoreError
 
     console = Console(soft_wrap=True)
+    spec = resolve_spec(spec, "sensitivity")
     try:
         s = load_spec(spec)
     except ConfigError as e:

@@ -1,8 +1,9 @@
 """Example: Morris screening of the model from a shipped spec, made cheaper in code, then a report.
 
-Loads configs/sensitivity/all_morris.yaml (every numeric parameter, bounds from the parameter schema),
-lets you shrink it (fewer trajectories, a shorter horizon, another program) without editing the file,
-runs it, and prints the most influential parameters for integration with mu*, sigma and their CIs.
+Loads the shipped spec all_morris (experiments/specs/sensitivity/all_morris.yaml: every numeric
+parameter, bounds from the parameter schema), lets you shrink it (fewer trajectories, a shorter
+horizon, another program) without editing the file, runs it, and prints the most influential
+parameters for integration with mu*, sigma and their CIs.
 ``abm report OUT`` regenerates the same tables and plots later from the stored results.
 
     .venv/bin/python experiments/scripts/sensitivity_screening.py --out results/screening \
@@ -16,8 +17,9 @@ from pathlib import Path
 
 from abm.config import read_yaml
 from experiments import sensitivity as sa
+from experiments.shipped import shipped_specs
 
-SPEC = Path(__file__).resolve().parents[2] / "configs" / "sensitivity" / "all_morris.yaml"
+SPEC = shipped_specs("sensitivity")["all_morris"]
 
 
 def main() -> None:

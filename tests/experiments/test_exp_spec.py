@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from abm.cli import app
 from experiments import api
+from experiments.shipped import shipped_specs
 from experiments.spec import SpecError
 
 runner = CliRunner()
@@ -115,7 +116,7 @@ def test_api_validation_names_field():
 
 
 def test_ontario_spec_is_valid():
-    p = api.plan(api.load_spec("configs/experiments/ontario.yaml"))
+    p = api.plan(api.load_spec(shipped_specs("experiment")["ontario"]))
     assert list(p.scenarios) == ["P1", "P2", "P3", "P4", "P5", "P6"]
     assert "baseline" in p.interventions and len(p.interventions) >= 8
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -12,8 +10,9 @@ from abm.cli import app
 from abm.params import numeric_fields
 from experiments.sensitivity import SpecError, load_spec, make_design, spec_from_dict
 from experiments.sensitivity.design import block_size
+from experiments.shipped import SPECS_DIR
 
-SPECS = Path(__file__).resolve().parents[2] / "configs" / "sensitivity"
+SPECS = SPECS_DIR / "sensitivity"
 
 BASE = {
     "name": "t", "scenario": "P2", "parameters": {"mu": None, "eps0": [0.0, 0.3]},
