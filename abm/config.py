@@ -1,7 +1,7 @@
 """Scenario configs: the schema, safe YAML loading, and clear validation errors.
 
 A config file holds only overrides of the defaults declared here and in :mod:`abm.params`.
-YAML is read with ``yaml.safe_load``; nothing in a config is ever executed.
+YAML is read with a safe, strict loader (:mod:`abm.yamlsafe`); nothing in a config is ever executed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from abm.params import Frozen, Params
@@ -234,18 +233,16 @@ def format_validation_error(err: ValidationError, source: str) -> str:
 
 
 def read_yaml(path: str | Path) -> Any:
-    """Safely read a YAML file; errors become :class:`ConfigError` naming the file."""
-    p = Path(path)
+    """Safely and strictly read a YAML file (:mod:`abm.yamlsafe`); errors become :class:`ConfigError` naming the file.
+
+    A duplicate key, an empty (or all-comment) file and invalid YAML are errors, with the line where known.
+    """
+    from abm.yamlsafe import YamlInputError, load_file
+
     try:
-        text = p.read_text()
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read file ({e.strerror})") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{p}: invalid YAML{where}: {getattr(e, 'problem', e)}") from None
+        return load_file(path)
+    except YamlInputError as e:
+        raise ConfigError(str(e)) from None
 
 
 def scenario_from_dict(data: Any, source: str = "<config>") -> Scenario:

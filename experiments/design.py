@@ -37,6 +37,46 @@ def _integer_fields() -> set[str]:
     return {n for n, f in Params.model_fields.items() if f.annotation is int}
 
 
+def _is_integer_param(name: str) -> bool:
+    key = override_key(name)
+    return key.startswith("params.") and key.removeprefix("params.") in _integer_fields()
+
+
+def _fractional(v: Any) -> bool:
+    """A number with a fractional part (or not finite): never a valid value of an integer parameter."""
+    if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+        return False  # not a number: the scenario schema reports it
+    return not float(v).is_integer()
+
+
+def _integer_error(source: str, field: str, name: str, got: Any) -> SpecError:
+    return SpecError(f"{source}: {field}: {name} is an integer parameter; got {got!r} (values are never rounded)")
+
+
+def check_integers(design: Any, df: pd.DataFrame, source: str) -> None:
+    """Non-integer values of integer parameters are errors, never rounded silently (samplers excepted)."""
+    if isinstance(design, GridDesign):
+        for name, values in design.parameters.items():
+            bad = [v for v in values if _fractional(v)]
+            if _is_integer_param(name) and bad:
+                raise _integer_error(source, f"design.parameters.{name}", name, bad[0])
+    elif isinstance(design, SampledDesign):
+        for name, (lo, hi) in design.parameters.items():
+            if _is_integer_param(name) and (_fractional(lo) or _fractional(hi)):
+                raise SpecError(f"{source}: design.parameters.{name}: {name} is an integer parameter; "
+                                f"expected integer bounds, got [{lo:g}, {hi:g}]")  # fmt: skip
+    elif isinstance(design, CsvDesign | RowsDesign):
+        for col in df.columns:
+            name = col.removeprefix("param.")
+            if not _is_integer_param(name):
+                continue
+            rows = [i for i, v in enumerate(df[col]) if _fractional(v)]
+            if rows:
+                i = rows[0]
+                field = f"design.path: row {i + 1}, column {name}" if isinstance(design, CsvDesign) else f"design.rows.{i}.{name}"
+                raise _integer_error(source, field, name, _plain(df[col].iat[i]))
+
+
 def _round_integers(df: pd.DataFrame) -> pd.DataFrame:
     ints = _integer_fields()
     for col in df.columns:
@@ -96,6 +136,7 @@ def build_design(design: Any, master_seed: int, base_dir: Path, source: str = "<
         raise SpecError(f"{source}: design.parameters: the same parameter is named twice ({', '.join(dup)})")
     if df.isna().any().any():
         raise SpecError(f"{source}: design: missing values in the design rows; expected every parameter in every row")
+    check_integers(design, df, source)
     return _round_integers(df.reset_index(drop=True))
 
 

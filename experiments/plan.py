@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from abm.config import ConfigError, Scenario, builtin_programs, load_scenario, with_overrides
-from experiments.design import build_design, point_overrides
+from experiments.design import build_design, check_integers, override_key, point_overrides
 from experiments.spec import BUILTIN_INTERVENTIONS, ExperimentSpec, RowsDesign, SpecError
 
 
@@ -148,6 +148,30 @@ def _check(sc: Scenario, overrides: dict[str, Any], where: str, source: str) -> 
         raise SpecError(f"{source}: {where}: {detail}") from None
 
 
+def _check_bounds(spec: ExperimentSpec, scenarios: dict[str, Scenario], source: str) -> None:
+    """Bounds of a sampled design are checked as bounds (before sampling), naming the bound and the range."""
+    from abm.params import numeric_fields
+
+    if spec.design.type not in ("lhs", "sobol", "morris"):
+        return
+    check_integers(spec.design, pd.DataFrame(), source)
+    schema = numeric_fields()
+    for name, (lo, hi) in spec.design.parameters.items():
+        key = override_key(name)
+        field = f"design.parameters.{name}"
+        entry = schema.get(key.removeprefix("params.")) if key.startswith("params.") else None
+        slo, shi = (entry["lo"], entry["hi"]) if entry is not None else (None, None)
+        for which, v in (("lower", lo), ("upper", hi)):
+            if slo is not None and shi is not None and not slo <= v <= shi:
+                raise SpecError(f"{source}: {field}: {which} bound {v:g} is outside the allowed range [{slo:g}, {shi:g}] of {key}")
+            for sc in scenarios.values():
+                try:
+                    with_overrides(sc, {key: v})
+                except ConfigError as e:
+                    detail = str(e).split("invalid config: ", 1)[-1]
+                    raise SpecError(f"{source}: {field}: {which} bound {v:g} is not allowed ({detail})") from None
+
+
 def _probes(design: pd.DataFrame, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Overrides that check every design value cheaply: each distinct value of each parameter
     (or its min and max if there are many), and the first and last full rows."""
@@ -177,6 +201,8 @@ def resolve(spec: ExperimentSpec, check_overrides: bool = True) -> Plan:
         raise SpecError(f"{source}: model: cannot import {spec.model!r} ({e}); expected 'module:function'") from None
     scenarios = {lab: _resolve_scenario(lab, base, source, i) for i, lab in enumerate(spec.scenarios)}
     interventions = _interventions(spec, source)
+    if check_overrides:
+        _check_bounds(spec, scenarios, source)
     design = build_design(spec.design, spec.seed, base, source)
     points = [point_overrides(row) for row in design.to_dict("records")] if len(design.columns) else [{}] * len(design)
     probe = _probes(design, points)

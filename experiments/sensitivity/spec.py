@@ -199,15 +199,23 @@ def _resolve_params(m: SpecModel, schema: dict[str, dict[str, Any]] | None, src:
             check_name(f"exclude.{i}", name)
         for name in m.bounds:
             check_name(f"bounds.{name}", name)
+        _no_duplicates(src, "exclude", list(enumerate(m.exclude)))
+        _no_duplicates(src, "bounds", [(n, n) for n in m.bounds])
         excluded = {n.removeprefix("params.") for n in m.exclude}
-        chosen: dict[str, Any] = {n: m.bounds.get(n) for n in schema if n not in excluded}
+        bounds = {n.removeprefix("params."): b for n, b in m.bounds.items()}
+        chosen: dict[str, Any] = {n: bounds.get(n) for n in schema if n not in excluded}
         prefix = "bounds"
     else:
         if m.exclude:
             raise _fail(src, "exclude", "only allowed with 'parameters: all'")
         if m.bounds:
             raise _fail(src, "bounds", "only allowed with 'parameters: all' (write bounds under parameters)")
-        chosen = dict.fromkeys(m.parameters) if isinstance(m.parameters, list) else dict(m.parameters)
+        if isinstance(m.parameters, list):
+            _no_duplicates(src, "parameters", list(enumerate(m.parameters)))
+            chosen = dict.fromkeys(m.parameters)
+        else:
+            _no_duplicates(src, "parameters", [(n, n) for n in m.parameters])
+            chosen = dict(m.parameters)
         prefix = "parameters"
     if not chosen:
         raise _fail(src, "parameters", "expected at least one parameter to vary")
@@ -234,11 +242,24 @@ def _resolve_params(m: SpecModel, schema: dict[str, dict[str, Any]] | None, src:
             raise _fail(src, field, f"lower bound must be < upper bound, got [{lo:g}, {hi:g}]")
         if entry is not None and entry.get("lo") is not None and entry.get("hi") is not None:
             slo, shi = float(entry["lo"]), float(entry["hi"])
-            if lo < slo or hi > shi:
-                raise _fail(src, field, f"bounds [{lo:g}, {hi:g}] outside the schema range [{slo:g}, {shi:g}]")
+            for which, v in (("lower", lo), ("upper", hi)):
+                if not slo <= v <= shi:
+                    raise _fail(src, field, f"{which} bound {v:g} is outside the schema range [{slo:g}, {shi:g}] of {key}")
         integer = entry is not None and entry.get("type") == "int"
+        if integer and not (lo.is_integer() and hi.is_integer()):
+            raise _fail(src, field, f"{key} is an integer parameter; expected integer bounds, got [{lo:g}, {hi:g}] (never rounded)")
         out.append(ParamRange(key, lo, hi, integer, f"params.{key}"))
     return tuple(out)
+
+
+def _no_duplicates(src: str, field: str, items: list[tuple[Any, str]]) -> None:
+    """The same parameter named twice ('mu' and 'params.mu' are one) is ambiguous: an error."""
+    seen: dict[str, Any] = {}
+    for at, name in items:
+        key = name.removeprefix("params.") if isinstance(name, str) else name
+        if key in seen:
+            raise _fail(src, f"{field}.{at}", f"parameter {key!r} is named twice (also {field}.{seen[key]}); name each parameter once")
+        seen[key] = at
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -327,10 +348,14 @@ def spec_from_dict(data: Any, source: str = "<spec>", check_files: bool = True) 
     if check_files and m.scenario is None and m.model == DEFAULT_MODEL:
         raise _fail(source, "scenario", "expected a built-in program (P1..P6) or a scenario config path")
     if check_files and m.scenario is not None and m.model == DEFAULT_MODEL:
-        from abm.config import load_scenario
+        from abm.config import builtin_programs, load_scenario
 
+        path = _scenario_path(m.scenario, source)
+        if path.upper() not in builtin_programs() and not Path(path).is_file():
+            known = ", ".join(builtin_programs())
+            raise _fail(source, "scenario", f"unknown scenario {m.scenario!r}; expected a built-in program ({known}) or an existing config file")
         try:
-            sc = load_scenario(_scenario_path(m.scenario, source))
+            sc = load_scenario(path)
         except ConfigError as e:
             raise _fail(source, "scenario", str(e)) from None
         if m.fixed:
