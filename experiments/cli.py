@@ -81,18 +81,25 @@ def report(out: Path = typer.Argument(..., help="a results directory")) -> None:
     except (OSError, ValueError) as e:
         fail(f"{manifest}: not a results directory ({getattr(e, 'strerror', None) or e})")
         return
-    if kind == "experiment":
-        from experiments import api
+    from abm.config import ConfigError
+    from experiments.results import ResultsError
 
-        written = api.report(out)
-    elif kind in ("sensitivity", "validation"):
-        name = f"experiments.{kind}"
-        if importlib.util.find_spec(name) is None or not hasattr(importlib.import_module(name), "report"):
-            fail(f"{manifest}: kind: a {kind!r} results directory, but {name}.report is not available in this installation")
+    try:  # a stored spec whose model cannot be imported, or unreadable results: one line, exit 2
+        if kind == "experiment":
+            from experiments import api
+
+            written = api.report(out)
+        elif kind in ("sensitivity", "validation"):
+            name = f"experiments.{kind}"
+            if importlib.util.find_spec(name) is None or not hasattr(importlib.import_module(name), "report"):
+                fail(f"{manifest}: kind: a {kind!r} results directory, but {name}.report is not available in this installation")
+                return
+            written = importlib.import_module(name).report(out) or []
+        else:
+            fail(f"{manifest}: kind: unknown kind {kind!r}; expected experiment, sensitivity or validation")
             return
-        written = importlib.import_module(name).report(out) or []
-    else:
-        fail(f"{manifest}: kind: unknown kind {kind!r}; expected experiment, sensitivity or validation")
+    except (ConfigError, ResultsError) as e:
+        fail(str(e))
         return
     for w in written:
         typer.echo(str(w))

@@ -31,6 +31,7 @@ from experiments.sensitivity.spec import Method, SensitivitySpec
 KEY_INDEX = {"sobol": "ST", "fast": "ST", "morris": "mu_star", "delta": "delta", "pawn": "median"}
 INDEX_COLUMNS = ["outcome", "statistic", "method", "N", "index", "parameter", "parameter2", "value", "conf", "lo", "hi"]
 STABLE_TOPDOWN = 0.9  # top-down (Savage) rank correlation between N/2 and N counted as stable
+MAX_GROWTH = 64  # suggested N is capped at this many times the current N (beyond: near ties)
 
 
 @dataclass
@@ -233,19 +234,57 @@ def topdown_correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(sa, sb)[0, 1])
 
 
-def stability(conv: pd.DataFrame, sizes: list[int]) -> pd.DataFrame:
+def _nice(n: float, sampler: str | None) -> int:
+    """``n`` rounded up to a power of two (Sobol) or to two significant digits (others)."""
+    n = max(int(np.ceil(n)), 1)
+    if sampler == "sobol":
+        return 1 << (n - 1).bit_length()
+    step = 10 ** max(len(str(n)) - 2, 0)
+    return int(-(-n // step) * step)
+
+
+def suggest_n(values: np.ndarray, conf: np.ndarray, topdown_half: float, n: int, k: int,
+              sampler: str | None = None) -> tuple[int, bool]:  # fmt: skip
+    """The base size N at which a ranking would likely be stable, and whether it hit the cap.
+
+    Two estimates, the larger is used (at least 2 N): (1) index estimates have variance ~ 1/N and
+    the disagreement ``1 - r`` of two rankings (``r``: top-down correlation of N/2 with N) grows with
+    that variance, so ``r`` reaches :data:`STABLE_TOPDOWN` near ``N (1 - r) / (1 - STABLE_TOPDOWN)``;
+    (2) the top-k set is resolved when the CI of the difference between the k-th and (k+1)-th values,
+    ``sqrt(conf_k^2 + conf_k+1^2)`` (~ 1/sqrt(N)), is below their gap: ``N (halfwidth / gap)^2``.
+    Capped at :data:`MAX_GROWTH` N (parameters then are practically tied: rank them as a group).
+    """
+    want = [2.0 * n]
+    if np.isfinite(topdown_half):
+        want.append(n * (1 - topdown_half) / (1 - STABLE_TOPDOWN))
+    order = np.argsort(-np.nan_to_num(values, nan=-np.inf), kind="stable")
+    if len(order) > k:
+        a, b = order[k - 1], order[k]
+        gap = float(values[a] - values[b])
+        half = float(np.hypot(conf[a], conf[b]))
+        if np.isfinite(half) and half > 0:
+            want.append(n * (half / gap) ** 2 if gap > 0 else np.inf)
+    need = max(want)
+    capped = not need <= MAX_GROWTH * n
+    return _nice(min(need, MAX_GROWTH * n), sampler), capped
+
+
+def stability(conv: pd.DataFrame, sizes: list[int], sampler: str | None = None) -> pd.DataFrame:
     """Per outcome x statistic x method: are key-index rankings at N/4 and N/2 those at N?
 
     ``topdown_*``: top-down (Savage-score) correlation with the ranking at N, which weighs agreement
     on the most influential parameters most; ``top_same_*``: same top-k set (k = min(3, D - 1)).
     ``stable``: at N/2 the top-down correlation is >= 0.9 and the top-k set is the same as at N.
+    ``suggested_N`` (unstable rows): the N at which the ranking would likely be stable
+    (:func:`suggest_n`; ``suggested_N_capped``: more would be needed, the top parameters are near ties).
     """
     rows = []
     n_full = max(sizes)
     for (outcome, stat, method), g in conv.groupby(["outcome", "statistic", "method"], sort=False):
         key = KEY_INDEX[method]
         g = g[(g["index"] == key) & g["parameter2"].isna()]
-        full = g[g["N"] == n_full].set_index("parameter")["value"]
+        at_full = g[g["N"] == n_full].set_index("parameter")
+        full = at_full["value"]
         d = len(full)
         k = max(1, min(3, d - 1))
         top_full = set(full.sort_values(ascending=False).index[:k])
@@ -258,8 +297,34 @@ def stability(conv: pd.DataFrame, sizes: list[int]) -> pd.DataFrame:
             row[f"topdown_{label}"] = topdown_correlation(part.to_numpy(), full.to_numpy())
             row[f"top_same_{label}"] = set(part.sort_values(ascending=False).index[:k]) == top_full
         row["stable"] = bool(row["topdown_half"] >= STABLE_TOPDOWN and row["top_same_half"])
+        row["N"] = n_full
+        if row["stable"]:
+            row["suggested_N"], row["suggested_N_capped"] = n_full, False
+        else:
+            row["suggested_N"], row["suggested_N_capped"] = suggest_n(
+                full.to_numpy(float), at_full["conf"].to_numpy(float), row["topdown_half"], n_full, k, sampler)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def stability_warnings(stab: pd.DataFrame, sampler: str) -> list[str]:
+    """One warning per unstable ranking, led by a summary line with the N to use."""
+    if stab.empty or stab["stable"].all():
+        return []
+    bad = stab[~stab["stable"]]
+    n = int(bad["N"].iloc[0])
+    what = "trajectories" if sampler == "morris" else "base sample size"
+    top = int(bad["suggested_N"].max())
+    more = " or more" if bad["suggested_N_capped"].any() else ""
+    out = [f"{len(bad)} of {len(stab)} rankings are unstable (top-down correlation of the ranking at N/2 with N < "
+           f"{STABLE_TOPDOWN}, or the top set changed): increase N from {n} to {top}{more} (sampler.N, {what}), "
+           "in a new --out directory"]  # fmt: skip
+    for r in bad.to_dict("records"):
+        why = f"top-down correlation N/2 vs N = {r['topdown_half']:.2f}" + ("" if r["top_same_half"] else ", top set changed")
+        cap = " or more (near ties at the top: read them as a group)" if r["suggested_N_capped"] else ""
+        out.append(f"  {r['outcome']} ({r['statistic']}, {r['method']} {r['index']}): unstable ({why}); "
+                   f"increase N from {n} to {int(r['suggested_N'])}{cap}")  # fmt: skip
+    return out
 
 
 def analyse(spec: SensitivitySpec, design: Design, results: pd.DataFrame,
@@ -310,7 +375,10 @@ def analyse(spec: SensitivitySpec, design: Design, results: pd.DataFrame,
                         conv.extend(rows)
     indices = pd.DataFrame(main, columns=INDEX_COLUMNS)
     convtab = pd.DataFrame(conv, columns=INDEX_COLUMNS)
-    stab = stability(convtab, sizes) if len(sizes) > 1 and len(convtab) else pd.DataFrame()
+    stab = stability(convtab, sizes, r.sampler.name) if len(sizes) > 1 and len(convtab) else pd.DataFrame()
+    warns += stability_warnings(stab, r.sampler.name)
+    if len(sizes) == 1:
+        warns.append("convergence: false, so the stability of the rankings was not checked (set convergence: true)")
     b = r.bootstrap
     noise, w = noise_split(ordered, [o for o in r.outcomes if o in ordered.columns], design.n_points, r.nan_fill,
                            b.resamples, b.seed, b.confidence)  # fmt: skip

@@ -158,6 +158,7 @@ def load(out: str | Path) -> Stored:
     if m.get("kind") != KIND:
         raise ResultsError(f"{out}: manifest kind is {m.get('kind')!r}, expected {KIND!r}")
     extra = m.get("extra") or {}
+    _check_model(out, (extra.get("sensitivity") or {}).get("model", DEFAULT_MODEL))
     spec = spec_from_dict(extra["sensitivity"], extra.get("source", str(out)), check_files=False)
     design = make_design(spec)
     summary = res.summary
@@ -171,12 +172,42 @@ def load(out: str | Path) -> Stored:
     return Stored(spec, design, summary, fails, m)
 
 
+def _check_model(out: str | Path, model: str) -> None:
+    """The stored spec is re-validated against its model's schema: say in one line if it cannot be imported."""
+    from experiments.results import ResultsError
+    from experiments.sensitivity.spec import SpecError, resolve_model
+
+    try:
+        resolve_model(model, f"{out}/manifest.json")
+    except SpecError as e:
+        module = model.partition(":")[0]
+        raise ResultsError(f"{e}; the report re-reads the spec with its model: make module {module!r} importable "
+                           f"(run from the folder holding {module.replace('.', '/')}.py, or add that folder to "
+                           "PYTHONPATH) and run the report again") from None  # fmt: skip
+
+
+def failure_warnings(failures: pd.DataFrame, replicates: int) -> list[str]:
+    """Failed runs per sample point, with their reasons (the first points; then how many more)."""
+    from experiments.analysis import MAX_LISTED, point_label, point_parameters, reasons_text
+
+    if failures is None or failures.empty:
+        return []
+    params = point_parameters(failures.iloc[:0], failures)
+    groups = list(failures.groupby("point", sort=True))
+    out = [f"{len(failures)} runs failed, at {len(groups)} sample points (their replicates are missing from the "
+           "point statistics; details in failures/; rerun them with --retry-failed):"]  # fmt: skip
+    for pt, f in groups[:MAX_LISTED]:
+        out.append(f"  {point_label(params, pt)}: {len(f)} of {replicates} replicates failed: {reasons_text(f)}")
+    if len(groups) > MAX_LISTED:
+        out.append(f"  ... and {len(groups) - MAX_LISTED} more sample points (see failures/)")
+    return out
+
+
 def analyse_dir(out: str | Path) -> tuple[Stored, Analysis]:
     """Load and analyse a results directory (nothing written)."""
     st = load(out)
     a = analyse(st.spec, st.design, st.results)
-    if len(st.failures):
-        a.warnings.insert(0, f"{len(st.failures)} runs failed (see failures/; resume with --retry-failed)")
+    a.warnings[:0] = failure_warnings(st.failures, st.spec.raw.replicates)
     return st, a
 
 

@@ -84,7 +84,7 @@ def _markdown(st: Stored, a: Analysis) -> str:
         "## Warnings",
         "",
     ]
-    lines += [f"- {w}" for w in a.warnings] or ["- none"]
+    lines += [f"  - {w.strip()}" if w.startswith("  ") else f"- {w}" for w in a.warnings] or ["- none"]
     if len(a.noise):
         lines += ["", "## Noise versus design", "", _md_table(a.noise.round(4))]
     if len(a.stability):

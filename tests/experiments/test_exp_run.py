@@ -74,12 +74,15 @@ def test_manifest_provenance_and_analysis(one_worker):
     assert m["started"] and m["ended"] and m["sessions"][0]["workers"] == 1
     stats = pd.read_csv(one_worker / "analysis" / "summary_stats.csv")
     assert set(stats.columns) >= {"scenario", "intervention", "outcome", "mean", "median", "ci_low", "ci_high"}
-    row = stats[(stats.scenario == "P2") & (stats.intervention == "baseline") & (stats.outcome == "final_consensus")].iloc[0]
+    # one row per scenario x intervention x design point (points are never pooled)
+    rows = stats[(stats.scenario == "P2") & (stats.intervention == "baseline") & (stats.outcome == "final_consensus")]
+    assert list(rows["point"]) == [0, 1] and list(rows["param.mu"]) == [0.2, 0.35]
+    row = rows.iloc[1]
     s = api.load_results(one_worker).summary
-    vals = s[(s.scenario == "P2") & (s.intervention == "baseline")]["final_consensus"]
-    assert row["mean"] == pytest.approx(vals.mean()) and row["n"] == 4
+    vals = s[(s.scenario == "P2") & (s.intervention == "baseline") & (s.point == 1)]["final_consensus"]
+    assert row["mean"] == pytest.approx(vals.mean()) and row["n"] == 2 and row["n_missing"] == 0
     assert row["ci_low"] <= row["mean"] <= row["ci_high"]
-    assert (one_worker / "analysis" / "ensemble_P2.png").stat().st_size > 1000
+    assert (one_worker / "analysis" / "ensemble_P2_p1.png").stat().st_size > 1000
     # report regenerates the analysis from stored results alone, identically (fixed bootstrap seed)
     before = (one_worker / "analysis" / "summary_stats.csv").read_text()
     (one_worker / "analysis" / "summary_stats.csv").unlink()
