@@ -17,7 +17,7 @@ from experiments.analysis import write_analysis
 from experiments.executors import ExecutorError, ExecutorHandle, make_executor
 from experiments.plan import Plan, resolve
 from experiments.results import Results, ResultsError, load_results
-from experiments.runner import RunSummary, run_plan
+from experiments.runner import RunSummary, check_workers, run_plan
 from experiments.spec import (
     DaskExecutor,
     ExperimentSpec,
@@ -26,11 +26,11 @@ from experiments.spec import (
     load_spec,
     spec_from_dict,
 )
-from experiments.storage import ResultsStore, StoreError, read_manifest
+from experiments.storage import ResultsStore, StoreError, settle_stale
 
 __all__ = [
     "ExecutorError", "ExecutorHandle", "ExperimentSpec", "Plan", "Results", "ResultsError", "RunSummary",
-    "SpecError", "StoreError", "build_spec", "executor_config", "load_results", "load_spec", "make_executor",
+    "SpecError", "StoreError", "build_spec", "check_workers", "executor_config", "load_results", "load_spec", "make_executor",
     "plan", "report", "run_experiment", "with_design",
 ]  # fmt: skip
 
@@ -83,8 +83,10 @@ def run_experiment(
     """Run (or resume) an experiment into ``out`` and return the counts.
 
     Everything that can be wrong with the input is checked before any run starts: the spec
-    (:class:`SpecError`), the directory (:class:`StoreError`: not writable, or another spec's results)
-    and the executor (:class:`ExecutorError`). An ``ExecutorHandle`` passed in is left open.
+    (:class:`SpecError`), the directory (:class:`StoreError`: not writable, another spec's results, or
+    another runner writing there) and the executor (:class:`ExecutorError`: unreachable, or its
+    workers cannot import the model, see :func:`check_workers`); ``out`` is created only once these
+    passed. An ``ExecutorHandle`` passed in is left open.
 
     Args:
         spec: a spec, or a path to a spec file.
@@ -118,8 +120,11 @@ def run_experiment(
 
 
 def report(out: str | Path) -> list[Path]:
-    """Regenerate the analysis/ folder of an experiment results directory from stored results alone."""
-    m = read_manifest(out)
+    """Regenerate the analysis/ folder of an experiment results directory from stored results alone.
+
+    A manifest left "running" by a runner that is gone (killed) is first marked "interrupted".
+    """
+    m = settle_stale(out)
     if m is None:
         raise ResultsError(f"{out}: not a results directory (no manifest.json)")
     return write_analysis(out)

@@ -41,11 +41,17 @@ def experiment(
         cfg = DaskExecutor(type="dask", address=scheduler) if scheduler else (
             LocalExecutor(workers=workers) if workers else s.executor)
         p = api.plan(s)
-        api.ResultsStore(out, p).check("experiment")
+        api.ResultsStore(out, p).check("experiment")  # creates nothing
         handle = api.make_executor(cfg)
     except (api.SpecError, api.StoreError, api.ExecutorError) as e:
         where = "--scheduler" if scheduler else f"{spec}: executor.address"
         fail(f"{where}: {e}" if isinstance(e, api.ExecutorError) else str(e))
+        return
+    try:  # one worker imports the model and runs a step: a missing module fails here, not in every run
+        api.check_workers(handle, p)
+    except api.ExecutorError as e:
+        handle.close(cancel=True)
+        fail(f"{spec}: model: {e}")
         return
     console.print(f"[bold]{s.name}[/]: {p.n_runs} runs ({len(p.scenarios)} scenarios x {len(p.interventions)} "
                   f"interventions x {p.n_points} design points x {s.replicates} replicates) on "
@@ -54,6 +60,9 @@ def experiment(
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         r = api.run_experiment(s, out, executor=handle, progress=progress, retry_failed=retry_failed)
+    except (api.StoreError, api.ExecutorError) as e:  # another runner took the directory; workers that cannot start
+        fail(str(e))
+        return
     except KeyboardInterrupt:  # pragma: no cover - interrupted between runs and storage
         fail("interrupted; completed runs are kept, run the same command again to resume", 130)
         return
@@ -61,11 +70,13 @@ def experiment(
         signal.signal(signal.SIGTERM, previous)
         handle.close(cancel=True)
     console.print(f"{r.completed} completed, {r.failed} failed, {r.remaining} remaining of {r.total} "
-                  f"({r.skipped} already done, {r.ran} run now in {r.elapsed:.1f} s)", highlight=False)  # fmt: skip
+                  f"({r.skipped} already done, {r.ran} run now in {r.elapsed:.1f} s); status: {r.status}",
+                  highlight=False)  # fmt: skip
     if r.interrupted:
         fail(f"interrupted; {r.completed} completed runs are kept in {out}: run the same command again to resume", 130)
     if r.failed:
-        fail(f"{r.failed} run(s) failed; see {out}/failures (error, traceback, parameters and seed of each)", 1)
+        fail(f"{r.failed} run(s) failed (status: {r.status}); see {out}/failures (error, traceback, parameters and "
+             "seed of each); --retry-failed runs them again", 1)  # fmt: skip
     console.print(f"results in {out} (manifest.json, summary/, steps/, milestones/, analysis/)", highlight=False)
 
 
@@ -75,12 +86,16 @@ def report(out: Path = typer.Argument(..., help="a results directory")) -> None:
     import importlib.util
     import json
 
+    from experiments.storage import settle_stale
+
     manifest = out / "manifest.json"
     try:
-        kind = json.loads(manifest.read_text()).get("kind", "experiment")
+        json.loads(manifest.read_text())
+        m = settle_stale(out) or {}  # a runner killed while "running": now "interrupted"
     except (OSError, ValueError) as e:
         fail(f"{manifest}: not a results directory ({getattr(e, 'strerror', None) or e})")
         return
+    kind = m.get("kind", "experiment")
     from abm.config import ConfigError
     from experiments.results import ResultsError
 
@@ -103,6 +118,9 @@ def report(out: Path = typer.Argument(..., help="a results directory")) -> None:
         return
     for w in written:
         typer.echo(str(w))
+    runs = m.get("runs", {})
+    typer.echo(f"status: {m.get('status')} ({runs.get('completed')} completed, {runs.get('failed')} failed, "
+               f"{runs.get('remaining')} remaining of {runs.get('total')})")  # fmt: skip
 
 
 def specs(name: str | None = typer.Argument(None, help="a shipped spec to print (redirect it to a file to edit a copy)")) -> None:

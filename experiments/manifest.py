@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from datetime import UTC, datetime
@@ -36,7 +37,7 @@ def git_commit() -> str | None:
 
 
 def session_entry(handle: ExecutorHandle) -> dict[str, Any]:
-    return {"started": now(), "ended": None, "host": socket.gethostname(), "executor": handle.kind,
+    return {"started": now(), "ended": None, "host": socket.gethostname(), "pid": os.getpid(), "executor": handle.kind,
             "workers": handle.workers, "address": handle.address, "completed": 0, "failed": 0, "status": "running"}  # fmt: skip
 
 

@@ -19,12 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from experiments.executors import ExecutorHandle, make_executor
+from experiments.executors import ExecutorError, ExecutorHandle, make_executor
 from experiments.manifest import new_manifest, now, session_entry
 from experiments.plan import Plan, RunTask
 from experiments.progress import Progress
 from experiments.storage import ResultsStore
-from experiments.worker import BatchJob, Outcome, run_batch
+from experiments.worker import BatchJob, Outcome, ping, preflight, run_batch
+
+COMPLETE = "complete"
+COMPLETE_WITH_FAILURES = "complete_with_failures"  # every run has been tried; some failed (see failures/)
+CLUSTER_DOCS = "docs/EXPERIMENTS.md, 'Running on a cluster'"
 
 
 @dataclass
@@ -49,6 +53,15 @@ class RunSummary:
     def ok(self) -> bool:
         return not self.failed and not self.interrupted and not self.remaining
 
+    @property
+    def status(self) -> str:
+        """As in the manifest: complete, complete_with_failures, incomplete or interrupted."""
+        if self.interrupted:
+            return "interrupted"
+        if self.remaining:
+            return "incomplete"
+        return COMPLETE_WITH_FAILURES if self.failed else COMPLETE
+
 
 @contextmanager
 def _sigint_deferred() -> Iterator[None]:
@@ -61,6 +74,56 @@ def _sigint_deferred() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _job_of(plan: Plan) -> dict[str, Any]:
+    spec = plan.spec
+    return dict(
+        model=spec.model, master_seed=spec.seed, steps=spec.steps, keep_steps=spec.outputs.steps,
+        keep_milestones=spec.outputs.milestones,
+        step_metrics=tuple(spec.outputs.step_metrics) if spec.outputs.step_metrics is not None else None,
+    )  # fmt: skip
+
+
+def _where(handle: ExecutorHandle) -> str:
+    return f"Dask workers at {handle.address}" if handle.kind == "dask" else "local worker processes"
+
+
+def check_workers(handle: ExecutorHandle, plan: Plan, timeout: float | None = None) -> None:
+    """Preflight: on one worker, import the model and run one step of the plan's first run.
+
+    Raises :class:`ExecutorError` (one line naming what is missing) if a worker cannot start, cannot
+    import this package or the model, or the model needs a missing module: a fault of the environment,
+    which would otherwise fail every run alike. Done once per handle and model. On Dask this waits for
+    a first worker to join.
+    """
+    if plan.spec.model in handle.checked or not plan.n_runs:
+        return
+    first = next(iter(plan.tasks(set())))
+    job = BatchJob(scenarios={first.scenario: plan.scenarios[first.scenario]}, tasks=(first,), **_job_of(plan))
+    install = (f"install this package (same version as here) and the model's module on every worker; see {CLUSTER_DOCS}"
+               if handle.kind == "dask" else "make the model's module importable here (e.g. pip install it, or set PYTHONPATH)")  # fmt: skip
+    try:
+        problem = handle.executor.submit(preflight, job).result(timeout=timeout)
+    except ModuleNotFoundError as e:  # the worker cannot even load experiments.worker
+        raise ExecutorError(f"{_where(handle)} cannot import {e.name or e}: {install}") from None
+    except Exception as e:  # noqa: BLE001 - a worker that cannot start (BrokenProcessPool, ...)
+        raise ExecutorError(f"{_where(handle)} cannot run anything ({type(e).__name__}: {e}); "
+                            "nothing was recorded: fix the environment and run again") from None  # fmt: skip
+    if problem:
+        raise ExecutorError(f"{_where(handle)}: {problem}: {install}")
+    handle.checked.add(plan.spec.model)
+    if handle.kind == "dask" and handle._client is not None:  # workers that joined meanwhile
+        handle.workers = max(handle.workers, sum(handle._client.nthreads().values()))
+
+
+def _healthy(handle: ExecutorHandle) -> str | None:
+    """None if a worker can run an empty task, else why not."""
+    try:
+        handle.executor.submit(ping).result(timeout=120)
+    except Exception as e:  # noqa: BLE001
+        return f"{type(e).__name__}: {e}"
+    return None
 
 
 def _batches(tasks: Iterator[RunTask], size: int) -> Iterator[tuple[RunTask, ...]]:
@@ -88,15 +151,32 @@ def run_plan(
     t0 = time.monotonic()
     spec = plan.spec
     store = ResultsStore(out, plan, spec.outputs.chunk_runs, spec.outputs.chunk_seconds)
-    old = store.open(kind)
+    store.check(kind)  # refuse before starting anything; nothing is created before the preflight passed
+    own = executor is None
+    handle = executor or make_executor(spec.executor)
+    try:
+        check_workers(handle, plan)
+        old = store.open(kind)
+    except BaseException:
+        if own:
+            handle.close(cancel=True)
+        raise
+    try:
+        return _run(plan, store, old, handle, own, t0, progress, kind, extra, retry_failed, batch_size)
+    finally:
+        store.close()
+
+
+def _run(plan: Plan, store: ResultsStore, old: dict[str, Any] | None, handle: ExecutorHandle, own: bool, t0: float,
+         progress: bool, kind: str, extra: dict[str, Any] | None, retry_failed: bool, batch_size: int | None) -> RunSummary:  # fmt: skip
+    spec, out = plan.spec, store.out
     completed = store.done_ids("summary")
     failed_before = store.done_ids("failures") - completed
     skip = completed | (set() if retry_failed else failed_before)
     n_failed_old = 0 if retry_failed else len(failed_before)
     todo = plan.n_runs - len(skip)
+    attempts_before = store.failure_attempts() if retry_failed and failed_before else {}
 
-    own = executor is None
-    handle = executor or make_executor(spec.executor)
     manifest = old or new_manifest(plan, kind, extra)
     manifest.setdefault("sessions", []).append(session_entry(handle))
     manifest["status"] = "running"
@@ -120,11 +200,7 @@ def run_plan(
     write_manifest("running")
     size = batch_size or max(1, min(16, todo // (handle.workers * 8) or 1))
     max_inflight = 3 * handle.workers
-    job_of = dict(
-        model=spec.model, master_seed=spec.seed, steps=spec.steps, keep_steps=spec.outputs.steps,
-        keep_milestones=spec.outputs.milestones,
-        step_metrics=tuple(spec.outputs.step_metrics) if spec.outputs.step_metrics is not None else None,
-    )  # fmt: skip
+    job_of = _job_of(plan)
 
     def make_job(tasks: tuple[RunTask, ...]) -> BatchJob:
         return BatchJob(scenarios={t.scenario: plan.scenarios[t.scenario] for t in tasks}, tasks=tasks, **job_of)
@@ -138,6 +214,8 @@ def run_plan(
 
     def record(o: Outcome) -> None:
         nonlocal ran, failed_now
+        if not o.ok and o.task.run_id in attempts_before:  # retried in an earlier session too
+            o.attempts += attempts_before[o.task.run_id]
         store.add(o)
         ran += 1
         if o.ok:
@@ -166,6 +244,7 @@ def run_plan(
                     break
                 done, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
                 broken = False
+                died: list[tuple[RunTask, Exception]] = []
                 for fut in done:
                     tasks, attempt = inflight.pop(fut)
                     try:
@@ -176,7 +255,7 @@ def run_plan(
                             if attempt == 1:
                                 retries.append((t,))
                             else:
-                                record(Outcome(t, error_type="WorkerDied", error=f"worker died twice running this run ({type(e).__name__}: {e})"[:2000], traceback="", attempts=2))
+                                died.append((t, e))
                         continue
                     for o in outcomes:
                         record(o)
@@ -189,6 +268,13 @@ def run_plan(
                             retries.extend((t,) for t in tasks)
                     inflight.clear()
                     handle.restart()
+                if died:  # blame the run only if a fresh worker can run an empty task
+                    why = _healthy(handle)
+                    if why is not None:
+                        raise ExecutorError(f"{_where(handle)} die even on an empty task ({why}); runs left unrecorded "
+                                            "(not failed): fix the environment and run again to resume")  # fmt: skip
+                    for t, e in died:
+                        record(Outcome(t, error_type="WorkerDied", error=f"worker died twice running this run ({type(e).__name__}: {e})"[:2000], traceback="", attempts=2))
                 store.maybe_flush()
                 if time.monotonic() - last_manifest > 10:
                     write_manifest("running")
@@ -210,6 +296,7 @@ def run_plan(
             counts["completed"] = len(stored)
             counts["failed"] = len(store.done_ids("failures") - stored)
         remaining = plan.n_runs - counts["completed"] - counts["failed"]
-        write_manifest("interrupted" if interrupted else ("complete" if not remaining else "incomplete"))
+        status = COMPLETE_WITH_FAILURES if counts["failed"] else COMPLETE
+        write_manifest("interrupted" if interrupted else (status if not remaining else "incomplete"))
     return RunSummary(Path(out), plan.n_runs, counts["completed"], counts["failed"], len(skip), ran, failed_now,
                       interrupted, time.monotonic() - t0)  # fmt: skip

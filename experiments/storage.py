@@ -7,8 +7,10 @@ then summary: a run is completed iff its run_id is in ``summary/``.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,6 +33,24 @@ class StoreError(OSError):
     """The results directory cannot be used (not writable, or holds another spec's results)."""
 
 
+LOCK = ".lock"  # held (flock) by the runner writing a directory; a stale "running" manifest has no holder
+
+
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask would, process-wide and racily)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):  # pragma: no cover - not Linux
+        pass
+    mask = os.umask(0o022)  # pragma: no cover
+    os.umask(mask)  # pragma: no cover
+    return mask  # pragma: no cover
+
+
+FILE_MODE = 0o666 & ~_umask()  # what open() would give: mkstemp's 0600 would hide results from co-workers
+
+
 def fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -49,6 +69,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, FILE_MODE)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -77,8 +98,19 @@ def _chunk_no(p: Path) -> int:
     return int(p.stem.split("-")[1])
 
 
-def check_writable(out: Path) -> None:
-    """Create ``out`` and prove a file can be written there (raises :class:`StoreError`)."""
+def check_writable(out: Path, create: bool = True) -> None:
+    """Create ``out`` and prove a file can be written there (raises :class:`StoreError`).
+
+    With ``create=False`` a missing ``out`` is not created: its nearest existing ancestor must be a
+    writable directory (so that an input error found later leaves nothing behind).
+    """
+    if not create and not out.exists():
+        parent = out.absolute().parent
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+            raise StoreError(f"{out}: results directory is not writable (cannot be created: {parent} is not a writable directory)")
+        return
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".probe.", dir=out)
@@ -101,11 +133,17 @@ class ResultsStore:
         self.chunk = 0
         self.written_ok = 0  # runs written by this store (this session)
         self.written_failed = 0
+        self._lock: int | None = None
 
     # --- opening and resume
-    def check(self, kind: str) -> dict[str, Any] | None:
-        """Check the directory; return the previous manifest if this is a resume of the same spec."""
-        check_writable(self.out)
+    def check(self, kind: str, create: bool = False) -> dict[str, Any] | None:
+        """Check the directory; return the previous manifest if this is a resume of the same spec.
+
+        Nothing is created unless ``create`` (the directory is made by :meth:`open`).
+        """
+        check_writable(self.out, create)
+        if not self.out.exists():
+            return None
         old = read_manifest(self.out)
         if old is None:
             stray = [p.name for p in self.out.iterdir()
@@ -118,11 +156,24 @@ class ResultsStore:
                 f"{old.get('spec_hash')}; this spec: {kind} {self.plan.spec.name!r}, hash {self.plan.spec_hash}); "
                 "results are never mixed: choose another --out"
             )
+        if old is not None and not try_lock(self.out, hold=False):
+            raise StoreError(f"{self.out}: another runner is writing to this directory ({_holder(self.out)}); "
+                             "wait for it to end or choose another --out")  # fmt: skip
         return old
 
     def open(self, kind: str) -> dict[str, Any] | None:
-        """:meth:`check`, then clean up after a crash and find the next chunk number."""
-        old = self.check(kind)
+        """:meth:`check`, take the directory's lock, clean up after a crash, find the next chunk number.
+
+        A previous session still marked "running" is marked "interrupted" (its runner is gone: it
+        would hold the lock). Call :meth:`close` to release the lock.
+        """
+        old = self.check(kind, create=True)
+        self._lock = try_lock(self.out, hold=True)
+        if self._lock is None:
+            raise StoreError(f"{self.out}: another runner is writing to this directory ({_holder(self.out)}); "
+                             "wait for it to end or choose another --out")  # fmt: skip
+        if old is not None:
+            mark_interrupted(old)
         for t in TABLES:
             (self.out / t).mkdir(exist_ok=True)
             for tmp in (self.out / t).glob(".*.tmp"):
@@ -134,6 +185,21 @@ class ResultsStore:
                     p.unlink()
         self.chunk = 1 + max((_chunk_no(p) for t in TABLES for p in parts(self.out, t)), default=-1)
         return old
+
+    def close(self) -> None:
+        """Release the directory's lock."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def failure_attempts(self) -> dict[int, int]:
+        """run_id -> attempts so far, over every session's failure records."""
+        out: dict[int, int] = {}
+        for p in parts(self.out, "failures"):
+            t = pq.read_table(p, columns=["run_id", "attempts"]).to_pydict()
+            for rid, n in zip(t["run_id"], t["attempts"], strict=True):
+                out[rid] = max(out.get(rid, 0), int(n or 1))
+        return out
 
     def done_ids(self, table: str) -> set[int]:
         ids: set[int] = set()
@@ -212,3 +278,58 @@ class ResultsStore:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_json(self.out / "manifest.json", manifest)
+
+
+def try_lock(out: Path, hold: bool) -> int | None:
+    """Take the directory's lock without waiting: its fd (``hold``) or 1 (released at once); None if held."""
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    if hold:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        return fd
+    os.close(fd)
+    return 1
+
+
+def _holder(out: Path) -> str:
+    try:
+        pid, host = (out / LOCK).read_text().split()
+        return f"pid {pid} on {host}"
+    except (OSError, ValueError):
+        return "unknown process"
+
+
+def mark_interrupted(manifest: dict[str, Any]) -> bool:
+    """Mark sessions (and the status) left "running" by a runner that is gone; True if any was."""
+    changed = False
+    for s in manifest.get("sessions", []):
+        if s.get("status") == "running":
+            s["status"] = "interrupted"
+            changed = True
+    if manifest.get("status") == "running":
+        manifest["status"] = "interrupted"
+        changed = True
+    return changed
+
+
+def settle_stale(out: str | Path) -> dict[str, Any] | None:
+    """The manifest of ``out``, first marked "interrupted" (on disk) if its runner died while "running"."""
+    out = Path(out)
+    m = read_manifest(out)
+    if m is None or m.get("status") != "running" or not os.access(out, os.W_OK):
+        return m
+    fd = try_lock(out, hold=True)
+    if fd is None:  # a runner is alive and writing
+        return m
+    try:
+        m = read_manifest(out) or m
+        if mark_interrupted(m):
+            write_json(out / "manifest.json", m)
+    finally:
+        os.close(fd)
+    return m

@@ -6,7 +6,13 @@ batch goes on. Only plain data crosses the process boundary.
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import multiprocessing.connection
+import os
 import signal
+import sys
+import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -51,8 +57,78 @@ class BatchJob:
 
 
 def ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is handled by the parent, which stops the pool cleanly."""
+    """Ctrl-C is handled by the parent, which stops the pool cleanly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent_process() -> None:
+    """Linux: SIGKILL this process when its parent (the forkserver) dies."""
+    if not sys.platform.startswith("linux"):  # pragma: no cover
+        return
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - no prctl
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _watch_runner() -> None:
+    """Exit as soon as the runner that started this worker is gone (killed, OOM: no clean shutdown).
+
+    A forkserver worker is the forkserver's child, not the runner's, so PR_SET_PDEATHSIG alone cannot
+    see the runner die; multiprocessing's parent sentinel (a pipe the runner holds open) can.
+    """
+    parent = multiprocessing.parent_process()
+    sentinel = getattr(parent, "sentinel", None)
+    if sentinel is None:  # pragma: no cover - not started by multiprocessing
+        return
+
+    def watch() -> None:
+        try:
+            multiprocessing.connection.wait([sentinel])
+        except OSError:  # pragma: no cover
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="runner-watchdog", daemon=True).start()
+
+
+def worker_init() -> None:
+    """Initializer of local worker processes: no Ctrl-C (the runner handles it); die with the runner."""
+    ignore_sigint()
+    _die_with_parent_process()
+    _watch_runner()
+
+
+def ping() -> int:
+    """An empty task: proves a worker process can start and run something."""
+    return os.getpid()
+
+
+def preflight(job: BatchJob) -> str | None:
+    """Import the model and run one step of the job's first run; None, or one line on what is missing.
+
+    Only a missing module is reported (it would fail every run alike); any other error of the model is
+    left to the sweep, which records it run by run.
+    """
+    try:
+        fn = load_model(job.model)
+    except (ImportError, AttributeError) as e:
+        return f"cannot import the model {job.model!r} ({type(e).__name__}: {e})"
+    task = job.tasks[0]
+    seed = np.random.SeedSequence(job.master_seed, spawn_key=task.spawn_key)
+    try:
+        fn(job.scenarios[task.scenario], seed=seed, steps=1, overrides=task.overrides or None)
+    except ImportError as e:
+        return f"the model {job.model!r} imports a module that is missing ({type(e).__name__}: {e})"
+    except Exception:  # noqa: BLE001 - the sweep records run errors with their traceback
+        pass
+    return None
 
 
 def _table(result: Any, name: str) -> pd.DataFrame | None:
