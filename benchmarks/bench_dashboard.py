@@ -43,9 +43,9 @@ CLICK_STEP_JS = """() => {
 
 def config_1000(tmp: Path) -> Path:
     """P4 at about 1,000 clinician agents (a config file, as a user would give one)."""
-    from abm.config import builtin_programs
+    from abm.config import builtin_programs, read_yaml
 
-    data = yaml.safe_load(builtin_programs()["P4"].read_text())
+    data = read_yaml(builtin_programs()["P4"])
     data.setdefault("params", {}).update({"clinicians_per_staff": CLINICIANS_PER_STAFF_1000, "max_clinicians": 1000})
     path = tmp / "p4_1000.yaml"
     path.write_text(yaml.safe_dump(data))

@@ -1,7 +1,7 @@
 """The Python API of batch experiments; the ``abm experiment`` and ``abm report`` commands wrap it.
 
 >>> from experiments.api import load_spec, run_experiment, load_results   # doctest: +SKIP
->>> spec = load_spec("configs/experiments/ontario.yaml")                  # doctest: +SKIP
+>>> spec = load_spec("experiments/specs/experiment/ontario.yaml")                  # doctest: +SKIP
 >>> counts = run_experiment(spec, "results/ontario", executor=2)          # doctest: +SKIP
 >>> load_results("results/ontario").summary                               # doctest: +SKIP
 """

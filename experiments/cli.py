@@ -125,14 +125,13 @@ def report(out: Path = typer.Argument(..., help="a results directory")) -> None:
 
 def specs(name: str | None = typer.Argument(None, help="a shipped spec to print (redirect it to a file to edit a copy)")) -> None:
     """List the specs shipped with the package, or print one: abm specs ontario > my_spec.yaml."""
-    import yaml
-
+    from abm.config import read_yaml
     from experiments.shipped import shipped_specs, spec_kind
 
     found = shipped_specs()
     if name is None:
         for n, path in found.items():
-            description = (yaml.safe_load(path.read_text()) or {}).get("description", "")
+            description = read_yaml(path).get("description", "")
             typer.echo(f"{n:<12} abm {spec_kind(path)} {n} --out DIR   {description}")
         return
     path = found.get(name.removesuffix(".yaml"))

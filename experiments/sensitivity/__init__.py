@@ -1,13 +1,13 @@
 """Global sensitivity analysis of a stochastic model with SALib (docs/SENSITIVITY.md).
 
-A spec (YAML in ``configs/sensitivity/`` or built in code) names the parameters and bounds (default:
+A spec (YAML, e.g. the shipped ``experiments/specs/sensitivity/``, or built in code) names the parameters and bounds (default:
 the parameter schema's ranges), a SALib sampler and methods, replicates per sample point, a master
 seed and the outcomes. Runs go through the experiment machinery (``experiments.api``); analysis reads
 the stored results back in sample order, summarises replicates per point, and reports indices with
 bootstrap CIs, the noise/design split of variance and a convergence check.
 
 >>> from experiments import sensitivity as sa                            # doctest: +SKIP
->>> spec = sa.load_spec("configs/sensitivity/p2_efast.yaml")            # doctest: +SKIP
+>>> spec = sa.load_spec("experiments/specs/sensitivity/p2_efast.yaml")            # doctest: +SKIP
 >>> sa.run(spec, "results/p2-efast", executor=2)                         # doctest: +SKIP
 >>> stored, analysis = sa.analyse_dir("results/p2-efast")                # doctest: +SKIP
 >>> analysis.indices.query("index == 'ST'")                              # doctest: +SKIP

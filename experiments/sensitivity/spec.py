@@ -1,6 +1,6 @@
 """The sensitivity spec: what to vary, how to sample, what to analyse; validated before any run.
 
-A spec is YAML (``configs/sensitivity/*.yaml``) or built in code with :func:`spec_from_dict`.
+A spec is YAML (shipped: ``experiments/specs/sensitivity/*.yaml``; ``abm specs``) or built in code with :func:`spec_from_dict`.
 Parameter bounds default to the model's parameter schema (:func:`abm.params.numeric_fields` for
 the ABM, the ``parameters`` attribute of a test function); a bound is only written in a spec to
 narrow the schema's range, never to repeat it. Every error is a :class:`SpecError` whose message
