@@ -16,6 +16,36 @@ CATEGORY_CMAP = colormaps["Set2"]
 MAIN_INDICES = {"sobol": ("S1", "ST"), "fast": ("S1", "ST"), "morris": ("mu_star",), "delta": ("delta", "S1"), "pawn": ("median",)}
 
 
+# Units of the summary outcomes (docs/RESULTS-FORMAT.md; a step is one week).
+SHARE = "share, 0-1"
+OUTCOME_UNITS = {"final_consensus": SHARE, "final_connectivity": SHARE, "final_integration": SHARE,
+                 "final_trust_mean": SHARE, "final_trust_min": SHARE, "final_engagement": SHARE,
+                 "final_engagement_physicians": SHARE, "final_retention": SHARE, "max_trust_mean": SHARE,
+                 "mean_handoff_success": SHARE, "final_mean_link_level": "link level",
+                 "final_active_partners": "partners", "time_to_consensus": "weeks", "time_to_connectivity": "weeks",
+                 "time_to_integration": "weeks", "auc_integration": "integration x weeks", "exits": "count",
+                 "milestones": "count", "steps": "weeks"}  # fmt: skip
+SHARE_METRICS = ("integration", "consensus", "connectivity", "trust_mean", "trust_min", "engagement", "retention")
+MAX_LEGEND_INSIDE = 6  # more entries than this: the legend goes beside the plot, never over it
+
+
+def outcome_label(outcome: str) -> str:
+    """``final_integration`` -> ``final integration (share, 0-1)``: words and the unit, if known."""
+    unit = OUTCOME_UNITS.get(outcome)
+    text = outcome.replace("_", " ")
+    return f"{text} ({unit})" if unit else text
+
+
+def _legend(ax, n: int, **kw) -> None:
+    """A legend inside the axes for a few entries, outside on the right (in columns) for many."""
+    if n <= MAX_LEGEND_INSIDE:
+        ax.legend(fontsize=kw.pop("fontsize", 8), **kw)
+        return
+    kw.pop("loc", None)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, ncol=1 + n // 24,
+              frameon=False)
+
+
 def _empty(message: str, size=(6.4, 3.0)) -> Figure:
     fig = Figure(figsize=size, dpi=DPI)
     ax = fig.add_subplot()
@@ -36,11 +66,15 @@ def comparison_figure(cmp: pd.DataFrame, outcome: str) -> Figure:
     err = np.vstack([cmp["mean"] - cmp["ci_low"], cmp["ci_high"] - cmp["mean"]]).clip(min=0)
     for k in range(len(cmp)):
         ax.errorbar(cmp["mean"].iloc[k], y[k], xerr=err[:, k : k + 1], fmt="o", color=colours[k], capsize=3)
-    ax.set_yticks(y, [f"{s} / {i}" for s, i in zip(cmp["scenario"], cmp["intervention"], strict=True)], fontsize=8)
+    points = "point" in cmp and cmp["point"].nunique() > 1
+    labels = [f"{s} / {i}" + (f" / point {p}" if points else "")
+              for s, i, p in zip(cmp["scenario"], cmp["intervention"], cmp.get("point", cmp["scenario"]), strict=True)]  # fmt: skip
+    ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{outcome} (mean, {cmp['ci'].iloc[0]} CI)")
+    ax.set_xlabel(f"{outcome_label(outcome)}: mean and {cmp['ci'].iloc[0]} CI")
+    ax.set_ylabel("program / intervention", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"{outcome}: scenario x intervention", fontsize=10)
+    ax.set_title(f"{outcome.replace('_', ' ')}: program x intervention", fontsize=10)
     return fig
 
 
@@ -55,9 +89,10 @@ def envelope_figure(env: pd.DataFrame, scenario: str, metric: str) -> Figure:
         ax.fill_between(g["step"], g["q05"], g["q95"], color=c, alpha=0.12, lw=0)
         ax.fill_between(g["step"], g["q25"], g["q75"], color=c, alpha=0.25, lw=0)
         ax.plot(g["step"], g["median"], color=c, lw=1.8, label=iv)
-    ax.set(xlabel="week", ylabel=metric, title=f"{scenario}: {metric} (median, 50% and 90% of runs)")
+    ax.set(xlabel="week", ylabel=f"{metric.replace('_', ' ')} (share, 0-1)" if metric in SHARE_METRICS else metric,
+           title=f"{scenario}: {metric} (median, 50% and 90% of runs)")  # fmt: skip
     ax.title.set_fontsize(10)
-    ax.legend(fontsize=8)
+    _legend(ax, env["intervention"].nunique())
     ax.grid(alpha=0.3)
     return fig
 
@@ -76,19 +111,19 @@ def milestones_figure(freq: pd.DataFrame) -> Figure:
     ax.set_yticks(y, [f"{s} / {i}" for s, i in freq.index], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("milestones per run (mean)")
-    ax.legend(fontsize=7, loc="lower right")
+    _legend(ax, len(freq.columns), fontsize=7, loc="lower right")
     ax.set_title("Milestone frequencies by category", fontsize=10)
     return fig
 
 
-def _key_rows(ind: pd.DataFrame, method: str) -> pd.DataFrame:
+def key_rows(ind: pd.DataFrame, method: str) -> pd.DataFrame:
     main = ind[(ind["method"] == method) & ind["parameter2"].isna()] if "parameter2" in ind else ind[ind["method"] == method]
     return main[main["index"].isin(MAIN_INDICES.get(method, main["index"].unique()[:1]))]
 
 
 def indices_figure(ind: pd.DataFrame, outcome: str, method: str) -> Figure:
     """Sensitivity indices with confidence intervals, parameters sorted by the first index."""
-    rows = _key_rows(ind[ind["outcome"] == outcome], method)
+    rows = key_rows(ind[ind["outcome"] == outcome], method)
     if rows.empty:
         return _empty(f"no {method} indices for {outcome}")
     kinds = list(dict.fromkeys(rows["index"]))
@@ -104,7 +139,8 @@ def indices_figure(ind: pd.DataFrame, outcome: str, method: str) -> Figure:
         ax.barh(y, r["value"], height=h, color=PALETTE(k), label=name, xerr=[lo, hi], capsize=2, error_kw={"lw": 0.8})
     ax.set_yticks(np.arange(len(order)), order, fontsize=8)
     ax.axvline(0, color="black", lw=0.6)
-    ax.set_xlabel("index (bars: 95% CI)")
+    ax.set_xlabel("index value (error bars: 95% CI)")
+    ax.set_ylabel("parameter", fontsize=8)
     ax.set_title(f"{method} indices of {outcome}", fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
@@ -136,7 +172,7 @@ def morris_figure(ind: pd.DataFrame, outcome: str) -> Figure:
 
 def convergence_figure(conv: pd.DataFrame, outcome: str, method: str) -> Figure:
     """The key index of each parameter against the sample size N, with its CI band."""
-    rows = _key_rows(conv[conv["outcome"] == outcome], method)
+    rows = key_rows(conv[conv["outcome"] == outcome], method)
     if rows.empty or rows["N"].nunique() < 2:
         return _empty(f"no convergence table for {method} / {outcome}")
     key = MAIN_INDICES.get(method, (rows["index"].iloc[0],))[-1]
@@ -149,8 +185,8 @@ def convergence_figure(conv: pd.DataFrame, outcome: str, method: str) -> Figure:
         if {"lo", "hi"} <= set(g):
             ax.fill_between(g["N"], g["lo"], g["hi"], color=c, alpha=0.12, lw=0)
     ax.set_xscale("log", base=2)
-    ax.set(xlabel="sample size N", ylabel=key)
+    ax.set(xlabel="sample size N", ylabel=f"{key} (index value)")
     ax.set_title(f"Convergence of {method} {key} for {outcome}", fontsize=10)
-    ax.legend(fontsize=7, ncol=2)
+    _legend(ax, rows["parameter"].nunique(), fontsize=7)
     ax.grid(alpha=0.3)
     return fig

@@ -11,9 +11,32 @@ import pyarrow.parquet as pq
 
 from experiments.storage import parts, read_manifest
 
+# The derived tables of ``DIR/analysis`` (docs/RESULTS-FORMAT.md, docs/SENSITIVITY.md), each written as
+# ``<name>.parquet`` and ``<name>.csv``: by :func:`experiments.analysis.write_analysis` (experiments)
+# and :func:`experiments.sensitivity.writer.write_report` (sensitivity analyses).
+ANALYSIS_DIR = "analysis"
+SUMMARY_STATS = "summary_stats"
+PAIRED_EFFECTS = "paired_effects"
+SENSITIVITY_INDICES = "sensitivity_indices"
+SENSITIVITY_CONVERGENCE = "sensitivity_convergence"
+SENSITIVITY_STABILITY = "sensitivity_stability"
+SENSITIVITY_NOISE = "sensitivity_noise"
+EXPERIMENT_TABLES = (SUMMARY_STATS, PAIRED_EFFECTS)
+SENSITIVITY_TABLES = (SENSITIVITY_INDICES, SENSITIVITY_CONVERGENCE, SENSITIVITY_STABILITY, SENSITIVITY_NOISE)
+
 
 class ResultsError(ValueError):
     """The directory is not a readable results directory."""
+
+
+def read_analysis_table(out: str | Path, name: str) -> pd.DataFrame | None:
+    """``out/analysis/<name>.parquet`` (or ``.csv`` if only that exists); None if neither exists."""
+    folder = Path(out) / ANALYSIS_DIR
+    if (folder / f"{name}.parquet").is_file():
+        return pd.read_parquet(folder / f"{name}.parquet")
+    if (folder / f"{name}.csv").is_file():
+        return pd.read_csv(folder / f"{name}.csv")
+    return None
 
 
 def _read(out: Path, table: str, columns: list[str] | None = None) -> pd.DataFrame | None:
@@ -84,6 +107,16 @@ class Results:
         df = df[~df["run_id"].isin(set(self.summary["run_id"]))]
         df = df.drop_duplicates("run_id", keep="last")
         return df.sort_values("run_id", kind="stable").reset_index(drop=True)
+
+    def analysis(self, name: str) -> pd.DataFrame | None:
+        """A derived table of ``analysis/`` (e.g. :data:`SUMMARY_STATS`, :data:`SENSITIVITY_INDICES`), or None."""
+        return read_analysis_table(self.out, name)
+
+    @property
+    def sensitivity_indices(self) -> pd.DataFrame | None:
+        """The tidy index table of a sensitivity analysis (``outcome, statistic, method, N, index,
+        parameter, parameter2, value, conf, lo, hi``), or None before ``abm report``."""
+        return self.analysis(SENSITIVITY_INDICES)
 
     def __repr__(self) -> str:
         r = self.manifest.get("runs", {})

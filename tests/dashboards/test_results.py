@@ -1,4 +1,6 @@
-"""Results browser: reading stored directories (format of docs/RESULTS-FORMAT.md) and its page."""
+"""Results browser on directories written by the real `abm experiment` and `abm sensitivity` code
+(tests/dashboards/real_results.py: an experiment and one sensitivity analysis per method); nothing
+here is written by hand in the format the browser expects."""
 
 from __future__ import annotations
 
@@ -7,11 +9,14 @@ import shutil
 
 import ipyvuetify as v
 import ipywidgets
+import numpy as np
 import pandas as pd
 import pytest
 import solara
 from typer.testing import CliRunner
 
+from dashboards import results_figures as rf
+from dashboards.figures import png
 from dashboards.launch import DEFAULT_HOST, command, environment
 from dashboards.results import (
     ResultsError,
@@ -21,7 +26,22 @@ from dashboards.results import (
     open_results,
 )
 from dashboards.results_page import ResultsBrowser
-from tests.dashboards.conftest import INTERVENTIONS, REPLICATES, SCENARIOS, STEPS
+from experiments import results as xr
+from experiments.results import load_results
+from tests.dashboards import real_results as rr
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # SALib delta's bin-merge notices
+
+
+@pytest.fixture(scope="session")
+def real_experiment(tmp_path_factory):
+    return rr.build_experiment(tmp_path_factory.mktemp("real") / "experiment")
+
+
+@pytest.fixture(scope="session")
+def real_sensitivity(tmp_path_factory):
+    root = tmp_path_factory.mktemp("real-sens")
+    return {m: rr.build_sensitivity(root / m, m) for m in rr.METHODS}
 
 
 def charts(rc) -> set[str]:
@@ -38,33 +58,38 @@ def open_in(rc, path) -> None:
     field.fire_event("keyup.enter", None)
 
 
-def test_experiment_tables(experiment_dir):
-    r = open_results(experiment_dir)
+def test_experiment_tables(real_experiment):
+    r = open_results(real_experiment)
     assert r.kind == "experiment" and r.notes == []
+    stored = load_results(real_experiment)  # the one reader: the page shows exactly its tables
+    pd.testing.assert_frame_equal(r.summary, stored.summary)
+    assert set(r.analysis) == set(xr.EXPERIMENT_TABLES)
     cmp = comparison(r, "final_integration")
-    assert len(cmp) == len(SCENARIOS) * len(INTERVENTIONS)
-    assert (cmp["n"] == REPLICATES).all()
+    assert len(cmp) == len(rr.SCENARIOS) * len(rr.INTERVENTIONS) and (cmp["n"] == rr.REPLICATES).all()
     assert (cmp["ci_low"] <= cmp["mean"]).all() and (cmp["mean"] <= cmp["ci_high"]).all()
-    means = r.summary.groupby(["scenario", "intervention"])["final_integration"].mean()
+    means = stored.summary.groupby(["scenario", "intervention"])["final_integration"].mean()
     assert cmp.set_index(["scenario", "intervention"])["mean"].sort_index().tolist() == pytest.approx(means.sort_index().tolist())
     env = envelopes(r, "P1", "integration")
-    assert sorted(env["step"].unique()) == list(range(STEPS + 1))
+    assert sorted(env["step"].unique()) == list(range(rr.STEPS + 1))
     assert (env["q05"] <= env["median"]).all() and (env["median"] <= env["q95"]).all()
+    p1 = stored.steps[(stored.steps["scenario"] == "P1") & (stored.steps["intervention"] == "baseline")]
+    assert env[env["intervention"] == "baseline"]["median"].tolist() == pytest.approx(p1.groupby("step")["integration"].median().tolist())
     freq = milestone_frequencies(r)
-    assert freq.to_numpy().sum() * REPLICATES == pytest.approx(len(r.milestones))
+    assert freq.to_numpy().sum() * rr.REPLICATES == pytest.approx(len(stored.milestones))
 
 
-def test_stored_analysis_is_preferred(experiment_dir, tmp_path):
-    d = shutil.copytree(experiment_dir, tmp_path / "exp")
-    (d / "analysis").mkdir()
-    stats = pd.DataFrame([{"scenario": "P1", "intervention": "baseline", "outcome": "final_integration", "n": 3,
-                           "n_missing": 0, "mean": 0.5, "median": 0.5, "ci_low": 0.4, "ci_high": 0.6}])  # fmt: skip
-    stats.to_csv(d / "analysis" / "summary_stats.csv", index=False)
-    cmp = comparison(open_results(d), "final_integration")
-    assert cmp[["mean", "ci_low", "ci_high"]].iloc[0].tolist() == [0.5, 0.4, 0.6] and cmp["ci"].iloc[0] == "bootstrap 95%"
+def test_comparison_without_stored_analysis_and_program_filter(real_experiment, tmp_path):
+    """Without analysis/, the same bootstrap statistics are computed by experiments.analysis."""
+    d = shutil.copytree(real_experiment, tmp_path / "exp")
+    shutil.rmtree(d / xr.ANALYSIS_DIR)
+    stored = comparison(open_results(real_experiment), "final_integration")
+    live = comparison(open_results(d), "final_integration")
+    pd.testing.assert_frame_equal(live, stored, check_dtype=False)
+    only = comparison(open_results(d), "final_integration", ["P3"])
+    assert set(only["scenario"]) == {"P3"} and len(only) == len(rr.INTERVENTIONS)
 
 
-def test_not_results_directories(tmp_path, experiment_dir):
+def test_not_results_directories(tmp_path):
     with pytest.raises(ResultsError, match="no such directory"):
         open_results(tmp_path / "missing")
     with pytest.raises(ResultsError, match="no manifest.json"):
@@ -80,27 +105,70 @@ def test_not_results_directories(tmp_path, experiment_dir):
         open_results(tmp_path / "f.txt")
 
 
-def test_missing_pieces_are_notes(experiment_dir, tmp_path):
-    d = shutil.copytree(experiment_dir, tmp_path / "exp")
+def test_missing_pieces_are_notes(real_experiment, real_sensitivity, tmp_path):
+    d = shutil.copytree(real_experiment, tmp_path / "exp")
     shutil.rmtree(d / "steps")
-    (d / "summary" / ".part-000001.parquet.tmp").write_bytes(b"half-written")  # in progress: ignored
+    (d / "summary" / ".part-000009.parquet.tmp").write_bytes(b"half-written")  # in progress: ignored
     r = open_results(d)
-    assert r.steps is None and any("steps/" in n for n in r.notes)
-    assert envelopes(r, "P1", "integration").empty
+    assert any("steps/" in n for n in r.notes) and envelopes(r, "P1", "integration").empty
+    s = shutil.copytree(real_sensitivity["sobol"], tmp_path / "sens")
+    shutil.rmtree(s / xr.ANALYSIS_DIR)
+    assert any(xr.SENSITIVITY_INDICES in n for n in open_results(s).notes)
 
 
-def test_results_page_experiment_bad_path_then_sensitivity(experiment_dir, sensitivity_dir, tmp_path):
+@pytest.mark.parametrize("method", rr.METHODS)
+def test_real_sensitivity_indices_are_shown(real_sensitivity, method):
+    """Every method's directory, as `abm sensitivity` writes it: its indices reach the page and the figures."""
+    d = real_sensitivity[method]
+    assert (d / xr.ANALYSIS_DIR / f"{xr.SENSITIVITY_INDICES}.parquet").is_file()  # the writer's name is ours
+    r = open_results(d)
+    assert r.kind == "sensitivity" and r.notes == []
+    ind = r.analysis[xr.SENSITIVITY_INDICES]
+    pd.testing.assert_frame_equal(ind, load_results(d).sensitivity_indices)
+    assert set(ind["method"]) == {method} and set(ind["parameter"].dropna()) == {"x1", "x2", "x3"}
+    if method == "morris":
+        fig = rf.morris_figure(ind, "y")
+        xs = np.sort(fig.axes[0].lines[0].get_xdata())
+        assert xs == pytest.approx(np.sort(ind[ind["index"] == "mu_star"]["value"].to_numpy()))
+    fig = rf.indices_figure(ind, "y", method)
+    shown = sorted(p.get_width() for p in fig.axes[0].patches)
+    main = ind[ind["index"].isin(rf.MAIN_INDICES[method]) & ind["parameter2"].isna()]
+    assert len(main) and shown == pytest.approx(sorted(main["value"]))
     box, rc = solara.render(ResultsBrowser(), handle_error=False)
-    open_in(rc, experiment_dir)
-    assert {"abm-chart-comparison", "abm-chart-envelopes", "abm-chart-milestones"} <= charts(rc)
-    open_in(rc, tmp_path / "nope")
-    assert any("no such directory" in a for a in alerts(rc)) and not charts(rc)
-    open_in(rc, sensitivity_dir)
-    assert {"abm-chart-indices", "abm-chart-morris", "abm-chart-convergence"} <= charts(rc)
-    assert not any("no such directory" in a for a in alerts(rc))
-    rc.find(v.Select, label="method").widget.v_model = "morris"
-    assert "abm-chart-indices" in charts(rc)
+    open_in(rc, d)
+    want = {"abm-chart-indices", "abm-chart-convergence"} | ({"abm-chart-morris"} if method == "morris" else set())
+    assert want <= charts(rc)
+    assert not any("no " in a and "indices" in a for a in alerts(rc))
     rc.close()
+
+
+def test_results_page_experiment_bad_path_then_sensitivity(real_experiment, real_sensitivity, tmp_path):
+    box, rc = solara.render(ResultsBrowser(), handle_error=False)
+    open_in(rc, real_experiment)
+    assert {"abm-chart-comparison", "abm-chart-envelopes", "abm-chart-milestones"} <= charts(rc)
+    programs = rc.find(v.Select, label="programs (scenarios)").widget
+    programs.v_model = ["P1"]
+    assert "abm-chart-comparison" in charts(rc)
+    open_in(rc, tmp_path / "nope")
+    assert any("no such directory" in a for a in alerts(rc)) and not charts(rc)  # old charts are gone
+    open_in(rc, real_sensitivity["sobol"])
+    assert {"abm-chart-indices", "abm-chart-convergence"} <= charts(rc)
+    assert not any("no such directory" in a for a in alerts(rc)) and not any("loading" in a for a in alerts(rc))
+    rc.close()
+
+
+def test_figures_label_units_and_keep_legends_off_the_plot(real_experiment):
+    r = open_results(real_experiment)
+    fig = rf.comparison_figure(comparison(r, "final_integration"), "final_integration")
+    assert "share, 0-1" in fig.axes[0].get_xlabel() and "final_integration" not in fig.axes[0].get_xlabel()
+    conv = pd.DataFrame([{"outcome": "y", "method": "morris", "N": n, "index": "mu_star", "parameter": f"p{k}",
+                          "parameter2": None, "value": k / n, "lo": 0.0, "hi": 1.0}
+                         for n in (4, 8) for k in range(30)])  # fmt: skip
+    fig = rf.convergence_figure(conv, "y", "morris")
+    png(fig)  # lays the figure out
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # beside the plot, not over it
 
 
 def test_cli_dashboard_command():
@@ -113,19 +181,3 @@ def test_cli_dashboard_command():
     assert "--production" in cmd and "--no-check-version" in cmd and cmd[-1] == "--no-open"
     env = environment("/tmp", base={})
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False" and env["ABM_DASHBOARD_RESULTS"] == "/tmp"
-
-
-def test_reads_a_directory_written_by_experiments_api(tmp_path):
-    """The browser reads what the experiments package writes (guards against format drift)."""
-    api = pytest.importorskip("experiments.api")
-    spec = api.build_spec(name="dash", scenarios=["P1"], replicates=2, seed=1, steps=10,
-                          interventions=["baseline", "no_shadowing"], outputs={"steps": True, "milestones": True})  # fmt: skip
-    api.run_experiment(spec, tmp_path / "r", executor=1, progress=False)
-    r = open_results(tmp_path / "r")
-    assert r.kind == "experiment" and len(r.summary) == 4 and r.steps is not None
-    cmp = comparison(r, "final_integration")
-    assert set(cmp["intervention"]) == {"baseline", "no_shadowing"} and cmp["ci"].iloc[0] == "bootstrap 95%"
-    box, rc = solara.render(ResultsBrowser(), handle_error=False)
-    open_in(rc, tmp_path / "r")
-    assert {"abm-chart-comparison", "abm-chart-envelopes"} <= charts(rc)
-    rc.close()
