@@ -36,9 +36,10 @@ def outcome_label(outcome: str) -> str:
     return f"{text} ({unit})" if unit else text
 
 
-def _legend(ax, n: int, **kw) -> None:
-    """A legend inside the axes for a few entries, outside on the right (in columns) for many."""
-    if n <= MAX_LEGEND_INSIDE:
+def _legend(ax, n: int, crowded: bool = False, **kw) -> None:
+    """A legend inside the axes for a few entries, outside on the right (in columns) for many entries
+    or a crowded plot (many parameters)."""
+    if n <= MAX_LEGEND_INSIDE and not crowded:
         ax.legend(fontsize=kw.pop("fontsize", 8), **kw)
         return
     kw.pop("loc", None)
@@ -142,7 +143,7 @@ def indices_figure(ind: pd.DataFrame, outcome: str, method: str) -> Figure:
     ax.set_xlabel("index value (error bars: 95% CI)")
     ax.set_ylabel("parameter", fontsize=8)
     ax.set_title(f"{method} indices of {outcome}", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    _legend(ax, len(kinds), crowded=len(order) > MAX_LEGEND_INSIDE, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return fig
 
@@ -165,7 +166,7 @@ def morris_figure(ind: pd.DataFrame, outcome: str) -> Figure:
     ax.plot([0, top], [0, top], color="grey", lw=0.8, ls="--", label="sigma = mu*")
     ax.set(xlabel="mu* (mean |elementary effect|)", ylabel="sigma (interaction / non-linearity)")
     ax.set_title(f"Morris screening of {outcome}", fontsize=10)
-    ax.legend(fontsize=8)
+    _legend(ax, 1, crowded=len(mu) > MAX_LEGEND_INSIDE)
     ax.grid(alpha=0.3)
     return fig
 

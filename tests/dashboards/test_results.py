@@ -161,14 +161,14 @@ def test_figures_label_units_and_keep_legends_off_the_plot(real_experiment):
     r = open_results(real_experiment)
     fig = rf.comparison_figure(comparison(r, "final_integration"), "final_integration")
     assert "share, 0-1" in fig.axes[0].get_xlabel() and "final_integration" not in fig.axes[0].get_xlabel()
-    conv = pd.DataFrame([{"outcome": "y", "method": "morris", "N": n, "index": "mu_star", "parameter": f"p{k}",
-                          "parameter2": None, "value": k / n, "lo": 0.0, "hi": 1.0}
-                         for n in (4, 8) for k in range(30)])  # fmt: skip
-    fig = rf.convergence_figure(conv, "y", "morris")
-    png(fig)  # lays the figure out
-    ax = fig.axes[0]
-    legend = ax.get_legend().get_window_extent()
-    assert legend.x0 >= ax.get_window_extent().x1  # beside the plot, not over it
+    many = pd.DataFrame([{"outcome": "y", "statistic": "mean", "method": "morris", "N": n, "index": ix,
+                          "parameter": f"p{k}", "parameter2": None, "value": k / n, "lo": 0.0, "hi": 1.0}
+                         for n in (4, 8) for ix in ("mu_star", "sigma") for k in range(30)])  # fmt: skip
+    for fig in (rf.convergence_figure(many, "y", "morris"), rf.indices_figure(many[many["N"] == 8], "y", "morris"),
+                rf.morris_figure(many[many["N"] == 8], "y")):  # fmt: skip
+        png(fig)  # lays the figure out
+        ax = fig.axes[0]
+        assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1  # beside the plot, not over it
 
 
 def test_cli_dashboard_command():
