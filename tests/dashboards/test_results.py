@@ -157,6 +157,26 @@ def test_results_page_experiment_bad_path_then_sensitivity(real_experiment, real
     rc.close()
 
 
+def test_old_charts_are_cleared_while_a_directory_loads(real_experiment, real_sensitivity, monkeypatch):
+    """While the next directory is read, the page shows "loading", not the previous directory's charts."""
+    import dashboards.results_page as page
+
+    box, rc = solara.render(ResultsBrowser(), handle_error=False)
+    open_in(rc, real_experiment)
+    assert "abm-chart-comparison" in charts(rc)
+    seen = []
+
+    def spy(path):
+        seen.append((charts(rc), alerts(rc)))  # the page as it is while reading
+        return open_results(path)
+
+    monkeypatch.setattr(page, "open_results", spy)
+    open_in(rc, real_sensitivity["pawn"])
+    assert len(seen) == 1 and seen[0][0] == set() and any("loading" in a for a in seen[0][1])
+    assert "abm-chart-indices" in charts(rc) and "abm-chart-comparison" not in charts(rc)
+    rc.close()
+
+
 def test_figures_label_units_and_keep_legends_off_the_plot(real_experiment):
     r = open_results(real_experiment)
     fig = rf.comparison_figure(comparison(r, "final_integration"), "final_integration")
