@@ -20,9 +20,12 @@ def Layout(children=[]):  # noqa: B006 - solara's layout signature
     current, all_routes = solara.use_route()
     router = solara.use_router()
     index = all_routes.index(current) if current in all_routes else 0
+    # resolve the paths now: solara.resolve_path needs the render context, which a click handler lacks
+    paths = [solara.resolve_path(r) for r in all_routes]
 
     def go(i: int) -> None:
-        router.push(solara.resolve_path(all_routes[i]))
+        if paths[i] != router.path:
+            router.push(paths[i])
 
     solara.Title(f"{all_routes[index].label}: {TITLE}")
     with solara.AppLayout(title=TITLE, navigation=False, color="primary") as main:

@@ -5,7 +5,7 @@ is most of matplotlib's cost. So each view draws its static part once (axes, nam
 per step, only redraws its moving artists over that background (Agg blitting), then encodes a PNG.
 A view is rebuilt when its :meth:`key` changes (another model, a partner exits, a new milestone
 label). Views read only the model's public state, agents and DataCollector, and draw no random numbers.
-Matplotlib renders offline with no front-end files (DASHBOARD-OFFLINE.md).
+Matplotlib renders offline with no front-end files (docs/DASHBOARD.md, "Offline").
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-from matplotlib import colormaps
+from matplotlib import colormaps, patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
@@ -122,12 +122,14 @@ class NetworkView(BlitView):
         if exited.any():
             ax.scatter(pos[exited, 0], pos[exited, 1], s=sizes[exited] * 1.9, facecolors="none",
                        edgecolors=EXITED_COLOUR, linewidths=2.5, zorder=3)  # fmt: skip
-        for k, name in enumerate(s.names):
-            ax.annotate(f"{name} (exited)" if exited[k] else name, pos[k], xytext=(0, -9 - 7 * np.sqrt(staff[k])),
-                        textcoords="offset points", ha="center", va="top", fontsize=7,
-                        color=EXITED_COLOUR if exited[k] else "#222222", zorder=4)  # fmt: skip
-        pad = 0.25
-        ax.set(xlim=(pos[:, 0].min() - pad, pos[:, 0].max() + pad), ylim=(pos[:, 1].min() - pad, pos[:, 1].max() + pad))
+        # names are drawn last, over links and nodes, with a white halo, so they stay readable
+        halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+        labels = [ax.annotate(f"{name} (exited)" if exited[k] else name, pos[k], xytext=(0, -9 - 7 * np.sqrt(staff[k])),
+                              textcoords="offset points", ha="center", va="top", fontsize=7, path_effects=halo,
+                              color=EXITED_COLOUR if exited[k] else "#222222", zorder=4)
+                  for k, name in enumerate(s.names)]  # fmt: skip
+        pad_x = 0.25 + (0.15 if exited.any() else 0.0)  # room for the longer "(exited)" names at the edges
+        ax.set(xlim=(pos[:, 0].min() - pad_x, pos[:, 0].max() + pad_x), ylim=(pos[:, 1].min() - 0.3, pos[:, 1].max() + 0.25))
         ax.set_axis_off()
         handles = [Line2D([], [], color=TRUST_CMAP(0.8), lw=LINK_WIDTH[lv], ls=LINK_STYLE[lv], label=LINK_NAMES[lv]) for lv in (1, 2, 3)]
         handles.append(Line2D([], [], marker="o", ls="", mfc="none", mec=EXITED_COLOUR, mew=2, ms=9, label="exited"))
@@ -135,7 +137,7 @@ class NetworkView(BlitView):
         cax1, cax2 = fig.add_axes((0.83, 0.55, 0.025, 0.38)), fig.add_axes((0.83, 0.08, 0.025, 0.38))
         fig.colorbar(ScalarMappable(Normalize(0, 1), ENGAGEMENT_CMAP), cax=cax1).set_label("mean engagement", fontsize=8)
         fig.colorbar(ScalarMappable(Normalize(0, 1), TRUST_CMAP), cax=cax2).set_label("mutual trust (links)", fontsize=8)
-        super().__init__(fig, [*self.links.values(), self.nodes], self.key_of(model))
+        super().__init__(fig, [*self.links.values(), self.nodes, *labels], self.key_of(model))
 
     def update(self, model: IntegrationModel) -> None:
         s, pos = model.state, self.pos

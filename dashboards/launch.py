@@ -20,8 +20,11 @@ APP = Path(__file__).resolve().parent / "app.py"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 RESULTS_ENV = "ABM_DASHBOARD_RESULTS"
-# Offline and private by default: no version check against PyPI, no telemetry (DASHBOARD-OFFLINE.md).
+# Offline and private by default: no version check against PyPI, no telemetry (docs/DASHBOARD.md, "Offline").
 OFFLINE_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+# A closed tab's session (its model) is dropped this long after its last page disconnects; solara's
+# default is 24 h. Play already stops as soon as no page is connected. Set it in the environment to change.
+SESSION_ENV = {"SOLARA_KERNEL_CULL_TIMEOUT": "10m"}
 
 
 def command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
@@ -36,6 +39,8 @@ def environment(results: str | Path | None = None, base: dict[str, str] | None =
     """The server's environment: ``base`` (default: this process's) plus the offline settings."""
     env = dict(os.environ if base is None else base)
     env.update(OFFLINE_ENV)
+    for k, v in SESSION_ENV.items():
+        env.setdefault(k, v)
     if results is not None:
         env[RESULTS_ENV] = str(Path(results).resolve())
     return env

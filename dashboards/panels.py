@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import math
+import threading
+import weakref
 from typing import Any
 
 import solara
@@ -28,7 +30,20 @@ TIMELINE_COLUMNS = ["step", "category", "valence", "name", "who", "source"]
 VALENCE_CSS = {"facilitating": "#2ca02c", "disrupting": "#d62728", "mixed": "#7f7f7f"}
 MAX_TIMELINE_ROWS = 12
 FIRE_EFFECTS = ("trust", "engagement", "data_level", "practice_pull", "resources", "leadership", "culture_distance")
+FIRE_START = {"trust": 0.1, "engagement": 0.1, "data_level": 1}  # the fire panel starts with a visible effect
 TARGET_MODES = ("all partners", "one organization", "one kind", "a pair")
+_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def model_lock(model: IntegrationModel) -> threading.RLock:
+    """The model's lock: held while it steps and while a panel reads it, so the two never overlap
+    (Play steps in its own thread; redraws and clicks run in the server's threads)."""
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(model)
+        if lock is None:
+            lock = _LOCKS[model] = threading.RLock()
+        return lock
 
 
 def use_view(factory, key: Any, model: IntegrationModel):
@@ -42,36 +57,44 @@ def use_view(factory, key: Any, model: IntegrationModel):
 @solara.component
 def NetworkPanel(model: IntegrationModel, tick: int = 0):
     """Partner network: who shares data with whom, how much they trust each other, who is engaged."""
-    view = use_view(lambda: NetworkView(model), NetworkView.key_of(model), model)
+    with model_lock(model):
+        view = use_view(lambda: NetworkView(model), NetworkView.key_of(model), model)
+        png = view.png(model)
     with solara.Card("Partner network", subtitle="node size ~ staff; colour ~ mean engagement; links ~ data-sharing level, shade ~ mutual trust", margin=0):
-        solara.Image(view.png(model), width="100%", classes=["abm-network"])
+        solara.Image(png, width="100%", classes=["abm-network"])
 
 
 @solara.component
 def OutcomesPanel(model: IntegrationModel, tick: int = 0):
     """Outcome curves with milestone markers, and the current values as numbers."""
-    view = use_view(lambda: OutcomesView(model), OutcomesView.key_of(model), model)
-    m = model.metrics
+    with model_lock(model):
+        view = use_view(lambda: OutcomesView(model), OutcomesView.key_of(model), model)
+        m = dict(model.metrics)
+        week, n_orgs = model.steps, model.state.n_orgs
+        png = view.png(model)
     with solara.Card("Outcomes", margin=0):
         with solara.Row(classes=["abm-kpis"], style={"flex-wrap": "wrap", "gap": "4px 16px"}):
-            solara.Text(f"week {model.steps}", classes=["abm-kpi-week"], style={"font-weight": "bold"})
+            solara.Text(f"week {week}", classes=["abm-kpi-week"], style={"font-weight": "bold"})
             for key, label in KPIS:
                 solara.Text(f"{label} {m[key]:.3f}", classes=[f"abm-kpi-{key}"])
-            solara.Text(f"partners {int(m['active_partners'])}/{model.state.n_orgs}")
-        solara.Image(view.png(model), width="100%", classes=["abm-outcomes"])
+            solara.Text(f"partners {int(m['active_partners'])}/{n_orgs}")
+        solara.Image(png, width="100%", classes=["abm-outcomes"])
 
 
 @solara.component
 def PracticePanel(model: IntegrationModel, tick: int = 0):
     """Clinicians' practice views by organization (one strip each)."""
-    k = model.state.views.shape[1]
     dim, set_dim = solara.use_state(0)
-    dim = min(dim, k - 1)
-    view = use_view(lambda: PracticeView(model, dim), PracticeView.key_of(model, dim), model)
-    with solara.Card("Clinicians' practice", subtitle=f"consensus {model.metrics['consensus']:.3f}", margin=0):
+    with model_lock(model):
+        k = model.state.views.shape[1]
+        dim = min(dim, k - 1)
+        view = use_view(lambda: PracticeView(model, dim), PracticeView.key_of(model, dim), model)
+        consensus = model.metrics["consensus"]
+        png = view.png(model)
+    with solara.Card("Clinicians' practice", subtitle=f"consensus {consensus:.3f}", margin=0):
         if k > 1:
             solara.SliderInt("view dimension", value=dim + 1, min=1, max=k, on_value=lambda v: set_dim(v - 1))
-        solara.Image(view.png(model), width="100%", classes=["abm-practice"])
+        solara.Image(png, width="100%", classes=["abm-practice"])
 
 
 def timeline_html(df) -> str:
@@ -96,7 +119,8 @@ def timeline(model: IntegrationModel):
 @solara.component
 def MilestonePanel(model: IntegrationModel, tick: int = 0):
     """Milestone timeline: configured, detected and hand-fired events with category and valence."""
-    df = timeline(model)
+    with model_lock(model):
+        df = timeline(model)
     with solara.Card("Milestone timeline", margin=0):
         by_cat = df["category"].value_counts() if len(df) else {}
         by_val = df["valence"].value_counts() if len(df) else {}
@@ -150,7 +174,8 @@ def FirePanel(model: IntegrationModel):
     """Fire a milestone event by hand (category, target, valence, effects) and see what it changed.
 
     It does not redraw on every step (it reads the model only when Fire is pressed)."""
-    names = list(model.state.names)
+    with model_lock(model):
+        names = list(model.state.names)
     name = solara.use_reactive("steering committee decision")
     category = solara.use_reactive(CATEGORIES[0])
     valence = solara.use_reactive("facilitating")
@@ -159,7 +184,7 @@ def FirePanel(model: IntegrationModel):
     org2 = solara.use_reactive(names[1])
     kind = solara.use_reactive(KINDS[0])
     fields = effect_fields()
-    values = solara.use_reactive({k: f["default"] for k, f in fields.items()})
+    values = solara.use_reactive({k: FIRE_START.get(k, f["default"]) for k, f in fields.items()})
     result = solara.use_reactive(None)
     error = solara.use_reactive("")
     if org.value not in names:  # another program was set up
@@ -183,11 +208,13 @@ def FirePanel(model: IntegrationModel):
         except (ValidationError, ValueError) as e:
             error.set(str(e).splitlines()[0] if not isinstance(e, ValidationError) else "; ".join(x["msg"] for x in e.errors()))
             return
-        before = target_summary(model, ev)
-        model.fire(ev)
-        after = target_summary(model, ev)
+        with model_lock(model):
+            before = target_summary(model, ev)
+            model.fire(ev)
+            after = target_summary(model, ev)
+            week = model.steps
         error.set("")
-        result.set({"event": f"{ev.name} ({ev.category.replace('_', ' ')}, {ev.valence}) at week {model.steps}", "rows": [(k, before[k], after[k]) for k in before]})
+        result.set({"event": f"{ev.name} ({ev.category.replace('_', ' ')}, {ev.valence}) at week {week}", "rows": [(k, before[k], after[k]) for k in before]})
         force_update()
 
     with solara.Card("Fire a milestone by hand", margin=0):
@@ -205,10 +232,11 @@ def FirePanel(model: IntegrationModel):
                 solara.Select("kind", values=list(KINDS), value=kind)
         for key, f in fields.items():
             setter = lambda v, key=key: values.set({**values.value, key: v})  # noqa: E731
+            label = f"{key} = {values.value[key]:g} (+/-)"
             if f["integer"]:
-                solara.SliderInt(f"{key} (+/-)", value=values.value[key], min=int(f["lo"]), max=int(f["hi"]), on_value=setter)
+                solara.SliderInt(label, value=values.value[key], min=int(f["lo"]), max=int(f["hi"]), on_value=setter)
             else:
-                solara.SliderFloat(f"{key} (+/-)", value=values.value[key], min=f["lo"], max=f["hi"], step=0.01, on_value=setter)
+                solara.SliderFloat(label, value=values.value[key], min=f["lo"], max=f["hi"], step=0.01, on_value=setter)
         solara.Button("Fire now", color="warning", on_click=fire, classes=["abm-fire"])
         if error.value:
             solara.Error(error.value)

@@ -7,6 +7,7 @@ units and descriptions come from there, and a slider starts at the value the cho
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ MAIN = (
     "eps0", "eps_trust", "mu", "champion_gain", "usefulness_gain", "overload_penalty",
     "link_trust_gate", "link_upgrade", "exit_threshold",
 )  # fmt: skip
-SLIDER_STEPS = 100  # a float slider moves in steps of (hi - lo) / SLIDER_STEPS, rounded to 1-2-5
+SLIDER_STEPS = 100  # a float slider moves in steps of about (hi - lo) / SLIDER_STEPS, 1-2-5, finer if a program needs it
 MAX_INT_SLIDER_RANGE = 2000  # wider integer ranges get a number box instead of a slider
 CONFIG_FILE = "config file..."
 
@@ -46,6 +47,27 @@ class SliderSpec:
     def use_slider(self) -> bool:
         return not self.integer or (self.hi - self.lo) <= MAX_INT_SLIDER_RANGE
 
+    def on_grid(self, value: float) -> bool:
+        """Whether a slider can show ``value`` exactly (it snaps to lo + k * step)."""
+        return on_grid(value, self.lo, self.step)
+
+
+def on_grid(value: float, lo: float, step: float) -> bool:
+    k = (value - lo) / step
+    return abs(k - round(k)) < 1e-6
+
+
+def exact_step(lo: float, hi: float, values: list[float]) -> float:
+    """The largest 1-2-5 step, at most about (hi - lo) / SLIDER_STEPS, on whose grid every value lies
+    (so a slider never moves a program's value: 0.95 stays 0.95)."""
+    step = nice_step(hi - lo)
+    for _ in range(12):
+        if all(on_grid(v, lo, step) for v in values):
+            return step
+        mant = round(step / 10.0 ** math.floor(math.log10(step)))
+        step = step / 2.5 if mant == 5 else step / 2  # 5 -> 2 -> 1 -> 0.5 ...
+    return step
+
 
 def nice_step(span: float) -> float:
     """A 1-2-5 step close to span / SLIDER_STEPS."""
@@ -56,15 +78,24 @@ def nice_step(span: float) -> float:
     return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw * 0.999)
 
 
+@functools.cache
+def program_values() -> dict[str, list[float]]:
+    """Every built-in program's value of each numeric parameter (the slider grids must hold them)."""
+    per = [scenario_values(load_scenario(p)) for p in builtin_programs()]
+    return {name: [v[name] for v in per] for name in numeric_fields()}
+
+
+@functools.cache
 def slider_specs() -> dict[str, SliderSpec]:
     """Every numeric parameter as a slider spec, MAIN ones first, from the schema."""
     fields = numeric_fields()
     order = [n for n in MAIN if n in fields] + [n for n in fields if n not in MAIN]
+    values = program_values()
     out = {}
     for name in order:
         f = fields[name]
         integer = f["type"] == "int"
-        step = 1 if integer else nice_step(f["hi"] - f["lo"])
+        step = 1 if integer else exact_step(f["lo"], f["hi"], [f["default"], *values[name]])
         out[name] = SliderSpec(name, f["lo"], f["hi"], step, f["unit"], f["description"], integer)
     return out
 
@@ -81,6 +112,7 @@ class Setup:
     scenario: Scenario
     seed: int
     overrides: dict[str, Any] = field(default_factory=dict)
+    source: tuple[str, str] = ("", "")  # (program choice, config path) it was set up from
 
     def model_parameters(self) -> dict[str, Any]:
         """Keyword arguments of :class:`IntegrationModel` (what Mesa's Reset passes)."""
@@ -115,5 +147,5 @@ def make_setup(choice: str, path: str, seed: int, values: dict[str, float] | Non
     """Validate the program and overrides and build the model (raises ConfigError)."""
     scenario = load_program(choice, path)
     overrides = overrides_from(values or {}, scenario)
-    setup = Setup(scenario, int(seed), overrides)
+    setup = Setup(scenario, int(seed), overrides, (choice, path.strip() if choice == CONFIG_FILE else ""))
     return setup, setup.build()

@@ -2,7 +2,7 @@
 
 solara-assets ships vega@5.21.0, vega-lite@5.2.0 and vega-embed@6.20.2, but solara asks for the folder
 names vega@5, vega-lite@5 and vega-embed@6: an alias (symlink) per name fixes altair charts with no
-network (see ../shared/design/DASHBOARD-OFFLINE.md). Idempotent.
+network (see docs/DASHBOARD.md, "Offline"). Idempotent.
 """
 
 from __future__ import annotations

@@ -84,8 +84,8 @@ def write_sensitivity(out: Path) -> Path:
     add(rows, 20, "morris", "mu_star", res["mu_star"], res["mu_star_conf"])
     add(rows, 20, "morris", "sigma", res["sigma"], np.zeros(3))
     (out / "analysis").mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_parquet(out / "analysis" / "indices.parquet", index=False)
-    pd.DataFrame(conv).to_csv(out / "analysis" / "convergence.csv", index=False)
+    pd.DataFrame(rows).to_parquet(out / "analysis" / "sensitivity_indices.parquet", index=False)  # experiments.results names
+    pd.DataFrame(conv).to_csv(out / "analysis" / "sensitivity_convergence.csv", index=False)
     manifest = {"kind": "sensitivity", "format_version": 1, "name": "sens-test", "status": "complete",
                 "runs": {"total": 1, "completed": 1, "failed": 0, "remaining": 0}}  # fmt: skip
     (out / "manifest.json").write_text(json.dumps(manifest))

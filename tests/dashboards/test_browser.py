@@ -18,12 +18,19 @@ from tests.dashboards.server import CHROMIUM, CHROMIUM_ARGS, dashboard_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-KNOWN_PAGE_ERRORS = ("reading 'usermeta'",)  # harmless first-load race (DASHBOARD-OFFLINE.md)
+KNOWN_PAGE_ERRORS = ("reading 'usermeta'",)  # harmless first-load race (docs/DASHBOARD.md, Offline)
+CRASH_TEXT = ("Traceback", "Too many renders", "RuntimeError", "ValueError", "No render context")
 STEPS = 5
-# the step counter's value (Mesa's ShowSteps text "Step: N"); Play may pass a given N between polls
-STEP_JS = "(() => { const e = [...document.querySelectorAll('span, div')].find(x => x.childElementCount === 0 && /^Step: \\d+$/.test(x.textContent)); return e ? parseInt(e.textContent.slice(6)) : -1; })()"
+# the week counter's value (text "week N of T"); Play may pass a given N between polls
+STEP_JS = "(() => { const e = document.querySelector('.abm-week'); return e ? parseInt(e.textContent.split(' ')[1]) : -1; })()"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+
+
+def assert_no_crash(page) -> None:
+    body = page.locator("body").inner_text()
+    crashed = [t for t in CRASH_TEXT if t in body]
+    assert not crashed, f"the page shows {crashed}: {body[:2000]}"
 
 
 def _img_loaded(page, selector: str) -> bool:
@@ -47,14 +54,14 @@ def test_dashboard_in_browser(experiment_dir, sensitivity_dir, tmp_path):
         page.get_by_text("Model parameters").first.wait_for(timeout=60_000)
         panel_seconds = time.perf_counter() - t0
         page.locator("img.abm-outcomes").wait_for(timeout=30_000)
-        page.get_by_text("Step: 0").wait_for(timeout=30_000)
+        page.get_by_text("week 0 of 104", exact=True).wait_for(timeout=30_000)
         kpi = page.locator(".abm-kpi-consensus")
         before_value = kpi.inner_text()
         before_img = page.get_attribute("img.abm-outcomes", "src")
         step = page.get_by_role("button", name="Step", exact=True)
         for k in range(1, STEPS + 1):
             step.click()
-            page.get_by_text(f"Step: {k}", exact=True).wait_for(timeout=20_000)
+            page.get_by_text(f"week {k} of 104", exact=True).wait_for(timeout=20_000)
         page.wait_for_function("b => document.querySelector('img.abm-outcomes').src !== b", arg=before_img, timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "dashboard-explorer.png"), full_page=False)
         assert page.locator(".abm-kpi-week").inner_text() == f"week {STEPS}"
@@ -72,8 +79,8 @@ def test_dashboard_in_browser(experiment_dir, sensitivity_dir, tmp_path):
         page.wait_for_timeout(1500)
         assert page.evaluate(STEP_JS) == paused_at, "the model kept running after pause"
 
-        # results browser: the directory given with --results is open at start
-        page.goto(url + "results")
+        # results browser, by clicking its tab: the directory given with --results is open at start
+        page.get_by_role("tab", name="Results browser").click()
         page.locator("img.abm-chart-comparison").wait_for(timeout=60_000)
         for name in ("comparison", "envelopes", "milestones"):
             page.wait_for_function(f"() => {{ const e = document.querySelector('img.abm-chart-{name}'); return e && e.complete && e.naturalWidth > 50; }}", timeout=30_000)
@@ -90,6 +97,13 @@ def test_dashboard_in_browser(experiment_dir, sensitivity_dir, tmp_path):
         page.wait_for_function("() => { const e = document.querySelector('img.abm-chart-morris'); return e && e.complete && e.naturalWidth > 50; }", timeout=30_000)
         assert page.get_by_text("no such directory").count() == 0
         page.screenshot(path=str(ARTIFACTS / "dashboard-sensitivity.png"), full_page=False)
+        assert_no_crash(page)
+        # and back to the explorer by its tab
+        page.get_by_role("tab", name="Model explorer").click()
+        page.get_by_text("Model parameters").first.wait_for(timeout=60_000)
+        page.locator(".abm-week").wait_for(timeout=30_000)
+        assert page.url.rstrip("/") == url.rstrip("/")
+        assert_no_crash(page)
         browser.close()
 
     hosts = {urlparse(u).hostname for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
