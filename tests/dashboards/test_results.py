@@ -30,8 +30,6 @@ from experiments import results as xr
 from experiments.results import load_results
 from tests.dashboards import real_results as rr
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # SALib delta's bin-merge notices
-
 
 @pytest.fixture(scope="session")
 def real_experiment(tmp_path_factory):
@@ -41,7 +39,7 @@ def real_experiment(tmp_path_factory):
 @pytest.fixture(scope="session")
 def real_sensitivity(tmp_path_factory):
     root = tmp_path_factory.mktemp("real-sens")
-    return {m: rr.build_sensitivity(root / m, m) for m in rr.METHODS}
+    return {m: rr.build_sensitivity(root / m, m) for m in rr.METHODS}  # delta: SALib prints bin-merge notices
 
 
 def charts(rc) -> set[str]:
