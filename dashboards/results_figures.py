@@ -9,6 +9,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from dashboards.figures import DPI
+from experiments.sensitivity.analysis import KEY_INDEX
 
 PALETTE = colormaps["tab10"]
 CATEGORY_CMAP = colormaps["Set2"]
@@ -112,7 +113,7 @@ def milestones_figure(freq: pd.DataFrame) -> Figure:
     ax.set_yticks(y, [f"{s} / {i}" for s, i in freq.index], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("milestones per run (mean)")
-    _legend(ax, len(freq.columns), fontsize=7, loc="lower right")
+    _legend(ax, len(freq.columns), crowded=True)  # stacked bars fill the axes: the legend goes beside them
     ax.set_title("Milestone frequencies by category", fontsize=10)
     return fig
 
@@ -176,7 +177,7 @@ def convergence_figure(conv: pd.DataFrame, outcome: str, method: str) -> Figure:
     rows = key_rows(conv[conv["outcome"] == outcome], method)
     if rows.empty or rows["N"].nunique() < 2:
         return _empty(f"no convergence table for {method} / {outcome}")
-    key = MAIN_INDICES.get(method, (rows["index"].iloc[0],))[-1]
+    key = KEY_INDEX.get(method, rows["index"].iloc[0])  # the analysis' own key index (its stability table)
     rows = rows[rows["index"] == key] if key in set(rows["index"]) else rows
     fig = Figure(figsize=(6.8, 4.0), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
