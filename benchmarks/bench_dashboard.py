@@ -14,6 +14,7 @@ Run: ``.venv/bin/python benchmarks/bench_dashboard.py [--steps 30] [--no-browser
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -27,12 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CLINICIANS_PER_STAFF_1000 = 0.171  # with P4's 5,850 staff and max_clinicians 1000: about 1,000 clinicians
 TARGET_MS = 200.0
-# In the page: when did the step counter ("Step: N") show each N, measured by the browser's clock.
+# In the page: when did the week counter ("week N of T") show each N, measured by the browser's clock.
 OBSERVER_JS = """() => {
   window.__stepAt = {};
   new MutationObserver(() => {
-    const e = [...document.querySelectorAll('span, div')].find(x => x.childElementCount === 0 && /^Step: \\d+$/.test(x.textContent));
-    if (e) { const n = parseInt(e.textContent.slice(6)); if (!(n in window.__stepAt)) window.__stepAt[n] = performance.now(); }
+    const e = [...document.querySelectorAll('span, div')].find(x => x.childElementCount === 0 && /^week \\d+ of \\d+$/.test(x.textContent));
+    if (e) { const n = parseInt(e.textContent.split(' ')[1]); if (!(n in window.__stepAt)) window.__stepAt[n] = performance.now(); }
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
 CLICK_STEP_JS = """() => {
@@ -86,7 +87,7 @@ def browser(steps: int) -> dict[str, float]:
         page.get_by_text("Model parameters").first.wait_for(timeout=60_000)
         out["server_start_to_panel_s"] = time.perf_counter() - t0
         out["server_http_up_s"] = up
-        page.get_by_text("Step: 0").wait_for(timeout=30_000)
+        page.get_by_text(re.compile(r"^week 0 of \d+$")).first.wait_for(timeout=30_000)
         page.evaluate(OBSERVER_JS)
         times = []
         for k in range(1, steps + 1):
