@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,21 @@ def _batches(tasks: Iterator[RunTask], size: int) -> Iterator[tuple[RunTask, ...
         yield tuple(batch)
 
 
+def _submit(handle: ExecutorHandle, job: Any) -> Future:
+    """Submit a batch; a local pool that broke under us (a worker just died) is rebuilt and the batch resubmitted.
+
+    CPython's ProcessPoolExecutor may then raise BrokenProcessPool, or OSError ("handle is closed") while it
+    respawns a worker with queues its manager thread has just closed. The futures still held from the
+    old pool fail with BrokenProcessPool and go through the usual retry path.
+    """
+    try:
+        return handle.executor.submit(run_batch, job)
+    except (BrokenProcessPool, OSError):
+        if handle.kind != "local":
+            raise
+        handle.restart()
+        return handle.executor.submit(run_batch, job)
+
 def run_plan(
     plan: Plan,
     out: str | Path,
@@ -232,14 +248,14 @@ def _run(plan: Plan, store: ResultsStore, old: dict[str, Any] | None, handle: Ex
                 if retries:  # a retry runs alone, so a worker that dies again names its culprit
                     if not inflight:
                         tasks = retries.popleft()
-                        inflight[handle.executor.submit(run_batch, make_job(tasks))] = (tasks, 2)
+                        inflight[_submit(handle, make_job(tasks))] = (tasks, 2)
                 else:
                     while len(inflight) < max_inflight and not exhausted:
                         tasks = next(batches, None)
                         if tasks is None:
                             exhausted = True
                             break
-                        inflight[handle.executor.submit(run_batch, make_job(tasks))] = (tasks, 1)
+                        inflight[_submit(handle, make_job(tasks))] = (tasks, 1)
                 if not inflight:
                     break
                 done, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
