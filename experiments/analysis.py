@@ -346,17 +346,18 @@ def _report_md(r: Results, warns: list[str], files: list[Path]) -> str:
         t = params.copy()
         t["completed"] = t["point"].map(done).fillna(0).astype(int)
         t["failed"] = t["point"].map(bad).fillna(0).astype(int)
-        lines += ["", "## Design points", "", _md_table(t.head(200))]
+        lines += ["", "## Design points", "", markdown_table(t.head(200), _fmt)]
         if len(t) > 200:
             lines.append(f"\n... and {len(t) - 200} more (summary_stats has them all)")
     lines += ["", "## Files", "", *[f"- `{p.name}`" for p in files]]
     return "\n".join(lines) + "\n"
 
 
-def _md_table(df: pd.DataFrame) -> str:
+def markdown_table(df: pd.DataFrame, fmt=str) -> str:
+    """A Markdown table of ``df`` (cells written by ``fmt``), for the reports."""
     head = "| " + " | ".join(map(str, df.columns)) + " |"
     sep = "|" + "---|" * len(df.columns)
-    body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([head, sep, *body])
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from experiments.analysis import markdown_table
 from experiments.sensitivity.analysis import KEY_INDEX, Analysis
 
 if TYPE_CHECKING:
@@ -86,20 +87,14 @@ def _markdown(st: Stored, a: Analysis) -> str:
     ]
     lines += [f"  - {w.strip()}" if w.startswith("  ") else f"- {w}" for w in a.warnings] or ["- none"]
     if len(a.noise):
-        lines += ["", "## Noise versus design", "", _md_table(a.noise.round(4))]
+        lines += ["", "## Noise versus design", "", markdown_table(a.noise.round(4))]
     if len(a.stability):
-        lines += ["", "## Convergence (rankings of the key index at N/4, N/2 versus N)", "", _md_table(a.stability.round(3))]
+        lines += ["", "## Convergence (rankings of the key index at N/4, N/2 versus N)", "", markdown_table(a.stability.round(3))]
     ix = a.indices
     for (outcome, stat, method), g in ix.groupby(["outcome", "statistic", "method"], sort=False):
         key = KEY_INDEX[method]
         t = g[g["index"] == key].sort_values("value", ascending=False).head(10)
         lines += ["", f"## {method} {key}: {outcome} ({stat}), top 10", "",
-                  _md_table(t[["parameter", "value", "conf"]].round(4))]  # fmt: skip
+                  markdown_table(t[["parameter", "value", "conf"]].round(4))]  # fmt: skip
     return "\n".join(lines) + "\n"
 
-
-def _md_table(df: pd.DataFrame) -> str:
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
-    sep = "|" + "---|" * len(df.columns)
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, sep, *body])
