@@ -6,7 +6,7 @@ validation are all generated from this one declaration (see :func:`numeric_field
 Mechanism switches (``Mechanisms``) turn whole mechanisms off for knock-out runs and
 reductions to canonical models.
 
-References: starting values from ../shared/design/MODEL.md ("Starting values"); mechanisms from
+References: starting values from the model brief (documented with each parameter in docs/ODD.md section 7.11); mechanisms from
 Embuldeniya et al. (2018), Milbank Q 96(4):782-813.
 """
 
