@@ -24,6 +24,8 @@ from abm.mechanisms import (
     engagement,
     familiarity,
     interactions,
+    routines,
+    structures,
     workload,
 )
 from abm.mechanisms import exit as partner_exit
@@ -44,21 +46,22 @@ _BOOL_ZEROS = np.zeros(0, bool)
 
 
 class Handoffs:
-    """This step's hand-offs, one entry per patient (organizations, clinicians, outcomes)."""
+    """This step's hand-offs: per patient (organizations, outcomes) and per care-team pair of clinicians."""
 
-    __slots__ = ("sender_org", "receiver_org", "sender", "receiver", "success", "referral_ok")
+    __slots__ = ("sender_org", "receiver_org", "success", "referral_ok", "sender", "receiver", "team_success")
 
-    def __init__(self, sender_org, receiver_org, sender, receiver, success, referral_ok) -> None:
+    def __init__(self, sender_org, receiver_org, success, referral_ok, sender, receiver, team_success) -> None:
         self.sender_org, self.receiver_org = sender_org, receiver_org
-        self.sender, self.receiver = sender, receiver
         self.success, self.referral_ok = success, referral_ok
+        self.sender, self.receiver, self.team_success = sender, receiver, team_success
 
     @property
     def n(self) -> int:
-        return int(self.sender.size)
+        """Patients handed off."""
+        return int(self.sender_org.size)
 
 
-_NO_HANDOFFS = Handoffs(_INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _INT_ZEROS, _BOOL_ZEROS, _BOOL_ZEROS)
+_NO_HANDOFFS = Handoffs(_INT_ZEROS, _INT_ZEROS, _BOOL_ZEROS, _BOOL_ZEROS, _INT_ZEROS, _INT_ZEROS, _BOOL_ZEROS)
 
 
 class IntegrationModel(mesa.Model):
@@ -101,14 +104,20 @@ class IntegrationModel(mesa.Model):
         self._physician = s.role == PHYSICIAN
         self._manager = s.role == MANAGER
         self._mandated = self._physician & self.features.physician_mandate
+        self._team_m = self.p.clinicians_per_staff / flow.REFERENCE_RESOLUTION  # clinician pairs per hand-off
+        # care pairs (routines): a hospital and a receiving partner of its region, both original clinical partners
+        self._care_pairs = (
+            (self._is_hospital & s.original_clinical)[:, None] & (self._is_receiver & s.original_clinical)[None, :]
+            & (s.region[:, None] == s.region[None, :])
+        )  # fmt: skip
         self._mask_cache: tuple[np.ndarray, dict[str, Any]] | None = None  # see _masks()
         # IT systems, privacy stances and parameters are fixed during a run
         self._p_up = data_sharing.upgrade_probability(s.it_system.astype(np.int64), s.privacy, self.params)
         self._seen_level = np.full((s.n_orgs, s.n_orgs), -1, np.int8)  # links and membership at the last observation
         self._seen_active = s.active.copy()
-        self._link_values = (0.0, 0.0, 0.0)  # connectivity, mean link level, algebraic connectivity (see observe)
+        self._link_values = (0.0, 0.0, 0.0)  # systems connectivity, mean link level, algebraic connectivity (see observe)
         self._no_meetings = np.zeros((s.n_orgs, s.n_orgs), bool)  # "nobody met / shadowed this step"
-        self._no_shadowing = np.zeros((s.n_orgs, s.n_orgs), np.int64)
+        self._no_shadowing = np.zeros((s.n_orgs, s.n_orgs), np.int64)  # (also: no virtual rounds)
         self._flags = {"consensus": False, "integration": False}
         self._cum = {c: 0 for c in CATEGORIES} | {v: 0 for v in VALENCE_NAMES}
         self._ms_names = [f"ms_{name}" for name in self._cum]
@@ -161,20 +170,22 @@ class IntegrationModel(mesa.Model):
             return
         a, b = flow.pick_clinicians(gen, s_org, r_org, self._participation(), s.block_start)
         keys, tie = familiarity.lookup(s.tie_keys, s.tie_weights, a, b, s.n_clinicians)
+        support = flow.support(s.coordinator, self.features.line_24_7, self.features.telemonitoring, self.params)
         success, referral_ok = flow.outcomes(
-            gen, s_org, r_org, a, tie, s.data_level, s.trust, s.engagement, s.overload, s.coordinator,
+            gen, s_org, r_org, a, tie, s.data_level, s.trust, s.engagement, s.overload, support,
             self.scenario.program.complexity, self.params,
         )  # fmt: skip
-        self._handoffs = Handoffs(s_org, r_org, a, b, success, referral_ok)
-        self._contacts.append(keys)
-        self._pairs.append((a, b))
+        patient, ta, tb = flow.care_team(gen, s_org, r_org, a, b, self._participation(), s.block_start, self._team_m)
+        self._handoffs = Handoffs(s_org, r_org, success, referral_ok, ta, tb, success[patient])
+        self._contacts.append(keys if ta is a else familiarity.pair_keys(ta, tb, s.n_clinicians))
+        self._pairs.append((ta, tb))
 
     def planned_interactions(self) -> None:
-        """3. Steering meetings, work shadowing and champion outreach (:mod:`~abm.mechanisms.interactions`)."""
+        """3. Steering meetings, work shadowing, virtual rounds and champion outreach (:mod:`~abm.mechanisms.interactions`)."""
         s, p = self.state, self.p
         if self.steps % p.meeting_interval == 0:
             attend, self._met, rep_a, rep_b = interactions.meeting(
-                self._generator(), s.active, s.leadership, s.engagement, self._manager, s.block_start
+                self._generator(), s.active, s.leadership, s.engagement, self._manager, s.block_start, self._team_m
             )
             self._activity += attend
             self._pairs.append((rep_a, rep_b))
@@ -188,6 +199,16 @@ class IntegrationModel(mesa.Model):
                 self._activity += interactions.counts_per(v_org, s.n_orgs) > 0
                 self._contacts.append(familiarity.pair_keys(visitors, hosts, s.n_clinicians))
                 self._pairs.append((visitors, hosts))
+        if self.features.virtual_rounds:
+            visitors, hosts, v_org, h_org = interactions.shadowing(
+                self._generator(), s.clin_org, s.active, s.clinical, self._is_hospital, self._participation(), s.block_start,
+                p.virtual_rounds_rate,
+            )  # fmt: skip
+            if visitors.size:
+                self._rounds = interactions.visit_counts(v_org, h_org, s.n_orgs)
+                self._activity += interactions.counts_per(v_org, s.n_orgs) > 0
+                self._contacts.append(familiarity.pair_keys(visitors, hosts, s.n_clinicians))
+                self._pairs.append((visitors, hosts))
         if self.mech.engagement:  # active champions reach out
             contacts, targets = interactions.champion_outreach(self._generator(), self._masks()["live_idx"], s.champion, p.outreach_rate)
             if contacts.size:
@@ -198,14 +219,18 @@ class IntegrationModel(mesa.Model):
         """4. Asymmetric trust from hand-offs, meetings and shadowing, relaxing otherwise; familiarity ties (:mod:`~abm.mechanisms.trust`)."""
         s = self.state
         h = self._handoffs
-        n_events, n_good = tr.experiences(h.sender_org, h.receiver_org, h.success, h.referral_ok, self._met, self._shadow_counts, s.last_contact, self.steps)
+        joint, met = self._shadow_counts, self._met  # joint work (shadowing, virtual rounds); meetings and rounds build trust
+        if self._rounds is not self._no_shadowing:
+            joint = joint + self._rounds
+            met = met | (self._rounds > 0)
+        n_events, n_good = tr.experiences(h.sender_org, h.receiver_org, h.success, h.referral_ok, joint, s.last_contact, self.steps)
         contacts = self._contacts[0] if len(self._contacts) == 1 else np.concatenate(self._contacts)
         s.tie_keys, s.tie_weights = familiarity.update_ties(s.tie_keys, s.tie_weights, contacts)
         if not self.mech.trust_building:
             self.rng.random(s.n_orgs * s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
             return
         s.trust, s.trust_baseline = tr.update(
-            self._generator(), s.trust, s.trust_baseline, s.culture_distance, n_events, n_good, self._met, self._shadow_counts, self.params
+            self._generator(), s.trust, s.trust_baseline, s.culture_distance, n_events, n_good, met, self._shadow_counts, self.params
         )
         if self._shadow_counts is not self._no_shadowing:
             s.culture_distance = tr.shrink_culture_distance(s.culture_distance, self._shadow_counts, self.params)
@@ -225,7 +250,8 @@ class IntegrationModel(mesa.Model):
         self._pathway_development()
 
     def _pathway_development(self) -> None:
-        """Co-design workshops pull participants to their mean view; a top-down pathway pulls all, less."""
+        """Co-design workshops pull participants to their mean view and build shared structures; a top-down
+        pathway reaches all, adopted in proportion to engagement (:func:`~abm.mechanisms.consensus.directive`)."""
         s, p, kind = self.state, self.p, self.scenario.program.pathway
         if self.steps % p.workshop_interval != 0 or kind == "none":
             return
@@ -236,12 +262,13 @@ class IntegrationModel(mesa.Model):
             who = consensus.workshop_participants(self._generator(), live, s.engagement, self.params)
             if np.count_nonzero(who) >= 2:
                 s.views = consensus.pull_toward(s.views, who, consensus.mean_view(s.views, who), p.codesign_pull)
+                s.structure = structures.codesign(s.structure, s.clin_org, who, self.params)
                 self._included = who
                 self._activity += interactions.counts_per(s.clin_org[who], s.n_orgs) > 0
         elif kind == "top_down":
             leaders = live & self._manager & (s.clin_org == int(np.argmax(np.where(s.active, s.size, -1))))
             if leaders.any():
-                s.views = consensus.pull_toward(s.views, live, consensus.mean_view(s.views, leaders), p.topdown_pull)
+                s.views = consensus.directive(s.views, live, consensus.mean_view(s.views, leaders), s.engagement, self.params)
                 self._directed = live
 
     def update_engagement(self) -> None:
@@ -250,14 +277,16 @@ class IntegrationModel(mesa.Model):
             return
         s, h = self.state, self._handoffs
         s.engagement = engagement.update(
-            s.engagement, s.engagement_baseline, engagement.successes(h.sender, h.receiver, h.success, s.n_clinicians),
+            s.engagement, s.engagement_baseline, engagement.successes(h.sender, h.receiver, h.team_success, s.n_clinicians),
             engagement.data_visibility(s.data_level, self._masks()["partners"]), self._physician, self._champion_contacts,
             self._included, self._directed, s.clin_org, s.leadership, s.overload, self.params,
         )  # fmt: skip
 
     def update_data_sharing(self) -> None:
-        """7. Pairs that work together and trust each other upgrade links; low trust makes them decay (:mod:`~abm.mechanisms.data_sharing`)."""
-        s = self.state
+        """7. Pairs that work together and trust each other upgrade links; low trust makes them decay (:mod:`~abm.mechanisms.data_sharing`);
+        care pairs' hand-offs become routines (:mod:`~abm.mechanisms.routines`)."""
+        s, h = self.state, self._handoffs
+        s.flow, s.quality = routines.update(s.flow, s.quality, h.sender_org, h.receiver_org, h.success, self.params)
         if not self.mech.data_sharing:
             self.rng.random(s.n_orgs * s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
         elif self.mech.link_formation == "fixed":  # reduction to Gilbert's G(n, p): a fixed chance per pair
@@ -272,7 +301,7 @@ class IntegrationModel(mesa.Model):
         s = self.state
         s.activity, s.overload = workload.update(
             s.activity, self._activity, s.data_level, s.active, s.size, s.resources, self._handoffs.receiver_org,
-            self.mech.workload_burden, self.params,
+            float(self.scenario.program.bundle_days), self.mech.workload_burden, self.params,
         )  # fmt: skip
 
     def partner_exit(self) -> None:
@@ -308,17 +337,23 @@ class IntegrationModel(mesa.Model):
         collapses = detection.trust_collapses(s.trust, s.collapsed, m["clinical_pairs"], p.link_collapse_trust)
         new_links = (_INT_ZEROS, _INT_ZEROS)
         if outcomes.links_changed(s.data_level, s.active, self._seen_level, self._seen_active):
-            conn, level = outcomes.connectivity(s.data_level, s.active, s.original_clinical)
+            systems, level = outcomes.connectivity(s.data_level, s.active, s.original_clinical)
             small = s.n_orgs <= outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
             alg = outcomes.algebraic_connectivity(s.data_level, m["partners"]) if small else float("nan")
-            self._link_values = (conn, level, alg)
+            self._link_values = (systems, level, alg)
             new_links = detection.new_links(s.data_level, s.ever_linked)
-        k, link_level, alg = self._link_values
+        systems, link_level, alg = self._link_values
+        shared = structures.mean_structure(s.structure, s.active, s.original_clinical)
+        routine = routines.share_routine(s.flow, s.quality, self._care_pairs, s.active, self.params)
+        k = outcomes.composite_connectivity(systems, shared, routine)
         h = self._handoffs
         integration = math.sqrt(c * k)
         self.metrics = {
             "consensus": c,
             "connectivity": k,
+            "connectivity_systems": systems,
+            "connectivity_structures": shared,
+            "connectivity_routines": routine,
             "integration": integration,
             "trust_mean": t_mean,
             "trust_min": t_min,
@@ -403,6 +438,7 @@ class IntegrationModel(mesa.Model):
         self._weights: np.ndarray | None = None  # participation weights (see _participation)
         self._met = self._no_meetings  # shared zeros: a process replaces them, never writes into them
         self._shadow_counts = self._no_shadowing
+        self._rounds = self._no_shadowing
         self._champion_contacts = _INT_ZEROS  # empty: nobody (this step)
         self._included = _BOOL_ZEROS
         self._directed = _BOOL_ZEROS
@@ -426,7 +462,8 @@ class IntegrationModel(mesa.Model):
 def metric_names() -> list[str]:
     """Names of the per-step outcome columns, in table order."""
     base = [
-        "consensus", "connectivity", "integration", "trust_mean", "trust_min", "engagement",
+        "consensus", "connectivity", "connectivity_systems", "connectivity_structures", "connectivity_routines",
+        "integration", "trust_mean", "trust_min", "engagement",
         "engagement_physicians", "handoffs", "handoff_success", "mean_link_level", "algebraic_connectivity",
         "active_partners", "retention",
     ]  # fmt: skip

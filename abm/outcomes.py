@@ -5,8 +5,13 @@
   partner's views stay as they were, so losing a partner cannot raise consensus) and D_ref = 1/3,
   the mean pairwise distance of views drawn uniformly from [0, 1]^K under that norm.
   0 = as dispersed as random views, 1 = full agreement.
-* connectivity = share of the ordered pairs of original clinical partners joined by a path of
-  level >= 2 links through active clinical organizations (an exited partner counts as unconnected).
+* connectivity = (systems + structures + routines) / 3, paper 002's "systems, structures, and
+  things coming together", each component in [0, 1] and recorded separately:
+  systems = share of the ordered pairs of original clinical partners joined by a path of level >= 2
+  links through active clinical organizations (:func:`connectivity`); structures = mean shared
+  structure S over those pairs (:mod:`~abm.mechanisms.structures`); routines = share of the care
+  pairs whose hand-offs are regular and reliable (:mod:`~abm.mechanisms.routines`). An exited
+  partner counts as unconnected in every component; the regional authority is not in any denominator.
 * integration = sqrt(consensus x connectivity).
 * mean link level over original clinical partner pairs; algebraic connectivity (second-smallest
   Laplacian eigenvalue of the link graph among partners, weights level / 3); trust mean and minimum
@@ -119,7 +124,7 @@ def _root(parent, i):
 
 @jit
 def connectivity(level, active, original_clinical):
-    """(connectivity, mean link level) over the original clinical partners (module docstring).
+    """(systems connectivity, mean link level) over the original clinical partners (module docstring).
 
     Components of the level >= 2 links among live partners by union-find.
     """
@@ -151,6 +156,11 @@ def connectivity(level, active, original_clinical):
                 if original_clinical[j]:
                     levels += int(level[i, j])  # (an int8 sum would overflow in plain Python)
     return pairs / (n0 * (n0 - 1)), levels / (n0 * (n0 - 1))
+
+
+def composite_connectivity(systems: float, structures: float, routines: float) -> float:
+    """Connectivity: the mean of its three components (module docstring)."""
+    return (systems + structures + routines) / 3.0
 
 
 @jit

@@ -84,6 +84,8 @@ class Params(Frozen):
     handoff_trust: float = P(1.5, 0.0, 5.0, "logit", "effect of sender's trust in receiver on success", "patient_transitions")
     handoff_coordinator: float = P(0.8, 0.0, 3.0, "logit", "effect of an integrated care coordinator", "patient_transitions")
     warm_handoff_share: float = P(0.7, 0.0, 1.0, "share", "a warm hand-off counts as this share of a coordinator", "initialization")
+    handoff_line_24_7: float = P(0.3, 0.0, 3.0, "logit", "effect of a 24/7 line for receiving clinicians on success", "patient_transitions")
+    handoff_telemonitoring: float = P(0.3, 0.0, 3.0, "logit", "effect of home telemonitoring of bundle patients on success", "patient_transitions")
     handoff_familiarity: float = P(0.5, 0.0, 3.0, "logit", "effect of a familiarity tie between the two clinicians", "patient_transitions")
     handoff_complexity: float = P(1.5, 0.0, 5.0, "logit", "penalty per unit condition complexity", "patient_transitions")
     handoff_overload: float = P(3.0, 0.0, 10.0, "logit", "penalty per unit receiver overload", "patient_transitions")
@@ -91,6 +93,7 @@ class Params(Frozen):
     # --- planned interactions
     meeting_interval: int = P(4, 1, 52, "steps", "steps between steering meetings", "planned_interactions")
     shadowing_rate: float = P(0.01, 0.0, 1.0, "1/clinician/step", "work-shadowing visits per clinician per step", "planned_interactions")
+    virtual_rounds_rate: float = P(0.02, 0.0, 1.0, "1/clinician/step", "virtual-rounds contacts per clinician per step with a partner of the other sector (if the program has them)", "planned_interactions")
     outreach_rate: float = P(0.5, 0.0, 5.0, "1/champion/step", "outreach contacts per champion per step", "planned_interactions")
     team_contact: float = P(0.5, 0.0, 1.0, "1/clinician/step", "within-organization practice contacts per clinician per step", "update_consensus")
     champion_share: float = P(0.05, 0.0, 0.5, "share", "share of clinicians who are champions (if the program has champions)", "initialization")
@@ -120,7 +123,8 @@ class Params(Frozen):
     workshop_interval: int = P(8, 1, 104, "steps", "steps between pathway workshops (co-design) or directives (top-down)", "update_consensus")
     workshop_share: float = P(0.2, 0.0, 1.0, "share", "share of clinicians taking part in a co-design workshop", "update_consensus")
     codesign_pull: float = P(0.15, 0.0, 1.0, "share", "pull of participants toward the co-designed pathway", "update_consensus")
-    topdown_pull: float = P(0.1, 0.0, 1.0, "share", "pull of all clinicians toward an imposed pathway", "update_consensus")
+    topdown_pull: float = P(0.05, 0.0, 1.0, "share", "pull toward an imposed pathway of a fully engaged clinician (each adopts in proportion to engagement)", "update_consensus")
+    codesign_structure: float = P(0.05, 0.0, 1.0, "1/workshop", "shared structure gained by two partners whose clinicians co-design together", "update_consensus")
     # --- engagement
     engagement_relax: float = P(0.01, 0.0, 0.2, "1/step", "relaxation of engagement toward its role baseline", "update_engagement")
     baseline_physician: float = P(0.35, 0.0, 1.0, "engagement", "engagement baseline of physicians", "initialization")
@@ -141,6 +145,10 @@ class Params(Frozen):
     link_collapse_trust: float = P(0.25, 0.0, 1.0, "trust", "mutual trust below which links decay", "update_data_sharing observe")
     link_decay: float = P(0.1, 0.0, 1.0, "1/step", "chance per step that a link in a low-trust pair drops a level", "update_data_sharing")
     contact_window: int = P(8, 1, 104, "steps", "a pair works together if it interacted within this many steps", "update_data_sharing")
+    prior_structure: float = P(0.5, 0.0, 1.0, "structure", "shared structure (governance, roles) of a full prior partnership at start", "initialization")
+    routine_smoothing: float = P(0.1, 0.01, 1.0, "1/step", "smoothing of a care pair's hand-off flow and success", "update_data_sharing")
+    routine_flow: float = P(0.2, 0.0, 10.0, "patients/step", "smoothed hand-off flow from which a care pair's hand-offs are regular", "observe")
+    routine_success: float = P(0.9, 0.0, 1.0, "share", "smoothed success from which a care pair's regular hand-offs are a routine", "observe")
     # --- workload, resources, exit
     base_workload: float = P(0.95, 0.0, 2.0, "capacity", "workload before the program, as a share of capacity", "update_workload")
     fixed_cost: float = P(0.12, 0.0, 0.5, "capacity x 100 staff/activity", "workload of one program activity at a 100-staff organization", "update_workload")

@@ -10,7 +10,9 @@ State variables (units, ranges):
   privacy [0,1], culture [0,1], clinical (bool), active (bool), exited_at (step or -1),
   activity (smoothed program activities per step), overload (>= 0);
 * per ordered pair of organizations: trust [0,1] (i trusts j), trust_baseline [0,1],
-  culture_distance [0,1], data_level {0,1,2,3} (symmetric), last_contact (step), prior [0,1];
+  culture_distance [0,1], data_level {0,1,2,3} (symmetric), last_contact (step), prior [0,1],
+  structure [0,1] (shared structures, symmetric), flow (smoothed hand-offs per step, sender row) and
+  quality (their smoothed success share);
 * per clinician: org, role, engagement [0,1], engagement_baseline [0,1], views [0,1]^K, champion (bool);
 * clinician familiarity ties: sparse, weighted (0,1], stored as sorted pair keys and weights
   (``tie_keys``, ``tie_weights``); :meth:`State.familiarity` gives a scipy.sparse matrix.
@@ -51,6 +53,9 @@ class State:
     data_level: np.ndarray
     last_contact: np.ndarray
     prior: np.ndarray
+    structure: np.ndarray
+    flow: np.ndarray
+    quality: np.ndarray
     clin_org: np.ndarray
     role: np.ndarray
     engagement: np.ndarray
@@ -203,6 +208,9 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
         data_level=level,
         last_contact=np.full((n_org, n_org), -(10**6)),  # links need contact within the program (no-interaction reduction)
         prior=prior,
+        structure=p.prior_structure * prior,
+        flow=np.zeros((n_org, n_org)),
+        quality=np.zeros((n_org, n_org)),
         clin_org=clin_org,
         role=role,
         engagement=engagement,

@@ -17,8 +17,11 @@ Pathway development (every ``workshop_interval`` steps):
 
 * co-design: each live clinician takes part with probability ``workshop_share`` x 2 e; if at least
   two do, participants move ``codesign_pull`` of the way to their mean view (the co-designed pathway);
-* top-down: every live clinician moves ``topdown_pull`` of the way to the mean view of the largest
-  partner's managers (the imposed pathway).
+* top-down: the imposed pathway (the mean view of the largest partner's managers) reaches every live
+  clinician but is adopted shallowly: clinician i moves ``topdown_pull`` x e_i of the way to it
+  (:func:`directive`), and the directive lowers engagement (:mod:`~abm.mechanisms.engagement`), so
+  later directives are adopted less. Co-designed practice instead moves its (engaged) participants
+  and spreads through their contacts; in aggregate a top-down pathway moves practice less.
 
 References: Deffuant, Neau, Amblard & Weisbuch (2000), Adv. Complex Syst. 3:87; Embuldeniya et al.
 (2018), "Developing Thoughtful Models"; MODEL.md process 5.
@@ -140,6 +143,19 @@ def pull_toward(views, who, target, strength):
         if who[i]:
             for d in range(views.shape[1]):
                 out[i, d] += strength * (target[d] - views[i, d])
+    return out
+
+
+@jit
+def directive(views, live, target, engagement, params):
+    """Top-down pathway: live clinician i moves ``topdown_pull`` x e_i of the way to ``target``."""
+    p = params[0]
+    out = views.copy()
+    for i in range(views.shape[0]):
+        if live[i]:
+            w = p.topdown_pull * engagement[i]
+            for d in range(views.shape[1]):
+                out[i, d] += w * (target[d] - views[i, d])
     return out
 
 

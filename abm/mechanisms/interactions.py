@@ -2,11 +2,17 @@
 
 * Steering meeting (every ``meeting_interval`` steps): organization o attends with probability
   equal to its leadership L_o; every two attending organizations have met; their representatives
-  (managers, drawn by engagement) are matched at random for a practice conversation.
+  (managers, drawn by engagement; m per organization on average, m = resolution / reference as for
+  hand-offs, see :mod:`~abm.mechanisms.patient_flow`) are matched at random for a practice
+  conversation. Meeting at the steering table builds trust but is not joint work (no link upgrade).
 * Work shadowing: each live clinical clinician visits a partner of the other sector (hospital vs
   community) with probability ``shadowing_rate`` per step; the host organization is drawn
   uniformly among those partners (any other clinical partner if the program has a single sector)
   and the host clinician by participation.
+* Virtual rounds (programs that have them, P4): the same draw as shadowing at rate
+  ``virtual_rounds_rate``: a clinician joins the rounds of a partner of the other sector by video.
+  Like shadowing they are joint work and practice contact; they build trust at the meeting rate and
+  do not narrow culture distance.
 * Champion outreach: each champion contacts Poisson(``outreach_rate``) live clinicians, uniformly.
 * Participation: who takes part in an interaction is drawn within their organization with weight
   w_i = 0.05 + e_i (live clinicians; 0 for a departed partner's), or 1.05 for a live physician
@@ -36,9 +42,10 @@ def participation(engagement, live, mandated):
 
 
 @jit
-def meeting(gen, active, leadership, engagement, manager, block_start):
+def meeting(gen, active, leadership, engagement, manager, block_start, m):
     """Who attends (per organization), which pairs of organizations met, and a random matching of representatives.
 
+    An attending organization sends floor(m) or ceil(m) representatives (at least one; m = 1: one, no draw).
     Returns (attend, met, rep_a, rep_b).
     """
     rng = as_generator(gen)
@@ -55,6 +62,13 @@ def meeting(gen, active, leadership, engagement, manager, block_start):
     for i in range(engagement.size):
         lead_w[i] = engagement[i] * (1.0 if manager[i] else 0.0) + 1e-9
     orgs = np.flatnonzero(attend)
+    if m != 1.0:
+        whole = np.floor(m)
+        v = rng.random(orgs.size)
+        counts = np.empty(orgs.size, np.int64)
+        for k in range(orgs.size):
+            counts[k] = max(1, int(whole) + (1 if v[k] < m - whole else 0))
+        orgs = np.repeat(orgs, counts)
     reps = pick_in_blocks(rng.random(orgs.size), orgs, lead_w, block_start)
     perm = rng.permutation(reps)
     half = perm.size // 2

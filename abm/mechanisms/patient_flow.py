@@ -12,11 +12,19 @@ Per step, in this order (each draw from the run's generator):
 3. The clinicians on both sides, each drawn within their organization with probability
    proportional to their participation weight.
 4. Outcomes. The hand-off succeeds (the receiver takes the patient over well) with probability
-   logistic(z), z = b0 + b_data L + b_trust T[s, r] + b_coord C + b_fam F - b_cplx X - b_over O_r,
-   with L the pair's data level (0-3), C the coordinator (1, a warm hand-off's share, or 0), F the
-   two clinicians' familiarity tie, X the program's condition complexity and O_r the receiver's
-   overload. The referral was complete and timely (the receiver's judgement of the sender) with
+   logistic(z), z = b0 + b_data L + b_trust T[s, r] + G + b_fam F - b_cplx X - b_over O_r,
+   with L the pair's data level (0-3), G the program's support for hand-offs (:func:`support`:
+   b_coord C + b_line [24/7 line] + b_tele [telemonitoring], C the coordinator: 1, a warm
+   hand-off's share, or 0), F the two clinicians' familiarity tie, X the program's condition
+   complexity and O_r the receiver's overload. The referral was complete and timely (the receiver's judgement of the sender) with
    probability logistic(b0 + b_data L + b_eng (2 e_a - 1) - b_cplx X), e_a the sender's engagement.
+
+5. The care team (:func:`care_team`). A clinician agent stands for 1 / c staff (c =
+   ``clinicians_per_staff``). So that every agent takes part in as many hand-offs per step whatever
+   the resolution, each patient's hand-off involves m = c / c_ref pairs of clinicians on average
+   (c_ref = ``REFERENCE_RESOLUTION``; floor(m) or ceil(m) pairs, the first being the pair above;
+   for m < 1 the pair is kept with probability m). These pairs talk practice and share the
+   hand-off's outcome (consensus, familiarity, engagement); trust and workload count patients.
 
 References: Embuldeniya et al. (2018) Milbank Q 96(4) (hand-offs, coordinators, warm hand-offs,
 "they know who they're sending the patient home with"); MODEL.md process 2.
@@ -29,6 +37,8 @@ import math
 import numpy as np
 
 from abm.mechanisms._numba import as_generator, jit, total
+
+REFERENCE_RESOLUTION = 0.02  # agents per staff at which one hand-off is one pair of clinicians (c_ref)
 
 
 @jit
@@ -149,7 +159,41 @@ def logistic(z):
 
 
 @jit
-def outcomes(gen, sender_org, receiver_org, sender, familiarity, level, trust, engagement, overload, coordinator, complexity, params):
+def support(coordinator, line_24_7, telemonitoring, params):
+    """G: the program's support for hand-offs on the logit scale: b_coord C + b_line [24/7 line] + b_tele [telemonitoring]."""
+    p = params[0]
+    return (
+        p.handoff_coordinator * coordinator + p.handoff_line_24_7 * (1.0 if line_24_7 else 0.0)
+        + p.handoff_telemonitoring * (1.0 if telemonitoring else 0.0)
+    )  # fmt: skip
+
+
+@jit
+def care_team(gen, sender_org, receiver_org, lead_a, lead_b, weight, block_start, m):
+    """Clinician pairs working on each patient's hand-off (step 5): (patient index, senders, receivers).
+
+    The lead pair (``lead_a``, ``lead_b``) and, for m > 1, floor(m) - 1 or ceil(m) - 1 more pairs
+    drawn like the lead pair; for m < 1, the lead pair with probability m. No draw when m = 1.
+    """
+    n = sender_org.size
+    if m == 1.0:
+        return np.arange(n), lead_a, lead_b
+    rng = as_generator(gen)
+    whole = math.floor(m)
+    u = rng.random(n)
+    counts = np.empty(n, np.int64)
+    for k in range(n):
+        counts[k] = whole + (1 if u[k] < m - whole else 0)
+    if m < 1.0:
+        keep = np.flatnonzero(counts)
+        return keep, lead_a[keep], lead_b[keep]
+    extra = np.repeat(np.arange(n), counts - 1)
+    ea, eb = pick_clinicians(gen, sender_org[extra], receiver_org[extra], weight, block_start)
+    return np.concatenate((np.arange(n), extra)), np.concatenate((lead_a, ea)), np.concatenate((lead_b, eb))
+
+
+@jit
+def outcomes(gen, sender_org, receiver_org, sender, familiarity, level, trust, engagement, overload, support, complexity, params):
     """Success and referral quality of each hand-off (step 4 of the module docstring): two bool arrays."""
     p = params[0]
     n = sender_org.size
@@ -160,10 +204,10 @@ def outcomes(gen, sender_org, receiver_org, sender, familiarity, level, trust, e
         s, r = sender_org[k], receiver_org[k]
         lv = float(level[s, r])
         z = (
-            p.handoff_intercept + p.handoff_data * lv + p.handoff_trust * trust[s, r] + p.handoff_coordinator * coordinator
+            p.handoff_intercept + p.handoff_data * lv + p.handoff_trust * trust[s, r] + support
             + p.handoff_familiarity * familiarity[k] - p.handoff_complexity * complexity - p.handoff_overload * overload[r]
         )  # fmt: skip
-        z_ref = p.handoff_intercept + p.handoff_data * lv + p.referral_engagement * (2.0 * engagement[sender[k]] - 1.0) - p.handoff_complexity * complexity
+        z_ref = p.handoff_intercept + p.handoff_data * lv + p.referral_engagement * (2.0 * engagement[sender[k]] - 1.0)
         success[k] = u[k] < logistic(z)
         referral_ok[k] = u[n + k] < logistic(z_ref)
     return success, referral_ok

@@ -9,7 +9,7 @@ T[i, j] in [0, 1] is how much organization i trusts j. Once per step, from this 
       gain   = alpha s (1 - T) (1 - kappa d)
       breach with probability p_breach (1 - s); a breach costs beta T, beta = ``trust_beta_ratio`` alpha
       T <- clip(T + gain - [breach] beta T, 0, 1)
-* Planned contact. Pairs whose organizations met at the steering table gain
+* Planned contact. Pairs whose organizations met at the steering table (or in virtual rounds) gain
       T <- T + r_meet (1 - T) (1 - kappa d),  r_meet = ``meeting_trust``;
   pairs that shadowed each other gain the same with r_shadow = ``shadow_alpha_ratio`` alpha.
 * Relaxation. A pair without any interaction this step relaxes toward its baseline B:
@@ -47,10 +47,10 @@ def experience_counts(sender_org, receiver_org, success, referral_ok, n):
 
 
 @jit
-def experiences(sender_org, receiver_org, success, referral_ok, met, shadow_counts, last_contact, step):
-    """This step's :func:`experience_counts`, and :func:`mark_contacts` of every pair in contact (in place)."""
+def experiences(sender_org, receiver_org, success, referral_ok, joint, last_contact, step):
+    """This step's :func:`experience_counts`, and :func:`mark_contacts` of every pair that worked together (in place)."""
     n_events, n_good = experience_counts(sender_org, receiver_org, success, referral_ok, last_contact.shape[0])
-    mark_contacts(last_contact, n_events, met, shadow_counts, step)
+    mark_contacts(last_contact, n_events, joint, step)
     return n_events, n_good
 
 
@@ -104,12 +104,13 @@ def update(gen, trust, baseline, culture_distance, n_events, n_good, met, shadow
 
 
 @jit
-def mark_contacts(last_contact, n_events, met, shadow_counts, step):
-    """``last_contact[i, j] = step`` for every pair that exchanged a patient, met or shadowed (in place)."""
+def mark_contacts(last_contact, n_events, joint, step):
+    """``last_contact[i, j] = step`` for every pair that worked together: exchanged a patient, or ``joint`` work
+    (shadowing, virtual rounds; counts per pair). Meeting at the steering table is not joint work."""
     n = last_contact.shape[0]
     for i in range(n):
         for j in range(n):
-            if n_events[i, j] > 0 or met[i, j] or shadow_counts[i, j] > 0:
+            if n_events[i, j] > 0 or joint[i, j] > 0:
                 last_contact[i, j] = step
 
 

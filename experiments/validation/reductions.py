@@ -88,9 +88,9 @@ def gilbert_scenario(n_orgs: int, q: float) -> Scenario:
 
 
 def run_gilbert(n_orgs: int, q: float, steps: int, seed: Any) -> bool:
-    """Whether the data network is connected (connectivity = 1) after ``steps`` steps."""
+    """Whether the data network is connected (systems connectivity = 1) after ``steps`` steps."""
     table = run_once(gilbert_scenario(n_orgs, q), seed=seed, steps=steps).steps
-    return bool(table["connectivity"].iloc[-1] == 1.0)
+    return bool(table["connectivity_systems"].iloc[-1] == 1.0)
 
 
 def no_interaction(program: str) -> Scenario:
@@ -99,7 +99,8 @@ def no_interaction(program: str) -> Scenario:
     orgs = [o.model_dump() | {"leadership": 0.0} for o in sc.organizations]
     return with_overrides(sc, {
         "organizations": orgs, "program.pathway": "none", "params.volume_per_staff": 0.0, "params.team_contact": 0.0,
-        "params.shadowing_rate": 0.0, "params.outreach_rate": 0.0, "params.mechanisms.milestones": False,
+        "params.shadowing_rate": 0.0, "params.virtual_rounds_rate": 0.0, "params.outreach_rate": 0.0,
+        "params.mechanisms.milestones": False,
     })  # fmt: skip
 
 

@@ -21,6 +21,8 @@ from abm.mechanisms import (
     familiarity,
     interactions,
     milestones,
+    routines,
+    structures,
     workload,
 )
 from abm.mechanisms import exit as partner_exit
@@ -160,12 +162,40 @@ def test_handoff_success_logit_by_hand():
     trust = two_orgs(0.5, 0.5)
     g = Gen(1)
     n = 40000
+    support = flow.support(1.0, False, False, p)
+    assert support == pytest.approx(0.8)
     ok, ref = flow.outcomes(g.h, np.zeros(n, np.int64), np.ones(n, np.int64), np.zeros(n, np.int64), np.full(n, 0.25), level, trust,
-                            np.array([0.75, 0.5]), np.array([0.0, 0.1]), 1.0, 0.8, p)  # fmt: skip
+                            np.array([0.75, 0.5]), np.array([0.0, 0.1]), support, 0.8, p)  # fmt: skip
     assert flow.logistic(0.0) == 0.5
     assert ok.mean() == pytest.approx(flow.logistic(2.15), abs=0.01)
-    # referral: 1.0 + 1.0 + 2.0 * (2 * 0.75 - 1) - 1.2 = 1.8
-    assert ref.mean() == pytest.approx(flow.logistic(1.8), abs=0.01)
+    # referral (the sender's engagement and data, not the patient's complexity): 1.0 + 1.0 + 2.0 * (2 * 0.75 - 1) = 3.0
+    assert ref.mean() == pytest.approx(flow.logistic(3.0), abs=0.01)
+
+
+def test_program_support_adds_each_feature_once():
+    p = rec(handoff_coordinator=0.8, handoff_line_24_7=0.3, handoff_telemonitoring=0.2, warm_handoff_share=0.7)
+    assert flow.support(0.0, False, False, p) == 0.0
+    assert flow.support(0.7, False, False, p) == pytest.approx(0.56)  # a warm hand-off: 0.7 of a coordinator
+    assert flow.support(0.0, True, False, p) == pytest.approx(0.3)
+    assert flow.support(0.0, False, True, p) == pytest.approx(0.2)
+    assert flow.support(1.0, True, True, p) == pytest.approx(1.3)
+
+
+def test_care_team_has_m_pairs_per_patient_on_average():
+    g = Gen(12)
+    n = 20000
+    s_org, r_org = np.zeros(n, np.int64), np.ones(n, np.int64)
+    block_start = np.array([0, 10, 20])
+    weight = np.ones(20)
+    a, b = flow.pick_clinicians(g.h, s_org, r_org, weight, block_start)
+    pat, ta, tb = flow.care_team(g.h, s_org, r_org, a, b, weight, block_start, 1.0)
+    assert ta is a and tb is b and np.array_equal(pat, np.arange(n))  # m = 1: the lead pairs, nothing drawn
+    pat, ta, tb = flow.care_team(g.h, s_org, r_org, a, b, weight, block_start, 2.5)
+    assert ta.size / n == pytest.approx(2.5, abs=0.02)
+    assert np.array_equal(ta[:n], a) and np.array_equal(pat[:n], np.arange(n))  # the lead pair comes first
+    assert ((ta >= 0) & (ta < 10)).all() and ((tb >= 10) & (tb < 20)).all()  # each side in its organization
+    pat, ta, tb = flow.care_team(g.h, s_org, r_org, a, b, weight, block_start, 0.25)
+    assert ta.size / n == pytest.approx(0.25, abs=0.02) and np.array_equal(ta, a[pat])
 
 
 def test_referral_weights_by_hand():
@@ -215,10 +245,15 @@ def test_meeting_attendance_is_leadership_and_pairs_are_symmetric():
     att = np.zeros(3)
     for _ in range(3000):
         attend, met, a, b = interactions.meeting(g.h, np.array([True, True, False]), np.array([0.9, 0.3, 1.0]), np.full(6, 0.5),
-                                                 np.ones(6, bool), block_start)  # fmt: skip
+                                                 np.ones(6, bool), block_start, 1.0)  # fmt: skip
         att += attend
         assert np.array_equal(met, met.T) and not met.diagonal().any()
     np.testing.assert_allclose(att / 3000, [0.9, 0.3, 0.0], atol=0.03)
+    reps = 0
+    for _ in range(2000):  # two representatives per attending organization at m = 2 (one conversation pair per two)
+        attend, met, a, b = interactions.meeting(g.h, np.array([True, True, True]), np.ones(3), np.full(6, 0.5), np.ones(6, bool), block_start, 2.0)
+        reps += a.size + b.size
+    assert reps / 2000 == pytest.approx(6.0)
 
 
 def test_champion_outreach_and_team_contacts_stay_among_live_clinicians():
@@ -408,22 +443,25 @@ def test_overload_by_hand_scales_with_one_over_size():
     # activities smoothed: 0.9 * 4 + 0.1 * (2 + 1 + 0.25 * 1 link) = 3.925; load = 0.9 + 0.04 * 3.925 * 100 / size
     p = rec(base_workload=0.9, fixed_cost=0.04, patient_cost=1.0, slack_capacity=0.0)
     level = np.array([[0, 2], [2, 0]], np.int8)
-    act, over = workload.update(np.full(2, 4.0), np.full(2, 2.0), level, np.ones(2, bool), np.array([100.0, 50.0]), np.zeros(2), NONE, True, p)
+    act, over = workload.update(np.full(2, 4.0), np.full(2, 2.0), level, np.ones(2, bool), np.array([100.0, 50.0]), np.zeros(2), NONE, 60.0, True, p)
     np.testing.assert_allclose(act, [3.925, 3.925])
     np.testing.assert_allclose(over, [max(0, 0.9 + 0.04 * 3.925 - 1), 0.9 + 0.08 * 3.925 - 1])
-    _, off = workload.update(np.full(2, 4.0), np.full(2, 2.0), level, np.ones(2, bool), np.array([100.0, 50.0]), np.zeros(2), NONE, False, p)
+    _, off = workload.update(np.full(2, 4.0), np.full(2, 2.0), level, np.ones(2, bool), np.array([100.0, 50.0]), np.zeros(2), NONE, 60.0, False, p)
     assert not off.any()
 
 
 def test_patients_received_and_slack_capacity():
     p = rec(base_workload=1.0, fixed_cost=0.0, patient_cost=10.0, slack_capacity=0.5)
     _, over = workload.update(np.zeros(2), np.zeros(2), np.zeros((2, 2), np.int8), np.ones(2, bool), np.full(2, 100.0), np.array([0.0, 1.0]),
-                              np.array([0, 0, 1]), True, p)  # fmt: skip
+                              np.array([0, 0, 1]), 60.0, True, p)  # fmt: skip
     # org 0: load 1 + 10 x 2 / 100 = 1.2 on capacity 1 -> 0.2; org 1: 1.1 on capacity 1.5 -> 0
     np.testing.assert_allclose(over, [0.2, 0.0])
     _, more = workload.update(np.zeros(2), np.zeros(2), np.zeros((2, 2), np.int8), np.ones(2, bool), np.full(2, 100.0), np.array([0.0, 0.0]),
-                              np.array([0, 0, 1]), True, p)  # fmt: skip
+                              np.array([0, 0, 1]), 60.0, True, p)  # fmt: skip
     assert more[1] == pytest.approx(0.1)  # without slack resources org 1 is overloaded too
+    _, longer = workload.update(np.zeros(2), np.zeros(2), np.zeros((2, 2), np.int8), np.ones(2, bool), np.full(2, 100.0), np.array([0.0, 0.0]),
+                                np.array([0, 0, 1]), 120.0, True, p)  # fmt: skip
+    np.testing.assert_allclose(longer, [0.4, 0.2])  # a bundle twice as long: each patient costs twice as much
 
 
 def test_perceived_benefit_and_exit():
@@ -500,3 +538,52 @@ def test_algebraic_connectivity_of_a_path_and_trust_means():
     t = np.array([[1.0, 0.2], [0.6, 1.0]])
     tm, tmin, e, ep = outcomes.trust_and_engagement(t, np.array([1, 2]), np.array([0.2, 0.4]), np.array([0, 1]), NONE)
     assert (tm, tmin, e) == pytest.approx((0.4, 0.2, 0.3)) and np.isnan(ep)
+
+
+# --------------------------------------------------------------------------- connectivity: structures and routines
+def test_meetings_are_not_joint_work_but_handoffs_and_shadowing_are():
+    last = np.full((3, 3), -100)
+    n_events = np.zeros((3, 3), np.int64)
+    n_events[0, 1] = n_events[1, 0] = 1
+    joint = np.zeros((3, 3), np.int64)
+    joint[1, 2] = joint[2, 1] = 2  # shadowing or virtual rounds
+    tr.mark_contacts(last, n_events, joint, 7)
+    assert last[0, 1] == last[1, 0] == last[1, 2] == last[2, 1] == 7
+    assert last[0, 2] == last[2, 0] == -100  # (a steering meeting is not passed here: it is not joint work)
+
+
+def test_routine_flow_and_quality_by_hand():
+    p = rec(routine_smoothing=0.5, routine_flow=0.5, routine_success=0.9)
+    flow_, qual = np.zeros((2, 2)), np.zeros((2, 2))
+    s_org, r_org = np.array([0, 0]), np.array([1, 1])
+    flow_, qual = routines.update(flow_, qual, s_org, r_org, np.array([True, False]), p)
+    assert flow_[0, 1] == pytest.approx(1.0) and qual[0, 1] == pytest.approx(0.25)  # 0 + 0.5 (2 - 0); 0 + 0.5 (0.5 - 0)
+    flow_, qual = routines.update(flow_, qual, s_org[:0], r_org[:0], np.zeros(0, bool), p)
+    assert flow_[0, 1] == pytest.approx(0.5) and qual[0, 1] == pytest.approx(0.25)  # no hand-off: quality kept
+    care = np.array([[False, True], [False, False]])
+    assert routines.share_routine(flow_, qual, care, np.ones(2, bool), p) == 0.0  # regular but not reliable
+    qual[0, 1] = 0.95
+    assert routines.share_routine(flow_, qual, care, np.ones(2, bool), p) == 1.0
+    assert routines.share_routine(flow_, qual, care, np.array([True, False]), p) == 0.0  # an exited partner: no routine
+
+
+def test_codesign_builds_structure_between_partners_that_took_part():
+    p = rec(codesign_structure=0.2)
+    s0 = np.zeros((3, 3))
+    s0[0, 1] = s0[1, 0] = 0.5
+    out = structures.codesign(s0, np.array([0, 0, 1, 2]), np.array([True, False, True, False]), p)
+    assert out[0, 1] == out[1, 0] == pytest.approx(0.6)  # 0.5 + 0.2 (1 - 0.5)
+    assert out[0, 2] == out[2, 1] == 0.0  # organization 2 had no participant
+    assert structures.mean_structure(out, np.ones(3, bool), np.ones(3, bool)) == pytest.approx(1.2 / 6)
+    assert structures.mean_structure(out, np.array([True, False, True]), np.ones(3, bool)) == 0.0  # exited: counts 0
+
+
+def test_directive_is_adopted_in_proportion_to_engagement():
+    p = rec(topdown_pull=0.5)
+    views = np.array([[0.0], [0.0], [0.0]])
+    out = cons.directive(views, np.array([True, True, False]), np.array([1.0]), np.array([1.0, 0.2, 1.0]), p)
+    np.testing.assert_allclose(out[:, 0], [0.5, 0.1, 0.0])
+
+
+def test_connectivity_is_the_mean_of_its_components():
+    assert outcomes.composite_connectivity(1.0, 0.5, 0.0) == pytest.approx(0.5)

@@ -28,7 +28,7 @@ PROGRAMS = ("P1", "P3", "P4", "P6")  # top-down, warm hand-offs, exits; shadowin
 STEPS = 12
 PERTURBED = {  # where a generic step would not change anything (e.g. a cap nobody reaches)
     "max_clinicians": 10, "min_clinicians": 8, "view_dims": 2, "meeting_interval": 3, "workshop_interval": 5,
-    "contact_window": 2, "step_days": 14.0, "clinicians_per_staff": 0.03, "exit_threshold": 1.0,
+    "contact_window": 2, "routine_flow": 0.0, "step_days": 14.0, "clinicians_per_staff": 0.03, "exit_threshold": 1.0,
 }  # fmt: skip
 
 
@@ -36,6 +36,9 @@ CONTEXT = {  # both runs of these parameters' tests share a setting in which the
     "handoff_overload": {"base_workload": 1.3},  # receivers overloaded
     "exit_hazard": {"exit_threshold": 0.5},  # partners below the threshold
     "privacy_mismatch_factor": {"link_upgrade": 1.0, "link_trust_gate": 0.3},  # many upgrade draws
+    "different_it_factor": {"link_upgrade": 1.0, "link_trust_gate": 0.3},
+    "contact_window": {"link_upgrade": 1.0, "link_trust_gate": 0.3},
+    "routine_flow": {"routine_success": 0.3, "routine_smoothing": 0.5},  # routines within the short run
     "handoff_familiarity": {"volume_per_staff": 0.05},  # many hand-offs: repeat pairs know each other
 }
 
@@ -68,8 +71,8 @@ def _digest(model: IntegrationModel) -> str:
 
     add(vars(model.state))
     hf = model._handoffs
-    add([hf.sender_org, hf.receiver_org, hf.sender, hf.receiver, hf.success, hf.referral_ok])
-    add([model._met, model._shadow_counts, model._champion_contacts, model._included, model._directed, model._activity])
+    add([hf.sender_org, hf.receiver_org, hf.sender, hf.receiver, hf.success, hf.referral_ok, hf.team_success])
+    add([model._met, model._shadow_counts, model._rounds, model._champion_contacts, model._included, model._directed, model._activity])
     add([model._contacts, model._pairs, model.metrics])
     return h.hexdigest()
 

@@ -1,0 +1,56 @@
+"""Shared structures (connectivity's "structures" component): joint governance, shared roles and processes.
+
+S[i, j] in [0, 1] (symmetric) is how far partners i and j share structures: joint planning
+committees, a single consent form, one team identity, shared roles. It starts at
+``prior_structure`` x the pair's prior partnership, is created by milestones (``effects.structure``,
+e.g. a joint governance agreement) and by co-designed pathways, and is eroded by disrupting
+milestones. A co-design workshop adds, for every pair of partners that both had participants,
+
+    S <- S + ``codesign_structure`` (1 - S)
+
+(the co-designed pathway is a shared process of the partners that designed it). The structures
+component of connectivity is the mean of S over the original clinical partner pairs, an exited
+partner's pairs counting 0.
+
+References: Embuldeniya et al. (2018) ("systems, structures, and things coming together"; P2's joint
+back office; P4's MOU); MODEL.md "Outcomes".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.mechanisms._numba import jit
+
+
+@jit
+def codesign(structure, clin_org, participants, params):
+    """New structure after a co-design workshop with ``participants`` (bool per clinician)."""
+    p = params[0]
+    n = structure.shape[0]
+    took_part = np.zeros(n, np.bool_)
+    for i in range(participants.size):
+        if participants[i]:
+            took_part[clin_org[i]] = True
+    out = structure.copy()
+    for i in range(n):
+        for j in range(n):
+            if i != j and took_part[i] and took_part[j]:
+                out[i, j] = structure[i, j] + p.codesign_structure * (1.0 - structure[i, j])
+    return out
+
+
+@jit
+def mean_structure(structure, active, original_clinical):
+    """Mean S over ordered pairs of original clinical partners (an inactive partner's pairs count 0)."""
+    n = structure.shape[0]
+    s = 0.0
+    m = 0
+    for i in range(n):
+        if original_clinical[i]:
+            for j in range(n):
+                if j != i and original_clinical[j]:
+                    m += 1
+                    if active[i] and active[j]:
+                        s += structure[i, j]
+    return s / m if m else 0.0
