@@ -233,7 +233,7 @@ class IntegrationModel(mesa.Model):
             self._generator(), s.trust, s.trust_baseline, s.culture_distance, n_events, n_good, met, self._shadow_counts, self.params
         )
         if self._shadow_counts is not self._no_shadowing:
-            s.culture_distance = tr.shrink_culture_distance(s.culture_distance, self._shadow_counts, self.params)
+            s.culture_distance = tr.shrink_culture_distance(s.culture_distance, self._shadow_counts, 1.0 / self._team_m, self.params)
 
     def update_consensus(self) -> None:
         """5. Bounded-confidence consensus over this step's contacts, then pathway development (:mod:`~abm.mechanisms.consensus`)."""

@@ -122,8 +122,10 @@ def test_breach_frequency_is_p_breach_times_failure_share():
 
 def test_shadowing_shrinks_culture_distance_not_below_zero():
     d = np.array([[0.0, 0.05], [0.5, 0.0]])
-    out = tr.shrink_culture_distance(d, np.array([[0, 2], [2, 0]]), rec(shadow_culture_shrink=0.04))
+    out = tr.shrink_culture_distance(d, np.array([[0, 2], [2, 0]]), 1.0, rec(shadow_culture_shrink=0.04))
     np.testing.assert_allclose(out, [[0.0, 0.0], [0.42, 0.0]])
+    finer = tr.shrink_culture_distance(d, np.array([[0, 2], [2, 0]]), 0.5, rec(shadow_culture_shrink=0.04))
+    np.testing.assert_allclose(finer, [[0.0, 0.01], [0.46, 0.0]])  # twice the resolution: a visit is half the staff
 
 
 @settings(max_examples=60, deadline=None)
