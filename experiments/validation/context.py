@@ -55,3 +55,24 @@ def context_dependence(records: dict[str, list[Record]], outcome: str, rng: np.r
             row["n"] = int(min(e.size for e in eff.values()))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def dependence_markdown(df: pd.DataFrame, target: float, null: float) -> str:
+    """The context-dependence table as Markdown, with the pass rule (estimate >= target, CI low > null)."""
+    from experiments.validation.report import markdown
+
+    d = df.copy()
+    d["mechanism"] = [ko.LABELS.get(m, m) for m in d["mechanism"]]
+    for col in ("most", "least", "difference", "lo", "hi", "n"):
+        if col not in d:
+            d[col] = np.nan
+    d["most - least [95% CI]"] = [f"{x:+.3f} [{a:+.3f}, {b:+.3f}]" if t else "n/a (one program)"
+                                  for x, a, b, t in zip(d["difference"], d["lo"], d["hi"], d["testable"], strict=True)]  # fmt: skip
+    d["passed"] = [bool(t and x >= target and a > null) if t else "n/a"
+                   for x, a, t in zip(d["difference"], d["lo"], d["testable"], strict=True)]  # fmt: skip
+    d["most"] = [m if t else "" for m, t in zip(d["most"], d["testable"], strict=True)]
+    d["least"] = [m if t else "" for m, t in zip(d["least"], d["testable"], strict=True)]
+    intro = (f"Context dependence (program x knock-out interaction, pattern 7c): mean paired effect base - knock-out on "
+             f"the area under the integration curve in each program, and the most - least contrast with a bootstrap "
+             f"interval resampling seeds within program; passes if >= {target:.2f} and CI low > {null:.2f}.\n\n")
+    return intro + markdown(d, ["mechanism", "effects", "most", "least", "most - least [95% CI]", "passed"])
