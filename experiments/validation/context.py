@@ -5,7 +5,10 @@ amounts in different contexts". For each mechanism that applies in at least two 
 effect in a program is the paired difference base - knock-out (same seed, common random numbers)
 in an outcome, averaged over seeds. The statistic is the mean effect in the program where it is
 largest minus where it is smallest (the two programs chosen on the full sample), with a percentile
-bootstrap interval that resamples seeds within each program independently.
+bootstrap interval that resamples seeds within each program independently. The interval is
+conditional on that choice: with equal effects everywhere the chosen contrast is still positive by
+noise, which the target (a substantive difference, ``THRESHOLDS["7c"]``) and not the interval
+guards against.
 
 Reference: Pawson & Tilley (1997), Realistic Evaluation ("what works for whom, in what circumstances").
 """
