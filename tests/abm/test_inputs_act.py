@@ -259,6 +259,6 @@ def test_label_changes_no_output(field):
 def test_label_is_documented_as_such(field):
     text = (ROOT / LABELS[field]).read_text()
     leaf = field.split(".")[-1].removesuffix("[]")
-    assert re.search(rf"`{re.escape(field)}`[^.\n]*\blabels?\b|\blabels?\b[^.\n]*`{re.escape(field)}`", text), (
+    assert re.search(rf"`{re.escape(field)}`[^\n]*\blabels?\b|\blabels?\b[^\n]*`{re.escape(field)}`", text), (
         f"{LABELS[field]} should say that `{field}` ({leaf}) is a pure label"
     )
