@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.validation import context as cx
 from experiments.validation import knockouts as ko
 from experiments.validation import stats
 from experiments.validation.report import heatmap, markdown, provenance, runs_table
@@ -107,10 +108,17 @@ def cmo_markdown(df: pd.DataFrame, ctx: pd.DataFrame) -> str:
     return "Contexts\n\n" + markdown(ctx) + "\n\n" + intro + markdown(cells)
 
 
+def dependence(records: dict[str, list[Record]], programs: list[str], mechanisms: list[str], master: int) -> pd.DataFrame:
+    """Pattern 7c over the grid: per facilitating mechanism, the program x knock-out interaction on auc_integration."""
+    facilitating = [m for m in mechanisms if m in ko.FACILITATING]
+    return cx.context_dependence(records, "auc_integration", np.random.default_rng([master, 8]), facilitating, programs)
+
+
 def write_cmo(out: Path, df: pd.DataFrame, ctx: pd.DataFrame, prov: dict[str, Any],
-              records: dict[str, list[Record]] | None = None) -> str:  # fmt: skip
+              records: dict[str, list[Record]] | None = None, dep: pd.DataFrame | None = None) -> str:  # fmt: skip
     """cmo_table.csv, cmo_table.md, cmo_heatmap.png, results.json and (given the records) runs.csv into
-    ``out``; returns the Markdown."""
+    ``out``, and (given ``dep``, from :func:`dependence`) cmo_context.csv, its table appended to the
+    Markdown; returns the Markdown."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -121,6 +129,11 @@ def write_cmo(out: Path, df: pd.DataFrame, ctx: pd.DataFrame, prov: dict[str, An
     if records is not None:
         runs_table(records).to_csv(out / "runs.csv", index=False)
     md = cmo_markdown(df, ctx)
+    if dep is not None and len(dep):
+        from experiments.validation.patterns import THRESHOLDS
+
+        dep.to_csv(out / "cmo_context.csv", index=False)
+        md += "\n\n" + cx.dependence_markdown(dep, *THRESHOLDS["7c"])
     (out / "cmo_table.md").write_text(md)
     fig, axes = plt.subplots(1, 2, figsize=(14, 4.2))
     d = df.pivot(index="program", columns="mechanism", values="d_final_integration")[list(dict.fromkeys(df["mechanism"]))]
@@ -144,5 +157,5 @@ def run_cmo(replicates: int, out: Path, programs: list[str] | None = None, mecha
     records = run_arms(arms(programs, mechanisms), master, replicates, workers)
     df = effects(records, programs, mechanisms, np.random.default_rng([master, 7]))
     prov = provenance("abm cmo", replicates, master, {"programs": programs, "mechanisms": mechanisms})
-    md = write_cmo(out, df, context(programs), prov, records)
+    md = write_cmo(out, df, context(programs), prov, records, dependence(records, programs, mechanisms, master))
     return df, md

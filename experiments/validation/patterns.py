@@ -24,6 +24,8 @@ import numpy as np
 
 from abm.config import Organization, Scenario, load_scenario
 from abm.params import Params
+from experiments.validation import confounds as cf
+from experiments.validation import context as cx
 from experiments.validation import knockouts as ko
 from experiments.validation import stats
 from experiments.validation.runner import Record, column, scenario, series
@@ -44,9 +46,17 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
     "5": (0.70, 0.5),  # paired PS: P5 at average engagement takes longer to consensus than P5
     "6a": (0.90, 0.5),  # paired PS: P6 physician engagement at week 104 above week 0
     "6b": (0.70, 0.5),  # paired PS: P6 physician engagement rises more with the dashboard than without
-    "7a": (0.60, 0.5),  # paired PS base > knock-out (strongest applicable program); none significantly < 0.5
+    "7a": (0.60, 0.5),  # paired PS base > knock-out, in every program where the mechanism applies (one row each)
     "7b": (0.0, 0.0),  # effect of removing a disrupting mechanism: max(P1, P4) - max(other programs)
+    # Context dependence ("by different amounts in different contexts"): mean paired effect of a facilitating
+    # knock-out on auc_integration (base - knock-out) in the program where it matters most minus where it
+    # matters least; 0.02 (2 points of mean integration over the run) is the smallest difference we call
+    # substantive. Fixed before this statistic was first computed (2026-11-29).
+    "7c": (0.02, 0.0),
 }
+# Starred rows repeat a comparison with its confound removed (experiments/validation/confounds.py): same thresholds.
+DECONFOUNDED = ("1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b", "3c", "4a", "4b", "5", "6a", "6b")
+THRESHOLDS |= {f"{k}*": THRESHOLDS[k] for k in DECONFOUNDED}
 WINDOW = 52  # weeks over which early trust and engagement are summarized
 EXIT_WINDOW = (26, 104)  # "typically within the first one to two years"
 SMALL_PARTNER = "Small Hospital"
@@ -99,44 +109,79 @@ def _t(records: list[Record], key: str) -> np.ndarray:
     return stats.censor(column(records, key), records[0].summary["steps"])
 
 
+def _has(r: dict[str, list[Record]], *arms: str) -> bool:
+    """Whether every arm a comparison needs was run (a caller may run only some arms)."""
+    return all(a in r for a in arms)
+
+
 # ---------------------------------------------------------------- 1 prior partnerships
 def arms_1(master: int, n: int) -> dict[str, Scenario]:
-    return {"P2": scenario("P2"), "P3": scenario("P3"), "P2-noprior": scenario("P2", ko.overrides("prior_partnerships"))}
+    return {
+        "P2": scenario("P2"), "P3": scenario("P3"), "P2-noprior": scenario("P2", ko.overrides("prior_partnerships")),
+        "P2-no-handset": cf.p2_no_handset(), "P3-no-handset": cf.p3_no_handset(), "P2-unaligned": cf.unaligned("P2"),
+    }  # fmt: skip
 
 
 def eval_1(r: dict[str, list[Record]], rng: np.random.Generator, n: int) -> list[Comparison]:
     ti = {k: _t(r[k], "time_to_integration") for k in r}
     tc = {k: _t(r[k], "time_to_consensus") for k in r}
-    return [
-        _cmp(1, "1a", "P2 reaches integration sooner than P3", "PS(T_int P3 > T_int P2), independent",
-             stats.ps_independent(ti["P3"], ti["P2"], rng), n),
-        _cmp(1, "1b", "P2 without prior partnerships integrates later than P2", "paired PS(T_int no-prior > T_int P2)",
-             stats.ps_paired(ti["P2-noprior"], ti["P2"], rng), n),
-        _cmp(1, "1c", "... through consensus (links identical at step 0)", "paired PS(T_cons no-prior > T_cons P2)",
-             stats.ps_paired(tc["P2-noprior"], tc["P2"], rng), n),
-    ]  # fmt: skip
+    out = []
+    if _has(r, "P2", "P3"):
+        out.append(_cmp(1, "1a", "P2 reaches integration sooner than P3", "PS(T_int P3 > T_int P2), independent",
+                        stats.ps_independent(ti["P3"], ti["P2"], rng), n))  # fmt: skip
+    if _has(r, "P2", "P2-noprior"):
+        out += [
+            _cmp(1, "1b", "P2 without prior partnerships integrates later than P2", "paired PS(T_int no-prior > T_int P2)",
+                 stats.ps_paired(ti["P2-noprior"], ti["P2"], rng), n),
+            _cmp(1, "1c", "... through consensus (links identical at step 0)", "paired PS(T_cons no-prior > T_cons P2)",
+                 stats.ps_paired(tc["P2-noprior"], tc["P2"], rng), n),
+        ]  # fmt: skip
+    if _has(r, "P2-no-handset", "P3-no-handset"):
+        out.append(_cmp(1, "1a*", "1a without what is set by hand (P2: no shared records at start, views not aligned; "
+                        "P3: default starting trust; no milestones)", "PS(T_int P3 > T_int P2), independent",
+                        stats.ps_independent(ti["P3-no-handset"], ti["P2-no-handset"], rng), n))  # fmt: skip
+    if _has(r, "P2-unaligned", "P2-noprior"):
+        out += [
+            _cmp(1, "1b*", "1b with prior partners' views not aligned at start", "paired PS(T_int no-prior > T_int P2)",
+                 stats.ps_paired(ti["P2-noprior"], ti["P2-unaligned"], rng), n),
+            _cmp(1, "1c*", "1c with prior partners' views not aligned at start", "paired PS(T_cons no-prior > T_cons P2)",
+                 stats.ps_paired(tc["P2-noprior"], tc["P2-unaligned"], rng), n),
+        ]  # fmt: skip
+    return out
 
 
 # ---------------------------------------------------------------- 2 trust from zero
 def arms_2(master: int, n: int) -> dict[str, Scenario]:
-    return {"P3": scenario("P3"), "P3-noshadow": scenario("P3", ko.overrides("shadowing"))}
+    return {
+        "P3": scenario("P3"), "P3-noshadow": scenario("P3", ko.overrides("shadowing")),
+        "P3-no-handset": cf.p3_no_handset(), "P3-noshadow-no-handset": cf.p3_no_handset(ko.overrides("shadowing")),
+    }  # fmt: skip
 
 
-def eval_2(r: dict[str, list[Record]], rng: np.random.Generator, n: int) -> list[Comparison]:
-    a, b = series(r["P3"], "trust_mean"), series(r["P3-noshadow"], "trust_mean")
+def _trust_rows(a: np.ndarray, b: np.ndarray, star: str, note: str, rng: np.random.Generator, n: int) -> list[Comparison]:
     return [
-        _cmp(2, "2a", "P3 trust at week 52: shadowing vs none", "paired PS(trust52 shadow > none)",
+        _cmp(2, f"2a{star}", f"P3 trust at week 52: shadowing vs none{note}", "paired PS(trust52 shadow > none)",
              stats.ps_paired(a[:, WINDOW], b[:, WINDOW], rng), n),
-        _cmp(2, "2b", "P3 mean trust, weeks 1-52: shadowing - none", "paired mean difference",
+        _cmp(2, f"2b{star}", f"P3 mean trust, weeks 1-52: shadowing - none{note}", "paired mean difference",
              stats.mean_ci(a[:, 1 : WINDOW + 1].mean(axis=1) - b[:, 1 : WINDOW + 1].mean(axis=1), rng), n),
-        _cmp(2, "2c", "P3 trust rises from its low start (week 0 to 52)", "mean rise",
+        _cmp(2, f"2c{star}", f"P3 trust rises from its start (week 0 to 52){note}", "mean rise",
              stats.mean_ci(a[:, WINDOW] - a[:, 0], rng), n),
     ]  # fmt: skip
 
 
+def eval_2(r: dict[str, list[Record]], rng: np.random.Generator, n: int) -> list[Comparison]:
+    out = []
+    if _has(r, "P3", "P3-noshadow"):
+        out += _trust_rows(series(r["P3"], "trust_mean"), series(r["P3-noshadow"], "trust_mean"), "", "", rng, n)
+    if _has(r, "P3-no-handset", "P3-noshadow-no-handset"):
+        a, b = series(r["P3-no-handset"], "trust_mean"), series(r["P3-noshadow-no-handset"], "trust_mean")
+        out += _trust_rows(a, b, "*", ", from the default starting trust, no milestones", rng, n)
+    return out
+
+
 # ---------------------------------------------------------------- 3 disparity disengages
 def arms_3(master: int, n: int) -> dict[str, Scenario]:
-    return {"P1": scenario("P1")}
+    return {"P1": scenario("P1"), "P1-small-equalized": cf.p1_small_equalized()}
 
 
 def _year_one_engagement(rec: Record) -> np.ndarray:
@@ -149,7 +194,16 @@ def _year_one_engagement(rec: Record) -> np.ndarray:
 
 
 def eval_3(r: dict[str, list[Record]], rng: np.random.Generator, n: int) -> list[Comparison]:
-    recs = r["P1"]
+    out = []
+    if _has(r, "P1"):
+        out += _disparity_rows(r["P1"], "", "", rng, n)
+    if _has(r, "P1-small-equalized"):
+        note = " (it differs only in size and resources; equal role baselines)"
+        out += _disparity_rows(r["P1-small-equalized"], "*", note, rng, n)
+    return out
+
+
+def _disparity_rows(recs: list[Record], star: str, note: str, rng: np.random.Generator, n: int) -> list[Comparison]:
     small = recs[0].names.index(SMALL_PARTNER)
     lowest = np.array([int(np.argmin(_year_one_engagement(x))) == small for x in recs])
     exits = np.array([x.exited_at for x in recs])
@@ -164,11 +218,11 @@ def eval_3(r: dict[str, list[Record]], rng: np.random.Generator, n: int) -> list
     boot = gap(idx)
     in_window = (exits[:, small] >= EXIT_WINDOW[0]) & (exits[:, small] <= EXIT_WINDOW[1])
     return [
-        _cmp(3, "3a", "P1 small partner has the lowest year-one engagement", "share of runs",
+        _cmp(3, f"3a{star}", f"P1 small partner has the lowest year-one engagement{note}", "share of runs",
              stats.wilson(int(lowest.sum()), n), n),
-        _cmp(3, "3b", "P1 small partner is the most likely to exit (by week 104)", "P(exit small) - max P(exit other)",
+        _cmp(3, f"3b{star}", f"P1 small partner is the most likely to exit (by week 104){note}", "P(exit small) - max P(exit other)",
              (float(gap(np.arange(n))), *np.quantile(boot, [0.025, 0.975]).tolist()), n),
-        _cmp(3, "3c", f"P1 small partner exits in weeks {EXIT_WINDOW[0]}-{EXIT_WINDOW[1]}", "share of runs",
+        _cmp(3, f"3c{star}", f"P1 small partner exits in weeks {EXIT_WINDOW[0]}-{EXIT_WINDOW[1]}{note}", "share of runs",
              stats.wilson(int(in_window.sum()), n), n),
     ]  # fmt: skip
 
@@ -204,18 +258,26 @@ def arms_4(master: int, n: int) -> dict[str, Scenario | list[Scenario]]:
     }
     out["P4"] = scenario("P4")
     out["P6"] = scenario("P6")
+    for h in SCALE_SIZES:
+        out[f"scale-{2 * h}-same-views"] = [cf.same_views(sc) for sc in out[f"scale-{2 * h}"]]  # type: ignore[union-attr]
+    out["P4-same-views"] = cf.same_views("P4")
+    out["P6-same-views"] = cf.same_views("P6")
     return out
 
 
 def eval_4(r: dict[str, list[Record]], rng: np.random.Generator, n: int) -> list[Comparison]:
     lo, hi = (f"scale-{2 * h}" for h in SCALE_SIZES)
-    return [
-        _cmp(4, "4a", f"{hi[6:]} partners take longer to consensus than {lo[6:]} (same per-partner settings)",
-             "PS(T_cons large > T_cons small), independent",
-             stats.ps_independent(_t(r[hi], "time_to_consensus"), _t(r[lo], "time_to_consensus"), rng), n),
-        _cmp(4, "4b", "P4 (15 partners) takes longer to consensus than P6 (4)", "PS(T_cons P4 > T_cons P6), independent",
-             stats.ps_independent(_t(r["P4"], "time_to_consensus"), _t(r["P6"], "time_to_consensus"), rng), n),
-    ]  # fmt: skip
+    out = []
+    for star, tail, note in (("", "", ""), ("*", "-same-views", ", practice centres equal at start")):
+        if _has(r, hi + tail, lo + tail):
+            out.append(_cmp(4, f"4a{star}", f"{hi[6:]} partners take longer to consensus than {lo[6:]} (same per-partner settings){note}",
+                            "PS(T_cons large > T_cons small), independent",
+                            stats.ps_independent(_t(r[hi + tail], "time_to_consensus"), _t(r[lo + tail], "time_to_consensus"), rng), n))  # fmt: skip
+        if _has(r, "P4" + tail, "P6" + tail):
+            out.append(_cmp(4, f"4b{star}", f"P4 (15 partners) takes longer to consensus than P6 (4){note}",
+                            "PS(T_cons P4 > T_cons P6), independent",
+                            stats.ps_independent(_t(r["P4" + tail], "time_to_consensus"), _t(r["P6" + tail], "time_to_consensus"), rng), n))  # fmt: skip
+    return out
 
 
 # ---------------------------------------------------------------- 5 engagement carries practice
@@ -224,29 +286,46 @@ def arms_5(master: int, n: int) -> dict[str, Scenario]:
     return {
         "P5": scenario("P5"),
         "P5-average": scenario("P5", {"program.engagement_start.physician": avg, "program.engagement_baseline.physician": avg}),
+        "P5-culture-only": cf.p5_culture_only(),
     }
 
 
 def eval_5(r: dict[str, list[Record]], rng: np.random.Generator, n: int) -> list[Comparison]:
-    return [
-        _cmp(5, "5", "P5 at average engagement reaches consensus later than P5", "paired PS(T_cons average > T_cons P5)",
-             stats.ps_paired(_t(r["P5-average"], "time_to_consensus"), _t(r["P5"], "time_to_consensus"), rng), n),
-    ]  # fmt: skip
+    out = []
+    if _has(r, "P5", "P5-average"):
+        out.append(_cmp(5, "5", "P5 at average engagement reaches consensus later than P5", "paired PS(T_cons average > T_cons P5)",
+                        stats.ps_paired(_t(r["P5-average"], "time_to_consensus"), _t(r["P5"], "time_to_consensus"), rng), n))  # fmt: skip
+    if _has(r, "P5-culture-only", "P5-average"):
+        out.append(_cmp(5, "5*", "5 with both arms' physicians starting at average engagement (only the culture differs)",
+                        "paired PS(T_cons average > T_cons P5)",
+                        stats.ps_paired(_t(r["P5-average"], "time_to_consensus"), _t(r["P5-culture-only"], "time_to_consensus"), rng), n))  # fmt: skip
+    return out
 
 
 # ---------------------------------------------------------------- 6 data visibility engages physicians
+NO_DASHBOARD = {"program.features.realtime_dashboard": False}
+
+
 def arms_6(master: int, n: int) -> dict[str, Scenario]:
-    return {"P6": scenario("P6"), "P6-nodashboard": scenario("P6", {"program.features.realtime_dashboard": False})}
+    return {
+        "P6": scenario("P6"), "P6-nodashboard": scenario("P6", NO_DASHBOARD),
+        "P6-start-at-baseline": cf.p6_start_at_baseline(), "P6-nodashboard-start-at-baseline": cf.p6_start_at_baseline(NO_DASHBOARD),
+    }  # fmt: skip
 
 
 def eval_6(r: dict[str, list[Record]], rng: np.random.Generator, n: int) -> list[Comparison]:
-    a, b = series(r["P6"], "engagement_physicians"), series(r["P6-nodashboard"], "engagement_physicians")
-    return [
-        _cmp(6, "6a", "P6 physician engagement rises (week 104 vs 0)", "paired PS(e_phys104 > e_phys0)",
-             stats.ps_paired(a[:, -1], a[:, 0], rng), n),
-        _cmp(6, "6b", "P6 physician engagement rises less without the dashboard", "paired PS(rise dashboard > rise none)",
-             stats.ps_paired(a[:, -1] - a[:, 0], b[:, -1] - b[:, 0], rng), n),
-    ]  # fmt: skip
+    out = []
+    for star, tail, note in (("", "", ""), ("*", "-start-at-baseline", ", physicians starting at their baseline, no milestones")):
+        if not _has(r, "P6" + tail, "P6-nodashboard" + tail):
+            continue
+        a, b = series(r["P6" + tail], "engagement_physicians"), series(r["P6-nodashboard" + tail], "engagement_physicians")
+        out += [
+            _cmp(6, f"6a{star}", f"P6 physician engagement rises (week 104 vs 0){note}", "paired PS(e_phys104 > e_phys0)",
+                 stats.ps_paired(a[:, -1], a[:, 0], rng), n),
+            _cmp(6, f"6b{star}", f"P6 physician engagement rises less without the dashboard{note}", "paired PS(rise dashboard > rise none)",
+                 stats.ps_paired(a[:, -1] - a[:, 0], b[:, -1] - b[:, 0], rng), n),
+        ]  # fmt: skip
+    return out
 
 
 # ---------------------------------------------------------------- 7 mechanisms interlock
@@ -266,20 +345,26 @@ def arms_7(master: int, n: int) -> dict[str, Scenario]:
 
 def eval_7(r: dict[str, list[Record]], rng: np.random.Generator, n: int) -> list[Comparison]:
     rows = []
-    for m in ko.FACILITATING:
-        cells = {p: stats.ps_paired(column(r[p], OUTCOME_7), column(r[f"{p}-ko-{m}"], OUTCOME_7), rng)
-                 for p in ko.PROGRAMS if f"{p}-ko-{m}" in r}  # fmt: skip
-        best = max(cells, key=lambda p: cells[p][1])
-        harmful = [p for p, c in cells.items() if c[2] < 0.5]
-        c = _cmp(7, "7a", f"removing {ko.LABELS[m]} lowers integration (strongest: {best}; applies in {','.join(cells)})",
-                 f"paired PS({OUTCOME_7} base > knock-out)", cells[best], n)  # fmt: skip
-        if harmful:
-            c.comparison += f"; but raises it in {','.join(harmful)}"
-            c.passed = False
-        rows.append(c)
+    for m in ko.FACILITATING:  # 7a: every program where the mechanism applies, one row each
+        for p in ko.PROGRAMS:
+            if _has(r, p, f"{p}-ko-{m}"):
+                rows.append(_cmp(7, "7a", f"removing {ko.LABELS[m]} lowers integration in {p}",
+                                 f"paired PS({OUTCOME_7} base > knock-out)",
+                                 stats.ps_paired(column(r[p], OUTCOME_7), column(r[f"{p}-ko-{m}"], OUTCOME_7), rng), n))  # fmt: skip
+    for m in ko.FACILITATING:  # 7c: the effect differs by context (program x knock-out interaction)
+        eff = cx.paired_effects(r, m, OUTCOME_7)
+        if len(eff) >= 2:
+            most, least, *est = cx.extreme_contrast(eff, rng)
+            rows.append(_cmp(7, "7c", f"removing {ko.LABELS[m]} costs more in {most} than in {least} "
+                             f"(applies in {','.join(eff)})",
+                             f"mean paired {OUTCOME_7} effect (base - KO): most - least program", tuple(est), n))  # fmt: skip
+    if not all(_has(r, p) for p in ko.PROGRAMS):
+        return rows
     idx = rng.integers(0, n, (stats.N_BOOT, n))
     for m in ko.DISRUPTING:
         d = {p: column(r[f"{p}-ko-{m}"], OUTCOME_7) - column(r[p], OUTCOME_7) for p in ko.PROGRAMS if f"{p}-ko-{m}" in r}
+        if len(d) < len(ko.PROGRAMS):
+            continue
         dm = np.array([d[p] for p in ko.PROGRAMS])  # (programs, replicates)
         disp = [ko.PROGRAMS.index("P1"), ko.PROGRAMS.index("P4")]
         rest = [i for i in range(len(ko.PROGRAMS)) if i not in disp]

@@ -55,7 +55,17 @@ def pattern_markdown(df: pd.DataFrame) -> str:
     d["CI 95%"] = [f"[{a:.3f}, {b:.3f}]" for a, b in zip(d["lo"], d["hi"], strict=True)]
     d["pass if"] = [f">= {t:.2f}, CI low > {n:.2f}" for t, n in zip(d["target"], d["null"], strict=True)]
     d = d.rename(columns={"key": "id", "estimate": "estimate", "passed": "result"})
-    return markdown(d, ["id", "role", "comparison", "statistic", "estimate", "CI 95%", "pass if", "n", "result"])
+    md = markdown(d, ["id", "role", "comparison", "statistic", "estimate", "CI 95%", "pass if", "n", "result"])
+    notes = []
+    if d["id"].str.endswith("*").any():
+        notes.append("Starred rows (1a*, ...) repeat the comparison of the same id with its confound removed (what is set by "
+                     "hand at step 0 equalized in both arms; `experiments/validation/confounds.py` names each), under the "
+                     "same thresholds: a pattern holds through its mechanism only if its starred row passes too.")
+    if (d["id"] == "7a").any():
+        notes.append("7a has one row per program in which the mechanism applies; 7c is the program x knock-out "
+                     "interaction: the mean paired effect in the program where the knock-out costs most minus where it "
+                     "costs least, with a bootstrap interval resampling seeds within each program.")
+    return md + "".join(f"\n{n}\n" for n in notes)
 
 
 # ---------------------------------------------------------------- figures

@@ -110,7 +110,9 @@ def test_validate_cli_writes_table_and_figure(tmp_path):
 @pytest.mark.slow
 def test_full_pass_rule_patterns_1_to_6():
     rows, _ = run_suite(pt.resolve(["1", "2", "3", "4", "5", "6"]), 60, FAST_SEED, workers=2)
-    failed = [f"{r.key} {r.estimate:.3f} [{r.lo:.3f}]" for r in rows if not r.passed and r.key not in KNOWN_SHORT_OF_TARGET]
+    # starred rows (a confound removed) are tested, with their known failures, in tests/experiments/test_pattern_mechanisms.py
+    failed = [f"{r.key} {r.estimate:.3f} [{r.lo:.3f}]" for r in rows
+              if not r.passed and r.key not in KNOWN_SHORT_OF_TARGET and not r.key.endswith("*")]  # fmt: skip
     assert not failed, failed
     for r in rows:
         if r.key in KNOWN_SHORT_OF_TARGET:
