@@ -57,23 +57,23 @@ CASES: dict[str, tuple] = {
     "organizations[].size": ("P1", {}, {"organizations.5.size": 800.0}),
     "organizations[].resources": ("P1", {}, {"organizations.5.resources": 0.6}),
     "organizations[].leadership": ("P1", {}, {"organizations.5.leadership": 0.95}),
-    "organizations[].it_system": ("P4", {}, {"organizations.2.it_system": 1}),
+    "organizations[].it_system": ("P1", {"params.link_upgrade": 1.0, "params.link_trust_gate": 0.3}, {"organizations.0.it_system": 9}),
     "organizations[].privacy": ("P4", {"params.link_upgrade": 1.0, "params.link_trust_gate": 0.3}, {"organizations.2.privacy": 0.0}),
     "organizations[].culture": ("P1", {}, {"organizations.0.culture": 0.0}),
     "organizations[].clinical": ("P4", {}, {"organizations.14.clinical": True}),
     # program
     "program.complexity": ("P4", {}, {"program.complexity": 1.6}),
-    "program.bundle_days": ("P4", {}, {"program.bundle_days": 300}, INERT),
+    "program.bundle_days": ("P4", {}, {"program.bundle_days": 300}),
     "program.volume_multiplier": ("P4", {}, {"program.volume_multiplier": 2.0}),
     "program.pathway": ("P4", {}, {"program.pathway": "top_down"}),
     "program.initial_data_level": ("P4", {}, {"program.initial_data_level": 2}),
     "program.engagement_start": ("P4", {}, {"program.engagement_start": {"physician": 0.9}}),
     "program.engagement_baseline": ("P4", {}, {"program.engagement_baseline": {"nurse": 0.9}}),
-    "program.features.coordinator": ("P1", {}, {"program.features.coordinator": True}),
+    "program.features.coordinator": ("P4", {"program.features.coordinator": False}, {"program.features.coordinator": True}),
     "program.features.warm_handoff": ("P4", {"program.features.coordinator": False}, {"program.features.warm_handoff": True}),
-    "program.features.line_24_7": ("P1", {}, {"program.features.line_24_7": True}, INERT),
-    "program.features.telemonitoring": ("P4", {}, {"program.features.telemonitoring": True}, INERT),
-    "program.features.virtual_rounds": ("P1", {}, {"program.features.virtual_rounds": True}, INERT),
+    "program.features.line_24_7": ("P1", {}, {"program.features.line_24_7": True}),
+    "program.features.telemonitoring": ("P4", {}, {"program.features.telemonitoring": True}),
+    "program.features.virtual_rounds": ("P1", {}, {"program.features.virtual_rounds": True}),
     "program.features.shadowing": ("P4", {}, {"program.features.shadowing": True}),
     "program.features.champions": ("P2", {}, {"program.features.champions": True}),
     "program.features.realtime_dashboard": ("P4", {}, {"program.features.realtime_dashboard": True}),
@@ -102,7 +102,7 @@ CASES: dict[str, tuple] = {
     "milestones[].effects.practice_pull": ("P3", {"milestones": _probe()}, {"milestones.0.effects.practice_pull": 0.5}),
     "milestones[].effects.culture_distance": ("P3", {"milestones": _probe()}, {"milestones.0.effects.culture_distance": -0.5}),
     "milestones[].effects.volume": ("P3", {"milestones": _probe()}, {"milestones.0.effects.volume": 2.0}),
-    "milestones[].effects.coordinator": ("P1", {"milestones": _probe()}, {"milestones.0.effects.coordinator": True}),
+    "milestones[].effects.coordinator": ("P4", {"milestones": _probe(), "program.features.coordinator": False}, {"milestones.0.effects.coordinator": True}),
     "milestones[].effects.champion_leaves": ("P4", {"milestones": _probe()}, {"milestones.0.effects.champion_leaves": True}),
     "milestones[].effects.leave": ("P1", {"milestones": _probe(targets={"orgs": ["CCAC"]})}, {"milestones.0.effects.leave": True}),
     # mechanism switches
@@ -125,7 +125,7 @@ CASES: dict[str, tuple] = {
 # perturbation (the far end of its range, or a chosen value) and context.
 PARAM_PROGRAM = {"shadowing_rate": "P3", "shadow_alpha_ratio": "P3", "shadow_culture_shrink": "P3",
                  "data_visibility_gain": "P6", "topdown_pull": "P1", "topdown_penalty": "P1",
-                 "warm_handoff_share": "P1", "exit_hazard": "P1", "exit_threshold": "P1"}  # fmt: skip
+                 "warm_handoff_share": "P1", "exit_hazard": "P1", "exit_threshold": "P1", "handoff_telemonitoring": "P6"}  # fmt: skip
 PARAM_INERT: dict[str, str] = {}
 # Pure labels: they name things and change no output. The doc place that says so.
 LABELS = {
@@ -254,7 +254,6 @@ def test_label_changes_no_output(field):
     assert _same(a, b), f"{field} is listed as a pure label but changing it changed an output"
 
 
-@pytest.mark.xfail(strict=True, reason="docs/ODD.md does not yet say which fields are pure labels (lead: one sentence)")
 @pytest.mark.parametrize("field", list(LABELS))
 def test_label_is_documented_as_such(field):
     text = (ROOT / LABELS[field]).read_text()
