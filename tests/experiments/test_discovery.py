@@ -44,7 +44,9 @@ def test_prim_recovers_a_known_box(backend):
     r = (prim if backend == "own" else ema_prim.prim)(x, y)
     t = r.trajectory
     assert t["id"].tolist() == list(range(len(t))) and t["coverage"].iloc[0] == 1.0
-    assert t["mass"].is_monotonic_decreasing and t["mass"].iloc[-1] >= 0.05 - 1e-9
+    assert t["mass"].min() >= 0.05 - 1e-9
+    if backend == "own":  # peeling only (EMA also pastes back at the end)
+        assert t["mass"].is_monotonic_decreasing
     i = select_box(t, 0.5)
     lim = r.limits[i]
     assert set(r.restricted(i)) >= {"a", "b"}
