@@ -75,3 +75,29 @@ def test_config_and_mesa_scenario_on_every_mesa():
     else:
         assert m.scenario is m.config
     m.release()
+
+
+def test_solaraviz_model_controller_steps_and_resets_the_model():
+    """Mesa's own SolaraViz controls (Step, Reset) on the model, with ``program`` in the model parameters."""
+    import ipyvuetify as v
+    import solara
+    from mesa.visualization import Slider, SolaraViz
+    from mesa.visualization.solara_viz import ModelController
+
+    first = IntegrationModel(program="P3", seed=1, mu=0.2)
+    SolaraViz(first, components=[], model_params={"program": "P3", "seed": 1, "mu": Slider("mu", 0.3, 0.0, 1.0, 0.05)})
+    model = solara.reactive(first)
+    params = solara.reactive({"program": "P3", "seed": 1, "mu": 0.2})
+    _, rc = solara.render(ModelController(model, model_parameters=params, play_interval=solara.reactive(100),
+                                          render_interval=solara.reactive(1), use_threads=solara.reactive(False)),
+                          handle_error=False)  # fmt: skip
+    buttons = {str(b.children[0]): b for b in rc.find(v.Btn).widgets}
+    buttons["Step"].click()
+    assert model.value is first and first.steps == 1
+    buttons["Reset"].click()
+    again = model.value
+    assert again is not first and again.steps == 0
+    assert again.config == first.config  # P3 with mu = 0.2, rebuilt by Mesa's Reset on 3.3.1 and 3.5 alike
+    rc.close()
+    first.release()
+    again.release()
