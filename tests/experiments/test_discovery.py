@@ -57,6 +57,18 @@ def test_prim_recovers_a_known_box(backend):
     assert r.qp[i]["a"][0] < 1e-6 and r.qp[i]["b"][1] < 1e-6  # both planted limits strongly supported
 
 
+def test_own_prim_peels_like_ema_workbench():
+    if not ema_prim.available():
+        pytest.skip("EMA Workbench not installed (the ema extra, Python >= 3.12)")
+    x, y = _planted()
+    own, ema = prim(x, y), ema_prim.prim(x, y)
+    n = len(own.trajectory)
+    assert len(ema.trajectory) >= n  # EMA pastes after peeling
+    np.testing.assert_array_equal(own.trajectory["n"], ema.trajectory["n"].iloc[:n])  # the same peel sizes
+    for col in ("coverage", "density"):  # and (nearly) the same runs: ties between candidates may differ
+        np.testing.assert_allclose(own.trajectory[col], ema.trajectory[col].iloc[:n], atol=0.01, err_msg=col)
+
+
 def test_own_prim_stops_at_mass_min_and_pure_boxes():
     x = pd.DataFrame({"a": np.linspace(0, 1, 200)})
     r = prim(x, x["a"].to_numpy() > 0.9, peel_alpha=0.1, mass_min=0.05)
