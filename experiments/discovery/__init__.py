@@ -117,6 +117,9 @@ def discover(out: str | Path, outcome: str, threshold: float, below: bool = Fals
     if not 0 < peel_alpha < 0.5:
         raise DiscoveryError(f"--peel-alpha: expected a number in (0, 0.5), got {peel_alpha}")
     x = summary[inputs].copy()
+    for c in x.columns:  # on/off switches (e.g. a feature or mechanism in the design) are categories
+        if pd.api.types.is_bool_dtype(x[c]) or not pd.api.types.is_numeric_dtype(x[c]):
+            x[c] = x[c].astype(str)
     result = _backend(method)(x, y, peel_alpha=peel_alpha, mass_min=mass_min)
     return Discovery(out, outcome, float(threshold), below, len(y), int(y.sum()), inputs, result,
                      select_box(result.trajectory, min_coverage), min_coverage)  # fmt: skip
