@@ -1,6 +1,11 @@
 # Two commands on a fresh machine: `make run` (the main job) and `make test`.
-PYTHON ?= python3
-VENV   := .venv
+# PYTHON: the newest Python >= 3.11 found (python3.13, python3.12, python3.11, python3; pyenv's versions
+# too: scripts/find_python.sh), or say which: `make test PYTHON=python3.11`. VENV: where to install
+# (one per Python: `make test VENV=.venv-3.13 PYTHON=python3.13`). EXTRAS: the optional extras to
+# install besides dev (`EXTRAS=dev,ema` for the EMA Workbench adapter, Python >= 3.12).
+PYTHON ?= $(shell scripts/find_python.sh || echo python3)
+VENV   ?= .venv
+EXTRAS ?= dev
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export SOLARA_TELEMETRY_MIXPANEL_ENABLE := False
@@ -9,8 +14,9 @@ export SOLARA_TELEMETRY_MIXPANEL_ENABLE := False
 
 $(STAMP): pyproject.toml scripts/setup_assets.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python --version
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[$(EXTRAS)]'
 	$(BIN)/python scripts/setup_assets.py
 	$(BIN)/python -m abm.warmup  # compile the model's mechanisms once (numba, cached on disk)
 	touch $(STAMP)
@@ -53,4 +59,4 @@ dashboard: $(STAMP)
 	$(BIN)/abm dashboard
 
 clean:
-	rm -rf $(VENV) results *.egg-info
+	rm -rf $(VENV) .venv-3.* results *.egg-info

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from abm import events, outcomes
+from abm import compat, events, outcomes
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
 from abm.mechanisms import (
@@ -69,18 +69,33 @@ class IntegrationModel(mesa.Model):
 
     Args:
         scenario: a validated :class:`Scenario`, a built-in program name ("P1".."P6") or a YAML path;
-            None gives the default three-partner program.
+            None gives ``program``, else the default three-partner program. On Mesa >= 3.4 also a Mesa
+            Scenario (SolaraViz passes one on Reset): its ``config``, if any, is the configuration, and
+            its ``rng`` the seed when ``seed`` is None.
         seed: integer seed (or a ``numpy.random.SeedSequence``); one seed fixes the run bit for bit.
+        program: the same choices as ``scenario``, used when ``scenario`` gives no configuration; the
+            name to give SolaraViz's ``model_params`` (works on every supported Mesa).
         **kwargs: parameter overrides by name (e.g. ``mu=0.2``, ``trust_alpha=0.03``), as used by
             Mesa's ``batch_run`` and SolaraViz sliders.
+
+    Attributes:
+        config: the run's :class:`Scenario` (overrides applied). ``scenario`` is the same object on
+            Mesa 3.3.1; on Mesa >= 3.4 it is Mesa's scenario (:class:`abm.compat.ProgramScenario`),
+            which reads the same fields.
     """
 
-    def __init__(self, scenario: Scenario | str | None = None, seed: Any = None, **kwargs: Any) -> None:
+    def __init__(self, scenario: Scenario | str | None = None, seed: Any = None, program: Scenario | str | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        if compat.is_mesa_scenario(scenario):
+            seed = scenario.rng if seed is None else seed
+            scenario = scenario.__dict__.get("config")
         super().__init__(rng=seed)
+        scenario = scenario if scenario is not None else program
         sc = scenario if isinstance(scenario, Scenario) else (load_scenario(scenario) if scenario else Scenario())
         if kwargs:
             sc = with_overrides(sc, {f"params.{k}": v for k, v in kwargs.items()})
-        self.scenario = sc
+        self.config = sc
+        self.scenario = compat.scenario_attribute(sc, seed)
         self.p = sc.params
         self.params = sc.params.record()  # the parameters as compiled code reads them, by name
         self.mech = sc.params.mechanisms
@@ -173,7 +188,7 @@ class IntegrationModel(mesa.Model):
         support = flow.support(s.coordinator, self.features.line_24_7, self.features.telemonitoring, self.params)
         success, referral_ok = flow.outcomes(
             gen, s_org, r_org, a, tie, s.data_level, s.trust, s.engagement, s.overload, support,
-            self.scenario.program.complexity, self.params,
+            self.config.program.complexity, self.params,
         )  # fmt: skip
         patient, ta, tb = flow.care_team(gen, s_org, r_org, a, b, self._participation(), s.block_start, self._team_m)
         self._handoffs = Handoffs(s_org, r_org, success, referral_ok, ta, tb, success[patient])
@@ -252,7 +267,7 @@ class IntegrationModel(mesa.Model):
     def _pathway_development(self) -> None:
         """Co-design workshops pull participants to their mean view and build shared structures; a top-down
         pathway reaches all, adopted in proportion to engagement (:func:`~abm.mechanisms.consensus.directive`)."""
-        s, p, kind = self.state, self.p, self.scenario.program.pathway
+        s, p, kind = self.state, self.p, self.config.program.pathway
         if self.steps % p.workshop_interval != 0 or kind == "none":
             return
         live = self._masks()["live"]
@@ -301,7 +316,7 @@ class IntegrationModel(mesa.Model):
         s = self.state
         s.activity, s.overload = workload.update(
             s.activity, self._activity, s.data_level, s.active, s.size, s.resources, self._handoffs.receiver_org,
-            float(self.scenario.program.bundle_days), self.mech.workload_burden, self.params,
+            float(self.config.program.bundle_days), self.mech.workload_burden, self.params,
         )  # fmt: skip
 
     def partner_exit(self) -> None:
@@ -453,8 +468,8 @@ class IntegrationModel(mesa.Model):
         self._log(event.category, event.valence, event.name, who, "manual")
 
     def release(self) -> None:
-        """Drop Mesa 3.3.1's class-level reference to this model (``Agent._ids``) so it can be freed."""
-        mesa.Agent._ids.pop(self, None)
+        """Drop Mesa 3.3.1's class-level reference to this model (``Agent._ids``) so it can be freed (no-op on 3.5)."""
+        compat.release_model(self)
 
 
 
@@ -491,6 +506,7 @@ class MetricsCollector(mesa.DataCollector):
     def collect(self, model):
         if self.agent_reporters or self.agenttype_reporters or self.model_reporters != self._own_reporters:
             return super().collect(model)
+        compat.note_collection(self, model)
         metrics = model.metrics
         for var, values in self.model_vars.items():
             values.append(metrics[var])

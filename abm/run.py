@@ -84,7 +84,7 @@ def run_model(
             ms = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (("step", "int64"), ("category", "object"), ("valence", "object"), ("name", "object"), ("who", "object"), ("source", "object"))})
         if ms["step"].dtype != np.int64:  # (astype copies the whole frame even when it changes nothing)
             ms = ms.astype({"step": "int64"})
-        return RunResult(table, ms, summarize(table, ms, model.scenario), model.scenario, probes=probes)
+        return RunResult(table, ms, summarize(table, ms, model.config), model.config, probes=probes)
     finally:
         model.release()
 

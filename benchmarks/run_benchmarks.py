@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 import mesa  # noqa: E402
 
+from abm.compat import release_model  # noqa: E402
 from abm.config import load_scenario  # noqa: E402
 from abm.model import IntegrationModel  # noqa: E402
 from abm.run import run_once  # noqa: E402
@@ -84,7 +85,7 @@ def step_time(cls: type, scenario: Any, steps: int, seed: int) -> tuple[float, f
     try:
         return timed(lambda: [model.step() for _ in range(steps)])
     finally:
-        mesa.Agent._ids.pop(model, None)  # Mesa 3.3.1 keeps every model alive otherwise
+        release_model(model)  # Mesa 3.3.1 keeps every model alive otherwise
 
 
 def side_by_side(sizes: list[int], model_steps: int, ref_steps: dict[int, int], repeats: int) -> list[dict[str, Any]]:

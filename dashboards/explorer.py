@@ -16,8 +16,8 @@ import threading
 import time
 
 import solara
-from mesa.visualization.utils import force_update, update_counter
 
+from abm.compat import force_update, update_counter
 from abm.config import ConfigError
 from dashboards.panels import LivePanels, model_lock
 from dashboards.setup import (

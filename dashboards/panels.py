@@ -15,10 +15,10 @@ import weakref
 from typing import Any
 
 import solara
-from mesa.visualization.utils import force_update, update_counter
 from pydantic import ValidationError
 
 from abm import outcomes
+from abm.compat import force_update, update_counter
 from abm.config import CATEGORIES, KINDS, VALENCES, Effects, MilestoneEvent, Targets
 from abm.events import pair_mask, target_mask
 from abm.model import IntegrationModel

@@ -1,4 +1,5 @@
-"""``abm experiment`` and ``abm report``: thin wrappers over :mod:`experiments.api`.
+"""``abm experiment``, ``abm report``, ``abm specs`` and ``abm discover``: thin wrappers over :mod:`experiments.api`
+and :mod:`experiments.discovery`.
 
 Only typer is imported at module level (this module is imported at every ``abm`` start); the heavy
 modules are imported inside the commands. Exit status: 0 all runs completed, 1 some run failed,
@@ -141,8 +142,41 @@ def specs(name: str | None = typer.Argument(None, help="a shipped spec to print 
     typer.echo(path.read_text(), nl=False)
 
 
+def discover(
+    out: Path = typer.Argument(..., help="a results directory (abm experiment, sensitivity or validation)"),
+    outcome: str = typer.Option(..., "--outcome", help="a summary outcome column, e.g. final_integration"),
+    threshold: float = typer.Option(..., "--threshold", help="runs of interest: outcome above this (or below, --below)"),
+    below: bool = typer.Option(False, "--below", help="runs of interest have the outcome below the threshold"),
+    min_coverage: float = typer.Option(0.5, "--min-coverage", help="select among boxes covering at least this share of the runs of interest"),
+    peel_alpha: float = typer.Option(0.05, "--peel-alpha", help="share of a box's runs removed per peel"),
+    mass_min: float = typer.Option(0.05, "--mass-min", help="smallest box, as a share of all runs"),
+    method: str = typer.Option("auto", "--method", help="auto (EMA Workbench's PRIM if installed, else ours), ema or own"),
+) -> None:
+    """Scenario discovery (PRIM): which inputs make an outcome cross a threshold? Writes DIR/analysis/discovery/."""
+    from experiments.discovery import DiscoveryError
+    from experiments.discovery import discover as run
+    from experiments.discovery.writer import write_discovery
+
+    if method not in ("auto", "ema", "own"):
+        fail(f"--method: expected auto, ema or own, got {method!r}")
+        return
+    try:
+        d = run(out, outcome, threshold, below, min_coverage=min_coverage, peel_alpha=peel_alpha, mass_min=mass_min,
+                method=method)  # type: ignore[arg-type]  # fmt: skip
+    except DiscoveryError as e:
+        fail(str(e))
+        return
+    folder = write_discovery(d, peel_alpha=peel_alpha, mass_min=mass_min)
+    s = d.result.trajectory.iloc[d.selected]
+    typer.echo(f"{d.result.method}: box {d.selected} of {len(d.result.trajectory)} restricts {int(s['res_dim'])} of "
+               f"{len(d.inputs)} inputs; coverage {s['coverage']:.2f}, density {s['density']:.2f} "
+               f"({d.n_interest} of {d.n_runs} runs of interest)")  # fmt: skip
+    typer.echo(f"written: {folder} (summary.md, trajectory.csv, boxes.csv, tradeoff.png, box.png)")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the experiment, report and specs commands to the ``abm`` app."""
+    """Add the experiment, report, specs and discover commands to the ``abm`` app."""
     app.command("experiment")(experiment)
     app.command("report")(report)
     app.command("specs")(specs)
+    app.command("discover")(discover)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,40 @@ SENSITIVITY_STABILITY = "sensitivity_stability"
 SENSITIVITY_NOISE = "sensitivity_noise"
 EXPERIMENT_TABLES = (SUMMARY_STATS, PAIRED_EFFECTS)
 SENSITIVITY_TABLES = (SENSITIVITY_INDICES, SENSITIVITY_CONVERGENCE, SENSITIVITY_STABILITY, SENSITIVITY_NOISE)
+
+
+DISCOVERY_DIR = "discovery"  # DIR/analysis/discovery: written by `abm discover` (experiments.discovery.writer)
+
+
+@dataclass
+class DiscoveryOutputs:
+    """What ``abm discover`` wrote: the question and options (``meta``, from ``discovery.json``), the
+    peeling ``trajectory``, the ``boxes`` (limits of every box), the ``summary`` text and the plots."""
+
+    folder: Path
+    meta: dict[str, Any]
+    trajectory: pd.DataFrame
+    boxes: pd.DataFrame
+    summary: str
+    tradeoff_png: Path
+    box_png: Path
+
+    @property
+    def selected_box(self) -> pd.DataFrame:
+        """The limits of the selected box (one row per restricted input)."""
+        return self.boxes[self.boxes["id"] == self.meta["selected"]].reset_index(drop=True)
+
+
+def read_discovery(out: str | Path) -> DiscoveryOutputs | None:
+    """``out/analysis/discovery`` as written by ``abm discover``, or None if there is none."""
+    folder = Path(out) / ANALYSIS_DIR / DISCOVERY_DIR
+    if not (folder / "discovery.json").is_file():
+        return None
+    boxes = pd.read_csv(folder / "boxes.csv", keep_default_na=False, na_values=[""])
+    boxes["categories"] = boxes["categories"].fillna("").astype(str)
+    return DiscoveryOutputs(folder, json.loads((folder / "discovery.json").read_text()),
+                            pd.read_csv(folder / "trajectory.csv"), boxes, (folder / "summary.md").read_text(),
+                            folder / "tradeoff.png", folder / "box.png")  # fmt: skip
 
 
 class ResultsError(ValueError):
@@ -117,6 +153,11 @@ class Results:
         """The tidy index table of a sensitivity analysis (``outcome, statistic, method, N, index,
         parameter, parameter2, value, conf, lo, hi``), or None before ``abm report``."""
         return self.analysis(SENSITIVITY_INDICES)
+
+    @property
+    def discovery(self) -> DiscoveryOutputs | None:
+        """The scenario discovery of ``abm discover`` (:func:`read_discovery`), or None."""
+        return read_discovery(self.out)
 
     def __repr__(self) -> str:
         r = self.manifest.get("runs", {})

@@ -2,11 +2,13 @@
 
 ``cheap_run`` costs microseconds (machinery overhead and memory benchmarks); ``flaky_run`` is the
 real model but raises for ``params.mu`` above :data:`FAIL_ABOVE`; ``dying_run`` kills its own worker
-process for ``params.mu`` above :data:`FAIL_ABOVE` (a worker lost to the OOM killer).
+process for ``params.mu`` above :data:`FAIL_ABOVE` (a worker lost to the OOM killer);
+``planted_box_run`` succeeds mostly inside :data:`PLANTED_BOX` (a known answer for scenario discovery).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 from dataclasses import dataclass, field
@@ -16,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 FAIL_ABOVE = 0.45
+# planted_box_run: success is likely (95%) inside this box of two parameters, unlikely (5%) outside
+PLANTED_BOX = {"params.catchment": (0.6, 1.0), "params.warm_handoff_share": (0.0, 0.4)}
 
 
 @dataclass
@@ -58,3 +62,13 @@ def dying_run(config: Any = None, seed: Any = 0, steps: int | None = None, overr
     if _mu(config, overrides) > FAIL_ABOVE:
         os.kill(os.getpid(), signal.SIGKILL)
     return cheap_run(config, seed, steps, overrides)
+
+
+def planted_box_run(config: Any = None, seed: Any = 0, steps: int | None = None,
+                    overrides: dict[str, Any] | None = None) -> ToyResult:  # fmt: skip
+    """``success`` is 1 with probability 0.95 inside :data:`PLANTED_BOX` and 0.05 outside (the run's seed draws it)."""
+    o = overrides or {}
+    inside = all(lo <= float(o.get(k, math.nan)) <= hi for k, (lo, hi) in PLANTED_BOX.items())
+    rng = np.random.default_rng(seed)
+    success = rng.random() < (0.95 if inside else 0.05)
+    return ToyResult({"success": float(success), "noise": float(rng.normal())})

@@ -8,14 +8,15 @@ import sys
 import mesa
 import numpy as np
 
-from abm import IntegrationModel
+from abm import IntegrationModel, compat
+from abm.config import load_scenario
 
 
 def test_runs_under_mesa_batch_run():
     results = mesa.batch_run(
         IntegrationModel,
         parameters={"scenario": "P3", "mu": [0.1, 0.3]},
-        iterations=2,
+        **compat.batch_run_replicates(2),
         max_steps=10,
         number_processes=1,
         data_collection_period=-1,
@@ -58,3 +59,45 @@ def test_console_script_exit_status_and_no_traceback(tmp_path):
     res = subprocess.run([sys.executable, "-m", "abm", "check", str(bad)], capture_output=True, text=True)
     assert res.returncode == 2
     assert "params.mu" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_config_and_mesa_scenario_on_every_mesa():
+    m = IntegrationModel(program="P3", seed=1, mu=0.2)
+    assert m.config.name == load_scenario("P3").name and m.config.params.mu == 0.2
+    assert m.scenario.program == m.config.program and m.scenario.steps == m.config.steps  # same reads on 3.3.1 and 3.5
+    if compat.MODEL_OWNS_SCENARIO:  # Mesa >= 3.4: SolaraViz's Reset passes an empty Mesa Scenario of the same class
+        import mesa.experimental.scenarios as scenarios
+
+        assert isinstance(m.scenario, scenarios.Scenario) and m.scenario.model is m
+        again = IntegrationModel(scenario=type(m.scenario)(), program="P3", seed=1, mu=0.2)
+        assert again.config == m.config
+        again.release()
+    else:
+        assert m.scenario is m.config
+    m.release()
+
+
+def test_solaraviz_model_controller_steps_and_resets_the_model():
+    """Mesa's own SolaraViz controls (Step, Reset) on the model, with ``program`` in the model parameters."""
+    import ipyvuetify as v
+    import solara
+    from mesa.visualization import Slider, SolaraViz
+    from mesa.visualization.solara_viz import ModelController
+
+    first = IntegrationModel(program="P3", seed=1, mu=0.2)
+    SolaraViz(first, components=[], model_params={"program": "P3", "seed": 1, "mu": Slider("mu", 0.3, 0.0, 1.0, 0.05)})
+    model = solara.reactive(first)
+    params = solara.reactive({"program": "P3", "seed": 1, "mu": 0.2})
+    _, rc = solara.render(ModelController(model, model_parameters=params, play_interval=solara.reactive(100),
+                                          render_interval=solara.reactive(1), use_threads=solara.reactive(False)),
+                          handle_error=False)  # fmt: skip
+    buttons = {str(b.children[0]): b for b in rc.find(v.Btn).widgets}
+    buttons["Step"].click()
+    assert model.value is first and first.steps == 1
+    buttons["Reset"].click()
+    again = model.value
+    assert again is not first and again.steps == 0
+    assert again.config == first.config  # P3 with mu = 0.2, rebuilt by Mesa's Reset on 3.3.1 and 3.5 alike
+    rc.close()
+    first.release()
+    again.release()
