@@ -29,7 +29,7 @@ class Targets(Frozen):
 
     observed: dict[str, float | dict[str, float]] | None = Field(
         None, description="outcome -> observed mean (one scenario), or scenario -> {outcome: mean}")
-    patterns: list[str] | None = Field(None, description="pattern numbers (all their comparisons) or comparison keys, e.g. [1a, 2, 3]")
+    patterns: list[str | int] | None = Field(None, description="pattern numbers (all their comparisons) or comparison keys, e.g. [1a, 2, 3]")
 
 
 class Predictive(Frozen):
@@ -51,7 +51,7 @@ class CalibrationSpec(Frozen):
     parameters: dict[str, tuple[float, float] | None] = Field(
         min_length=1, description="name -> [lo, hi] (uniform prior), or null for the declared range")
     targets: Targets
-    holdout: list[str] = Field(default_factory=list, description="pattern ids left out of the fit and checked on the posterior")
+    holdout: list[str | int] = Field(default_factory=list, description="pattern ids left out of the fit and checked on the posterior")
     replicates: int = Field(4, ge=1, le=1000, description="runs per particle (paired seeds), averaged")
     population: int = Field(200, ge=2, le=100_000)
     generations: int = Field(8, ge=1, le=100)
@@ -126,7 +126,7 @@ def pattern_of(key: str) -> int:
     return int(re.match(r"\d+", key).group())  # type: ignore[union-attr]
 
 
-def pattern_keys(ids: list[str], source: str, where: str) -> list[str]:
+def pattern_keys(ids: list[str | int] | list[str], source: str, where: str) -> list[str]:
     """Comparison keys of pattern ids: '2' -> 2a, 2b, 2c; '4a' -> 4a (SpecError if unknown)."""
     from experiments.validation.patterns import THRESHOLDS
 
