@@ -80,7 +80,8 @@ class ExecutorSampler(Sampler):
 
     def _evaluate(self, jobs: list[ParticleJob]) -> list[dict[str, Any]]:
         """Statistics of every job, in order; a local pool broken by a dying worker is rebuilt once."""
-        size = max(1, math.ceil(len(jobs) / (4 * self.handle.workers)))
+        # a particle of the ABM is seconds of work: one per task, so an interruption waits for one particle at most
+        size = 1 if self.runs_per_particle >= 8 else max(1, math.ceil(len(jobs) / (4 * self.handle.workers)))
         chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
         for attempt in (1, 2):
             try:

@@ -16,12 +16,17 @@ with ``(a, b, k)`` given by the sampler (generation, batch, proposal).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from abm.config import Scenario, with_overrides
+
+FIT_BOOT = 20
 
 
 @dataclass(frozen=True)
@@ -85,13 +90,24 @@ def run_observed(job: ParticleJob) -> dict[str, float]:
     return out
 
 
-def pattern_arms(numbers: list[int], master: int, replicates: int, params: dict[str, float]) -> dict[str, Any]:
-    """The arms of the given patterns, with the parameter values applied to every arm."""
+_ARMS: dict[tuple[int, int, int], dict[str, Any]] = {}  # per worker process: (pattern, master, n) -> its arms
+
+
+def base_arms(number: int, master: int, replicates: int) -> dict[str, Any]:
+    """A pattern's arms as the suite builds them (built once per process: reading the programs is not free)."""
     from experiments.validation.patterns import PATTERNS_BY_NUMBER
 
+    key = (number, master, replicates)
+    if key not in _ARMS:
+        _ARMS[key] = PATTERNS_BY_NUMBER[number].arms(master, replicates)
+    return _ARMS[key]
+
+
+def pattern_arms(numbers: list[int], master: int, replicates: int, params: dict[str, float]) -> dict[str, Any]:
+    """The arms of the given patterns, with the parameter values applied to every arm."""
     arms: dict[str, Any] = {}
     for p in numbers:
-        arms.update(PATTERNS_BY_NUMBER[p].arms(master, replicates))
+        arms.update(base_arms(p, master, replicates))
     over = overrides(params)
     if not over:
         return arms
@@ -113,13 +129,34 @@ def run_patterns(job: ParticleJob) -> dict[str, Any]:
         designs = sc if isinstance(sc, list) else [sc] * job.replicates
         records[name] = [simulate(d, s, job.steps) for d, s in zip(designs, ss, strict=True)]
     out: dict[str, Any] = {}
-    for p in numbers:
-        pat = PATTERNS_BY_NUMBER[p]
-        rng = np.random.default_rng([job.master, p, *job.spawn_key])
-        needed = pat.arms(job.master, job.replicates)
-        for c in pat.evaluate({k: records[k] for k in needed}, rng, job.replicates):
-            if c.key in job.keys:
-                out[c.key] = {"estimate": c.estimate, "lo": c.lo, "hi": c.hi, "passed": c.passed} if job.full else float(c.estimate)
+    with _estimates_only(not job.full):
+        for p in numbers:
+            out |= _compare(PATTERNS_BY_NUMBER[p], records, job)
+    return out
+
+
+@contextmanager
+def _estimates_only(on: bool) -> Iterator[None]:
+    """While fitting only the estimates count: independent-sample PS intervals get 20 bootstrap draws, not 2000."""
+    from experiments.validation import stats
+
+    original = stats.ps_independent
+    if on:
+        stats.ps_independent = partial(original, n_boot=FIT_BOOT)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        stats.ps_independent = original  # type: ignore[assignment]
+
+
+def _compare(pat: Any, records: dict[str, list[Any]], job: ParticleJob) -> dict[str, Any]:
+    """One pattern's comparisons that are among ``job.keys`` (bootstrap draws seeded by master, pattern and particle)."""
+    out: dict[str, Any] = {}
+    rng = np.random.default_rng([job.master, pat.number, *job.spawn_key])
+    needed = base_arms(pat.number, job.master, job.replicates)
+    for c in pat.evaluate({k: records[k] for k in needed}, rng, job.replicates):
+        if c.key in job.keys:
+            out[c.key] = {"estimate": c.estimate, "lo": c.lo, "hi": c.hi, "passed": c.passed} if job.full else float(c.estimate)
     return out
 
 
