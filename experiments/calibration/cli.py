@@ -21,20 +21,24 @@ def calibrate(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
     docs: Path | None = typer.Option(None, "--docs", help="also rewrite the generated calibration block of this file (docs/VALIDATION.md)"),
     readme: Path | None = typer.Option(None, "--readme", help="also rewrite the generated calibration line of this file (README.md)"),
+    holdout: list[str] | None = typer.Option(None, "--holdout", help="pattern id to hold out of the fit (repeatable; replaces the spec's holdout)"),
 ) -> None:
     """Pattern-oriented calibration by ABC-SMC (pyabc): posterior over parameters, report, predictive checks."""
     import signal
 
     from experiments.calibration.run import CalibrationError, check_out
     from experiments.calibration.run import calibrate as run_calibration
-    from experiments.calibration.spec import load_calibration, resolve
+    from experiments.calibration.spec import load_calibration, resolve, spec_from_dict
     from experiments.executors import ExecutorError, make_executor
     from experiments.shipped import resolve_spec
     from experiments.spec import DaskExecutor, LocalExecutor, SpecError
 
     path = resolve_spec(spec, "calibration")
     try:
-        res = resolve(load_calibration(path))
+        loaded = load_calibration(path)
+        if holdout:  # a leave-one-pattern-out run: the same spec with another holdout (another hash, another --out)
+            loaded = spec_from_dict(loaded.model_dump(mode="json") | {"holdout": holdout}, loaded.source, loaded.base_dir)
+        res = resolve(loaded)
         check_out(res, out)
         cfg = DaskExecutor(type="dask", address=scheduler) if scheduler else (
             LocalExecutor(workers=workers) if workers else res.spec.executor)
@@ -59,7 +63,7 @@ def calibrate(
     if docs is not None or readme is not None:
         from experiments.calibration.docs import update
 
-        update(res, out, docs, readme, str(spec))
+        update(res, out, docs, readme, str(spec) + "".join(f" --holdout {h}" for h in holdout or []))
     typer.echo(f"{r.generations} generations ({'resumed after ' + str(r.resumed_from) if r.resumed_from else 'new'}) "
                f"in {r.elapsed:.0f} s; wrote {out}/posterior.parquet, generations.csv, report.md")  # fmt: skip
 
