@@ -33,6 +33,10 @@ def calibrate(
     from experiments.shipped import resolve_spec
     from experiments.spec import DaskExecutor, LocalExecutor, SpecError
 
+    import importlib.util
+
+    if importlib.util.find_spec("pyabc") is None:
+        fail("abm calibrate needs pyabc, which is not installed: pip install 'integration-abm[calibrate]'")
     path = resolve_spec(spec, "calibration")
     try:
         loaded = load_calibration(path)

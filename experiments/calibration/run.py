@@ -182,15 +182,16 @@ def calibrate(res: Resolved, out: str | Path, executor: ExecutorHandle | None = 
             abc.new(url, observed_stats(res))
         interrupted = False
         status = "complete"
+        finished = old is not None and old.get("status") == "complete" and (out / "posterior.parquet").exists()
         try:
             with bar:
-                if done < spec.generations:
+                if done < spec.generations and not finished:  # (a fit stopped by min_epsilon or max_runs is finished)
                     max_sims = np.inf if spec.max_runs is None else max(1, spec.max_runs // res.runs_per_particle)
                     abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=spec.generations - done,
                             max_total_nr_simulations=max_sims)  # fmt: skip
         except KeyboardInterrupt:
             interrupted, status = True, "interrupted"
-        if not interrupted:
+        if not interrupted and not finished:
             outputs.write_all(res, out, handle, manifest)
         manifest["status"] = status
         manifest["sessions"][-1].update(ended=now(), status=status)
