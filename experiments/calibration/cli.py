@@ -24,6 +24,7 @@ def calibrate(
     holdout: list[str] | None = typer.Option(None, "--holdout", help="pattern id to hold out of the fit (repeatable; replaces the spec's holdout)"),
 ) -> None:
     """Pattern-oriented calibration by ABC-SMC (pyabc): posterior over parameters, report, predictive checks."""
+    import importlib.util
     import signal
 
     from experiments.calibration.run import CalibrationError, check_out
@@ -32,8 +33,6 @@ def calibrate(
     from experiments.executors import ExecutorError, make_executor
     from experiments.shipped import resolve_spec
     from experiments.spec import DaskExecutor, LocalExecutor, SpecError
-
-    import importlib.util
 
     if importlib.util.find_spec("pyabc") is None:
         fail("abm calibrate needs pyabc, which is not installed: pip install 'integration-abm[calibrate]'")
@@ -68,7 +67,8 @@ def calibrate(
         from experiments.calibration.docs import update
 
         update(res, out, docs, readme, str(spec) + "".join(f" --holdout {h}" for h in holdout or []))
-    typer.echo(f"{r.generations} generations ({'resumed after ' + str(r.resumed_from) if r.resumed_from else 'new'}) "
+    how = "new" if not r.resumed_from else ("already finished" if r.resumed_from == r.generations else f"resumed after {r.resumed_from}")
+    typer.echo(f"{r.generations} generations ({how}) "
                f"in {r.elapsed:.0f} s; wrote {out}/posterior.parquet, generations.csv, report.md")  # fmt: skip
 
 

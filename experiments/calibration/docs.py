@@ -11,7 +11,16 @@ from experiments.validation.report import update_docs
 
 def section(res: Resolved, out: Path, command: str) -> str:
     """The docs block: command, provenance, marginals, generations, predictive checks."""
-    parts = json.loads((out / "docs_parts.json").read_text())
+    import pandas as pd
+
+    from experiments.calibration.outputs import holdout_rate, markdown, predictive_summary
+
+    pp_file = out / "predictive.csv"
+    pp = pd.read_csv(pp_file) if pp_file.exists() and pp_file.stat().st_size > 1 else pd.DataFrame()
+    pps = predictive_summary(res, pp)
+    gens = pd.read_csv(out / "generations.csv")
+    parts = {"marginals": markdown(pd.read_csv(out / "marginals.csv")), "generations": markdown(gens),
+             "predictive": markdown(pps), "holdout_rate": holdout_rate(res, pps), "runs": int(gens["runs"].sum())}  # fmt: skip
     m = json.loads((out / "manifest.json").read_text())
     spec = res.spec
     rate = parts.get("holdout_rate")
@@ -22,8 +31,9 @@ def section(res: Resolved, out: Path, command: str) -> str:
         "", f"Fitted comparisons: {', '.join(res.fit_keys) or 'observed means'}; held out: {', '.join(res.holdout_keys) or 'none'}.",
         "", "Posterior marginals (weighted; q05-q95 is the 90% credible interval; last column: its width as a share of the prior's):",
         "", parts["marginals"], "", "Generations:", "", parts["generations"], "",
-        f"Posterior predictive checks ({spec.predictive.draws} draws x {spec.predictive.replicates} replicates; pass = the "
-        "suite's rule, estimate >= target and CI low > null):", "", parts["predictive"],
+        f"Posterior predictive checks ({spec.predictive.draws} draws x {spec.predictive.replicates} replicates"
+        + ("; pass = the suite's rule, estimate >= target and CI low > null):" if res.kind == "patterns" else "):"),
+        "", parts["predictive"],
     ]  # fmt: skip
     if rate is not None:
         lines += ["", f"Held-out posterior predictive pass rate: {rate:.2f}."]
@@ -36,8 +46,9 @@ def readme_line(res: Resolved, out: Path, command: str) -> str:
 
     marg = pd.read_csv(out / "marginals.csv")
     items = ", ".join(f"{r.parameter} {r.median:.3g} [{r.q05:.3g}, {r.q95:.3g}]" for r in marg.itertuples())
-    return (f"Joint fit of the six programs to the pattern suite (`{command}`; posterior medians [90% credible "
-            f"intervals]): {items}. Details: [docs/CALIBRATION.md](docs/CALIBRATION.md), [docs/VALIDATION.md](docs/VALIDATION.md).")
+    what = res.spec.description or res.spec.name
+    return (f"{what} (`{command}`; posterior medians [90% credible intervals]): {items}. "
+            "Details: [docs/CALIBRATION.md](docs/CALIBRATION.md), [docs/VALIDATION.md](docs/VALIDATION.md) section 8.")
 
 
 def update(res: Resolved, out: Path, docs: Path | None, readme: Path | None, spec_arg: str) -> None:

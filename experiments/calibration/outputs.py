@@ -203,10 +203,23 @@ def plots(post: pd.DataFrame, bounds: dict[str, tuple[float, float]], out: Path)
     return ["posterior_pairs.png", "posterior_marginals.png"]
 
 
-def markdown(df: pd.DataFrame, digits: int = 4) -> str:
-    from experiments.validation.report import markdown as md
+def _cell(v: Any) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "yes" if v else "no"
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
+        return f"{v:.4g}"
+    return str(v)
 
-    return md(df.round(digits)) if not df.empty else "(none)"
+
+def markdown(df: pd.DataFrame) -> str:
+    """A Markdown table, column by column (integers as integers, floats to 4 significant digits)."""
+    if df.empty:
+        return "(none)"
+    head = "| " + " | ".join(map(str, df.columns)) + " |\n|" + "---|" * len(df.columns) + "\n"
+    rows = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return head + "\n".join(rows) + "\n"
 
 
 def holdout_rate(res: Resolved, summary: pd.DataFrame) -> float | None:

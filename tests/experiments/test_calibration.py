@@ -77,6 +77,16 @@ def test_conjugate_toy_matches_the_analytic_posterior(tmp_path):
         assert (out / f).exists(), f
     m = json.loads((out / "manifest.json").read_text())
     assert m["status"] == "complete" and m["versions"].get("pyabc") and m["seeds"]["master"] == 3
+    # the docs blocks are generated from the stored run, between markers, leaving the rest alone
+    from experiments.calibration.docs import update
+
+    doc, readme = tmp_path / "V.md", tmp_path / "R.md"
+    doc.write_text("# record\n<!-- BEGIN GENERATED: calibrate -->\nold\n<!-- END GENERATED: calibrate -->\ntail\n")
+    update(res, out, doc, readme, "toy.yaml")
+    text = doc.read_text()
+    assert text.startswith("# record\n") and text.endswith("tail\n") and "old" not in text
+    assert f"abm calibrate toy.yaml --out {out}" in text and "| theta | -5 | 5 |" in text
+    assert "theta" in readme.read_text() and "BEGIN GENERATED: calibrate" in readme.read_text()
 
 
 def test_same_seed_same_posterior_whatever_the_worker_count(tmp_path):

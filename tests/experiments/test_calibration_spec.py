@@ -87,3 +87,8 @@ def test_shipped_patterns_spec_resolves():
     assert res.kind == "patterns" and 6 <= len(res.bounds) <= 10
     assert {k[0] for k in res.fit_keys} == set("123456")
     assert res.runs_per_particle == 12 * res.spec.replicates  # the 12 arms of patterns 1-6
+
+
+def test_abm_specs_lists_the_calibration_spec_with_its_command():
+    listing = runner.invoke(app, ["specs"])
+    assert listing.exit_code == 0 and "abm calibrate patterns --out DIR" in listing.output
