@@ -19,6 +19,7 @@ from experiments import api
 from experiments.calibration.posterior import load_posterior
 from experiments.calibration.run import DB, calibrate, stored_generations
 from experiments.calibration.spec import load_calibration, resolve
+from tests.experiments.test_exp_dask import cluster  # noqa: F401 - the real Dask cluster fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 ABM = [sys.executable, "-c", "from abm.cli import app; app()"]
@@ -197,3 +198,19 @@ def test_posterior_draws_change_the_runs(toy_posterior):
     a = run_arms({"P2": scenario("P2")}, 9, 2, workers=1, steps=20, param_sets=[sets[0], sets[0]])["P2"]
     b = run_arms({"P2": scenario("P2")}, 9, 2, workers=1, steps=20, param_sets=[sets[1], sets[1]])["P2"]
     assert a[0].summary["final_trust_mean"] != b[0].summary["final_trust_mean"]
+
+
+def test_dask_scheduler_gives_the_local_posterior(tmp_path, cluster):  # noqa: F811 - the imported fixture
+    """``abm calibrate --scheduler`` on a real Dask cluster (scheduler and worker processes): the same posterior."""
+    from typer.testing import CliRunner
+
+    from abm.cli import app
+
+    spec = _toy(tmp_path, population=30, generations=2)
+    calibrate(resolve(load_calibration(spec)), tmp_path / "local", progress=False)
+    res = CliRunner().invoke(app, ["calibrate", str(spec), "--out", str(tmp_path / "dask"), "--scheduler", cluster, "--no-progress"])
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "dask" / "manifest.json").read_text())
+    assert m["sessions"][-1]["executor"] == "dask"
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "posterior.parquet"),
+                                  pd.read_parquet(tmp_path / "local" / "posterior.parquet"), check_exact=True)  # fmt: skip
