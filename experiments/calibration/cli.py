@@ -27,7 +27,7 @@ def calibrate(
     import importlib.util
     import signal
 
-    from experiments.calibration.run import CalibrationError, check_out
+    from experiments.calibration.run import CalibrationError, CalibrationFailed, check_out
     from experiments.calibration.run import calibrate as run_calibration
     from experiments.calibration.spec import load_calibration, resolve, spec_from_dict
     from experiments.executors import ExecutorError, make_executor
@@ -58,6 +58,9 @@ def calibrate(
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         r = run_calibration(res, out, executor=handle, progress=progress)
+    except CalibrationFailed as e:
+        fail(str(e), 1)
+        return
     finally:
         signal.signal(signal.SIGTERM, previous)
         handle.close(cancel=True)

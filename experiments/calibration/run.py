@@ -35,6 +35,10 @@ class CalibrationError(ValueError):
     """The results directory cannot take this calibration (another spec, not a calibration)."""
 
 
+class CalibrationFailed(RuntimeError):
+    """The fit stopped on an error of the model or the executor (the manifest says so)."""
+
+
 @dataclass
 class CalibrationSummary:
     out: Path
@@ -191,6 +195,12 @@ def calibrate(res: Resolved, out: str | Path, executor: ExecutorHandle | None = 
                             max_total_nr_simulations=max_sims)  # fmt: skip
         except KeyboardInterrupt:
             interrupted, status = True, "interrupted"
+        except Exception as e:  # a model error in a particle, a broken executor: recorded, then raised
+            manifest["status"] = "failed"
+            manifest["sessions"][-1].update(ended=now(), status="failed", error=f"{type(e).__name__}: {e}"[:2000])
+            write_manifest(out, manifest)
+            raise CalibrationFailed(f"{out}: the fit stopped: {type(e).__name__}: {e}; stored generations are kept "
+                                    "(run the same command again to resume once the cause is fixed)") from e  # fmt: skip
         if not interrupted and not finished:
             outputs.write_all(res, out, handle, manifest)
         manifest["status"] = status

@@ -214,3 +214,17 @@ def test_dask_scheduler_gives_the_local_posterior(tmp_path, cluster):  # noqa: F
     assert m["sessions"][-1]["executor"] == "dask"
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "posterior.parquet"),
                                   pd.read_parquet(tmp_path / "local" / "posterior.parquet"), check_exact=True)  # fmt: skip
+
+
+def test_a_model_error_stops_the_fit_with_exit_1_and_says_so(tmp_path):
+    from typer.testing import CliRunner
+
+    from abm.cli import app
+
+    spec = tmp_path / "fail.yaml"
+    spec.write_text("name: fail\nmodel: experiments.toy:flaky_run\nscenario: P2\nparameters: {mu: [0.3, 0.5]}\n"
+                    "targets: {observed: {final_trust_mean: 0.9}}\nreplicates: 1\npopulation: 10\ngenerations: 1\n"
+                    "steps: 3\nseed: 3\nexecutor: {type: local, workers: 1}\n")  # fmt: skip
+    res = CliRunner().invoke(app, ["calibrate", str(spec), "--out", str(tmp_path / "o"), "--no-progress"])
+    assert res.exit_code == 1 and "flaky_run: refusing mu=" in res.stderr and "Traceback" not in res.stderr
+    assert json.loads((tmp_path / "o" / "manifest.json").read_text())["status"] == "failed"
