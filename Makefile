@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export SOLARA_TELEMETRY_MIXPANEL_ENABLE := False
 
-.PHONY: install run test test-all golden lint bench bench-all validate cmo dashboard clean
+.PHONY: install run test test-all golden lint bench bench-all validate cmo calibrate dashboard clean
 
 $(STAMP): pyproject.toml scripts/setup_assets.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ validate: $(STAMP)
 
 cmo: $(STAMP)
 	$(BIN)/abm cmo --replicates 100 --out results/cmo --docs docs/VALIDATION.md
+
+# The shipped joint fit of P1-P6 to the pattern suite (ABC-SMC); rewrites the calibration blocks of
+# docs/VALIDATION.md and README.md. Resumes if interrupted (delete results/calibration/patterns to start over).
+calibrate: $(STAMP)
+	$(BIN)/abm calibrate patterns --out results/calibration/patterns --docs docs/VALIDATION.md --readme README.md
 
 dashboard: $(STAMP)
 	$(BIN)/abm dashboard

@@ -109,7 +109,10 @@ def point_parameters(summary: pd.DataFrame, failures: pd.DataFrame | None = None
     frames = [t[["point", *[c for c in cols if c in t.columns]]] for t in (summary, failures) if len(t)]
     if not frames:
         return pd.DataFrame(columns=["point", *cols])
-    table = pd.concat(frames, ignore_index=True).drop_duplicates("point")
+    table = pd.concat(frames, ignore_index=True)
+    # a parameter drawn per replicate (spec `posterior:`) is not a property of the point
+    varying = [c for c in table.columns if c != "point" and table.groupby("point")[c].nunique(dropna=False).max() > 1]
+    table = table.drop(columns=varying).drop_duplicates("point")
     return table.sort_values("point", kind="stable").reset_index(drop=True)
 
 

@@ -133,7 +133,8 @@ def specs(name: str | None = typer.Argument(None, help="a shipped spec to print 
     if name is None:
         for n, path in found.items():
             description = read_yaml(path).get("description", "")
-            typer.echo(f"{n:<12} abm {spec_kind(path)} {n} --out DIR   {description}")
+            command = {"calibration": "calibrate"}.get(spec_kind(path), spec_kind(path))
+            typer.echo(f"{n:<12} abm {command} {n} --out DIR   {description}")
         return
     path = found.get(name.removesuffix(".yaml"))
     if path is None:
@@ -180,3 +181,6 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report)
     app.command("specs")(specs)
     app.command("discover")(discover)
+    from experiments.calibration.cli import register as register_calibration
+
+    register_calibration(app)  # abm calibrate

@@ -150,12 +150,17 @@ def write_cmo(out: Path, df: pd.DataFrame, ctx: pd.DataFrame, prov: dict[str, An
 
 
 def run_cmo(replicates: int, out: Path, programs: list[str] | None = None, mechanisms: list[str] | None = None,
-            master: int = MASTER_SEED, workers: int = 2) -> tuple[pd.DataFrame, str]:  # fmt: skip
-    """Run the knock-out grid and write the context x mechanism table and heatmap."""
+            master: int = MASTER_SEED, workers: int = 2, param_sets: list[dict] | None = None,
+            posterior: str | None = None) -> tuple[pd.DataFrame, str]:  # fmt: skip
+    """Run the knock-out grid and write the context x mechanism table and heatmap.
+
+    ``param_sets``: one override set per replicate (posterior draws from ``posterior``), the same in
+    every arm, so a knock-out and its baseline stay paired in seed and parameters.
+    """
     programs = list(programs or ko.PROGRAMS)
     mechanisms = list(mechanisms or ko.MECHANISMS)
-    records = run_arms(arms(programs, mechanisms), master, replicates, workers)
+    records = run_arms(arms(programs, mechanisms), master, replicates, workers, param_sets=param_sets)
     df = effects(records, programs, mechanisms, np.random.default_rng([master, 7]))
-    prov = provenance("abm cmo", replicates, master, {"programs": programs, "mechanisms": mechanisms})
+    prov = provenance("abm cmo", replicates, master, {"programs": programs, "mechanisms": mechanisms, "posterior": posterior})
     md = write_cmo(out, df, context(programs), prov, records, dependence(records, programs, mechanisms, master))
     return df, md

@@ -48,6 +48,7 @@ class Plan:
     design: pd.DataFrame
     spec_hash: str
     source: str = "<spec>"
+    posterior: Any = None  # experiments.calibration.posterior.Posterior: per-replicate parameter draws
     _points: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
@@ -70,7 +71,8 @@ class Plan:
         if not 0 <= s < len(self.scenarios):
             raise IndexError(run_id)
         iname = list(self.interventions)[i]
-        overrides = {**self._points[p], **self.interventions[iname]}
+        drawn = self.posterior.overrides(self.spec.seed, r) if self.posterior is not None else {}
+        overrides = {**self._points[p], **drawn, **self.interventions[iname]}
         return RunTask(run_id, list(self.scenarios)[s], iname, p, r, (p, r), overrides)
 
     def tasks(self, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[RunTask]:
@@ -81,7 +83,10 @@ class Plan:
         return np.random.SeedSequence(self.spec.seed, spawn_key=task.spawn_key)
 
     def param_values(self, task: RunTask) -> dict[str, Any]:
-        return {c: _py(self.design[c].iat[task.point]) for c in self.design.columns}
+        values = {c: _py(self.design[c].iat[task.point]) for c in self.design.columns}
+        if self.posterior is not None:  # the replicate's posterior draw
+            values |= {f"param.{k}": v for k, v in self.posterior.draw(self.spec.seed, task.replicate).items()}
+        return values
 
 
 def _py(v: Any) -> Any:
@@ -184,6 +189,25 @@ def _probes(design: pd.DataFrame, points: list[dict[str, Any]]) -> list[dict[str
     return out
 
 
+def _posterior(spec: ExperimentSpec, design: pd.DataFrame, scenarios: dict[str, Scenario], check: bool) -> Any:
+    """The posterior a spec names (relative to the spec's folder), checked against design and scenarios."""
+    from experiments.calibration.posterior import PosteriorError, load_posterior
+
+    path = Path(spec.posterior)  # type: ignore[arg-type]
+    if not path.is_absolute() and not path.exists():
+        path = Path(spec.base_dir) / path
+    try:
+        post = load_posterior(path)
+    except PosteriorError as e:
+        raise SpecError(f"{spec.source}: posterior: {e}") from None
+    both = sorted(set(post.names) & {c.removeprefix("param.") for c in design.columns})
+    if both:
+        raise SpecError(f"{spec.source}: posterior: parameter(s) {both} are both drawn from the posterior and set by the design; keep one")
+    for sc in scenarios.values() if check else ():
+        _check(sc, post.overrides(spec.seed, 0), "posterior", spec.source)
+    return post
+
+
 def _sha(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -225,6 +249,9 @@ def resolve(spec: ExperimentSpec, check_overrides: bool = True) -> Plan:
         body["design"] = {"type": "rows", "rows_sha256": _sha(spec.design.rows)}
     body["scenario_digests"] = {k: v.digest() for k, v in scenarios.items()}
     body["design_sha256"] = _sha(design.to_dict("list"))
-    plan = Plan(spec, scenarios, interventions, design, _sha(body)[:20], source)
+    post = _posterior(spec, design, scenarios, check_overrides) if spec.posterior else None
+    if post is not None:
+        body["posterior"] = post.digest  # the particles and weights, not the path
+    plan = Plan(spec, scenarios, interventions, design, _sha(body)[:20], source, post)
     plan._points = points
     return plan

@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-KINDS = ("experiment", "sensitivity")
+KINDS = ("experiment", "sensitivity", "calibration")
 SPECS_DIR = Path(str(resources.files("experiments") / "specs"))
 
 
@@ -25,7 +25,7 @@ def shipped_specs(kind: str | None = None) -> dict[str, Path]:
 
 
 def spec_kind(path: Path) -> str:
-    """'experiment' or 'sensitivity': the folder a shipped spec lives in."""
+    """'experiment', 'sensitivity' or 'calibration': the folder a shipped spec lives in."""
     return path.parent.name
 
 

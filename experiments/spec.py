@@ -140,6 +140,8 @@ class ExperimentSpec(Frozen):
     steps: int | None = Field(None, ge=1, le=5200, description="horizon (default: each scenario's)")
     outputs: Outputs = Field(default_factory=Outputs)
     executor: Executor = Field(default_factory=LocalExecutor)
+    posterior: str | None = Field(None, min_length=1, description="an `abm calibrate` --out directory: each replicate draws "
+                                  "its parameter set from that posterior (weighted, seeded), recorded in param.<name> columns")
     # where the spec came from: relative scenario and CSV paths are resolved against base_dir
     _source: str = PrivateAttr("<spec>")
     _base_dir: str = PrivateAttr(".")

@@ -101,16 +101,21 @@ def seeds(master: int, n: int) -> list[np.random.SeedSequence]:
 
 
 def run_arms(
-    arms: dict[str, Scenario | list[Scenario]], master: int, n: int, workers: int = 2, steps: int | None = None
+    arms: dict[str, Scenario | list[Scenario]], master: int, n: int, workers: int = 2, steps: int | None = None,
+    param_sets: list[dict[str, Any]] | None = None,
 ) -> dict[str, list[Record]]:
     """Run every arm over the same n replicate seeds (paired across arms).
 
     An arm is one Scenario, or a list of n Scenarios (one design per replicate, e.g. resampled partners).
+    ``param_sets`` (n dotted-key override sets, e.g. posterior draws) gives replicate i its parameters in
+    every arm, on top of the arm's scenario (arms switch mechanisms or program settings, not these numbers).
     """
     ss = seeds(master, n)
     jobs = []
     for sc in arms.values():
         designs = sc if isinstance(sc, list) else [sc] * n
+        if param_sets is not None:
+            designs = [with_overrides(d, p) for d, p in zip(designs, param_sets, strict=True)]
         jobs += [(d, s, steps) for d, s in zip(designs, ss, strict=True)]
     if workers <= 1:
         out = [_job(j) for j in jobs]

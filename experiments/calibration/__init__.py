@@ -1,0 +1,9 @@
+"""Pattern-oriented calibration: ABC-SMC (pyabc) over the project's executors, and posterior ensembles.
+
+Modules: :mod:`.spec` (the calibration spec and its checks against the model), :mod:`.targets`
+(what one particle runs and the summary statistics and distances it yields), :mod:`.sampler`
+(a pyabc sampler that evaluates each batch of proposals through an executor, reproducibly),
+:mod:`.run` (``calibrate``: new or resumed fits), :mod:`.outputs` (posterior table, generations,
+report, predictive checks), :mod:`.posterior` (weighted, seeded draws for experiments, validation
+and the CMO table), :mod:`.toys` (pluggable test models with known posteriors), :mod:`.cli`.
+"""
