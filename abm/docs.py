@@ -71,7 +71,8 @@ def parameter_table() -> str:
     rows = ["| parameter | default | range | unit | meaning | acts in |", "|---|---|---|---|---|---|"]
     for name, f in numeric_fields().items():
         acts = ", ".join(f"`{p}`" for p in f["process"].split())
-        rows.append(f"| `{name}` | {f['default']} | [{f['lo']}, {f['hi']}] | {f['unit']} | {f['description']} | {acts} |")
+        rng = f"{'(' if f['lo_open'] else '['}{f['lo']}, {f['hi']}]"
+        rows.append(f"| `{name}` | {f['default']} | {rng} | {f['unit']} | {f['description']} | {acts} |")
     rows += ["", "| mechanism switch (`params.mechanisms.*`) | default | meaning |", "|---|---|---|"]
     for name, f in Mechanisms.model_fields.items():
         rows.append(f"| `{name}` | {f.default} | {f.description} |")

@@ -44,7 +44,11 @@ def pair_mask(mask: np.ndarray) -> np.ndarray:
 
 
 def apply(state: State, ev: Any, rng: np.random.Generator) -> np.ndarray:
-    """Apply the event's effects to ``state`` in place; returns the organizations' mask it touched."""
+    """Apply the event's effects to ``state`` in place; returns the organizations' mask it touched.
+
+    ``effects.leave`` is not applied here: the model removes the returned organizations
+    (:meth:`abm.model.IntegrationModel._remove`, shared with endogenous exits).
+    """
     fx = ev.effects
     mask = target_mask(state, ev) & state.active
     pm = pair_mask(mask) & state.active[:, None] & state.active[None, :]
@@ -74,6 +78,4 @@ def apply(state: State, ev: Any, rng: np.random.Generator) -> np.ndarray:
         champs = np.flatnonzero(state.champion & clin)
         if champs.size:
             state.champion[rng.choice(champs)] = False
-    if fx.leave:
-        state.remove_orgs(mask)
-    return mask
+    return mask  # (a `leave` is the model's: IntegrationModel._remove, the one path by which partners leave)

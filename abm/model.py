@@ -67,13 +67,19 @@ class IntegrationModel(mesa.Model):
     Args:
         scenario: a validated :class:`Scenario`, a built-in program name ("P1".."P6") or a YAML path;
             None gives the default three-partner program.
-        seed: integer seed (or a ``numpy.random.SeedSequence``); one seed fixes the run bit for bit.
+        seed: a non-negative integer, digits as text (``"5"``, as SolaraViz's input box gives it), a
+            ``numpy.random.SeedSequence`` or None (fresh entropy); one seed fixes the run bit for bit,
+            and an integer n runs exactly as ``SeedSequence(n)`` (see :func:`parse_seed`).
         **kwargs: parameter overrides by name (e.g. ``mu=0.2``, ``trust_alpha=0.03``), as used by
             Mesa's ``batch_run`` and SolaraViz sliders.
     """
 
     def __init__(self, scenario: Scenario | str | None = None, seed: Any = None, **kwargs: Any) -> None:
+        seed = parse_seed(seed)
         super().__init__(rng=seed)
+        if isinstance(seed, np.random.SeedSequence):  # Mesa draws once from rng to seed `random` for a SeedSequence:
+            self.rng = np.random.default_rng(seed)  # start fresh, so SeedSequence(n) runs exactly as n
+            self._rng = self.rng.bit_generator.state
         sc = scenario if isinstance(scenario, Scenario) else (load_scenario(scenario) if scenario else Scenario())
         if kwargs:
             sc = with_overrides(sc, {f"params.{k}": v for k, v in kwargs.items()})
@@ -118,6 +124,8 @@ class IntegrationModel(mesa.Model):
             model_reporters={name: _reporter(name) for name in metric_names()},
             tables={"milestones": MILESTONE_COLUMNS},
         )
+        if self.events:  # events scheduled `at: 0` act on the initial state, before step 0 is observed (no draw)
+            self._fire_due(np.ones(len(self.events)))
         self.observe()
 
     # ------------------------------------------------------------------ schedule
@@ -134,21 +142,29 @@ class IntegrationModel(mesa.Model):
         self.update_workload()
         self.partner_exit()
         self.observe()
+        if self.steps >= self.scenario.steps:  # the scenario's horizon: Mesa's batch_run and viz stop here
+            self.running = False
 
     # ------------------------------------------------------------------ processes
     def apply_milestones(self) -> None:
         """1. Milestone events due this step (scheduled or hazard-drawn) change the state."""
-        if not self.events:
-            return
+        if self.events:
+            self._fire_due(self.rng.random(len(self.events)))
+
+    def _fire_due(self, u: np.ndarray) -> None:
+        """Fire the configured events due at this step (``u``: one uniform draw per event, for hazards)."""
         sch = self._schedule
-        for k in ms.due(self.rng.random(len(self.events)), sch["at"], sch["hazard"], sch["repeat"], self._fired, self.steps):
-            ev = self.events[k]
+        for k in ms.due(u, sch["at"], sch["hazard"], sch["repeat"], self._fired, self.steps):
             self._fired[k] = True
-            mask = events.apply(self.state, ev, self.rng)
-            if ev.effects.leave:
-                self.state.exited_at[mask] = self.steps
-            who = "all" if ev.targets.all else ", ".join(np.array(self.state.names)[mask])
-            self._log(ev.category, ev.valence, ev.name, who, "configured")
+            self._apply_event(self.events[k], "configured")
+
+    def _apply_event(self, ev: Any, source: str) -> None:
+        """One milestone event applied and logged (configured or fired by hand); a `leave` goes through :meth:`_remove`."""
+        mask = events.apply(self.state, ev, self.rng)
+        who = "all" if ev.targets.all else ", ".join(np.array(self.state.names)[mask])
+        self._log(ev.category, ev.valence, ev.name, who, source)
+        if ev.effects.leave:
+            self._remove(mask, source)
 
     def patient_transitions(self) -> None:
         """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician (:mod:`~abm.mechanisms.patient_flow`)."""
@@ -283,9 +299,16 @@ class IntegrationModel(mesa.Model):
             return
         leave = partner_exit.leavers(self._generator(), s.clin_org, s.engagement, s.trust, s.active, s.overload, self.params)
         if np.count_nonzero(leave):
-            s.remove_orgs(leave, self.steps)
-            for i in np.flatnonzero(leave):
-                self._log("structural_inter", "disrupting", "partner exit", s.names[i], "detected")
+            self._remove(leave, "detected")
+
+    def _remove(self, mask: np.ndarray, source: str) -> None:
+        """The one path by which partners leave (endogenous exit, a configured or a manual `leave`): removed
+        from the state with this step as ``exited_at``, and one "partner exit" milestone each (counted in ``exits``)."""
+        s = self.state
+        leaving = np.flatnonzero(mask & s.active)
+        s.remove_orgs(mask, self.steps)
+        for i in leaving:
+            self._log("structural_inter", "disrupting", "partner exit", s.names[i], source)
 
     # ------------------------------------------------------------------ observation
     def org_benefit(self) -> np.ndarray:
@@ -412,15 +435,35 @@ class IntegrationModel(mesa.Model):
 
     def fire(self, event: Any) -> None:
         """Fire a milestone event by hand now (interactive use): applied and logged like a configured one."""
-        mask = events.apply(self.state, event, self.rng)
-        who = "all" if event.targets.all else ", ".join(np.array(self.state.names)[mask])
-        self._log(event.category, event.valence, event.name, who, "manual")
+        self._apply_event(event, "manual")
 
     def release(self) -> None:
         """Drop Mesa 3.3.1's class-level reference to this model (``Agent._ids``) so it can be freed."""
         mesa.Agent._ids.pop(self, None)
 
 
+
+
+def parse_seed(seed: Any) -> Any:
+    """A run's seed as Mesa takes it: a non-negative int, a ``SeedSequence`` (or ``Generator``), or None.
+
+    Text of digits, optionally surrounded by spaces (SolaraViz's input box gives ``"5"``), is that int.
+    Anything else (other text, a negative number, a float, a bool) is a ValueError naming the seed and
+    what is expected. An int n is run as ``SeedSequence(n)`` (NumPy's ``default_rng(n)`` does the same).
+    """
+    expected = "expected a non-negative integer (digits), a numpy.random.SeedSequence or None"
+    if seed is None or isinstance(seed, np.random.SeedSequence | np.random.Generator):
+        return seed
+    if isinstance(seed, str):
+        text = seed.strip()
+        if not (text.isascii() and text.isdigit()):
+            raise ValueError(f"seed {seed!r}: {expected}")
+        return int(text)
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool | np.bool_):
+        if seed < 0:
+            raise ValueError(f"seed {int(seed)}: {expected} (a seed cannot be negative)")
+        return int(seed)
+    raise ValueError(f"seed {seed!r} ({type(seed).__name__}): {expected}")
 
 
 def metric_names() -> list[str]:

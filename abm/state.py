@@ -201,7 +201,8 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
         trust_baseline=trust.copy(),
         culture_distance=culture_distance,
         data_level=level,
-        last_contact=np.full((n_org, n_org), -(10**6)),  # links need contact within the program (no-interaction reduction)
+        # prior partners have worked together (ODD section 5): contact at step 0; others never (links need joint work)
+        last_contact=np.where(prior > 0, 0, -(10**6)),
         prior=prior,
         clin_org=clin_org,
         role=role,
