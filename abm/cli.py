@@ -97,6 +97,17 @@ def parse_sets(items: list[str]) -> dict[str, object]:
     return out
 
 
+@app.command()
+def milestones() -> None:
+    """List the milestone library: events a config references with `use: NAME` (timing and targets are the config's)."""
+    from abm.milestone_library import library
+
+    for key, ev in library().items():
+        fx = ", ".join(f"{k}: {v}" for k, v in ev.effects.items()) + "".join(f"; needs {n}" for n in ev.needs)
+        console.print(f"[bold]{key}[/]  {ev.name} ({ev.category}, {ev.valence})  [dim]{{{fx}}}[/]", highlight=False)
+        console.print(f"    {ev.description}", highlight=False)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

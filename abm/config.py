@@ -134,11 +134,23 @@ class Effects(Frozen):
     coordinator: bool | None = Field(None, description="set the program's coordinator feature")
     champion_leaves: bool = Field(False, description="one champion among the targets stops championing")
     leave: bool = Field(False, description="targeted organizations leave the program")
+    structure: float = Field(
+        0.0, ge=-1, le=1,
+        description="added to the shared-structure level between targets: joint governance, shared roles, one team identity",
+    )
+    merge_into: str | None = Field(
+        None, description="the targets other than this organization are absorbed into it (merger; see docs/ODD.md 7.1)"
+    )
 
 
 class MilestoneEvent(Frozen):
-    """A milestone declared as data (paper 000: salient events that facilitate or disrupt)."""
+    """A milestone declared as data (paper 000: salient events that facilitate or disrupt).
 
+    ``use: NAME`` takes name, category, valence and effects from the milestone library
+    (:mod:`abm.milestone_library`); the event's own fields override them.
+    """
+
+    use: str | None = Field(None, description="a milestone library event (abm milestones lists them)")
     name: str
     category: Literal[
         "strategic_relational",
@@ -154,6 +166,15 @@ class MilestoneEvent(Frozen):
     repeat: bool = Field(False, description="a hazard event may fire more than once")
     targets: Targets = Field(default_factory=lambda: Targets(all=True))
     effects: Effects = Field(default_factory=Effects)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _library(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("use") is not None:
+            from abm.milestone_library import resolve
+
+            return resolve(data)
+        return data
 
     @model_validator(mode="after")
     def _when(self) -> MilestoneEvent:
@@ -212,6 +233,10 @@ class Scenario(Frozen):
                     raise ValueError(
                         f"milestones.{i}.targets: unknown organization {who!r}; expected one of {sorted(known)}"
                     )
+            if ev.effects.merge_into is not None and ev.effects.merge_into not in known:
+                raise ValueError(
+                    f"milestones.{i}.effects.merge_into: unknown organization {ev.effects.merge_into!r}; expected one of {sorted(known)}"
+                )
         return self
 
     def digest(self) -> str:

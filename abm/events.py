@@ -46,8 +46,9 @@ def pair_mask(mask: np.ndarray) -> np.ndarray:
 def apply(state: State, ev: Any, rng: np.random.Generator) -> np.ndarray:
     """Apply the event's effects to ``state`` in place; returns the organizations' mask it touched.
 
-    ``effects.leave`` is not applied here: the model removes the returned organizations
-    (:meth:`abm.model.IntegrationModel._remove`, shared with endogenous exits).
+    ``effects.leave`` and ``effects.merge_into`` are not applied here: the model removes the returned
+    organizations (:meth:`abm.model.IntegrationModel._remove`, shared with endogenous exits) or merges
+    them (:meth:`abm.model.IntegrationModel._merge`, :func:`abm.merger.merge`).
     """
     fx = ev.effects
     mask = target_mask(state, ev) & state.active
@@ -57,6 +58,8 @@ def apply(state: State, ev: Any, rng: np.random.Generator) -> np.ndarray:
         ms.shift(state.trust, pm, fx.trust, 0.0, 1.0)
     if fx.culture_distance:
         ms.shift(state.culture_distance, pm, fx.culture_distance, 0.0, 1.0)
+    if fx.structure:
+        ms.shift(state.structure, pm, fx.structure, 0.0, 1.0)
     if fx.data_level:
         level = state.data_level.astype(float)
         ms.shift(level, pm, float(fx.data_level), 0.0, 3.0)

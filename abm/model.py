@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from abm import events, outcomes
+from abm import events, merger, outcomes
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
 from abm.mechanisms import (
@@ -163,8 +163,24 @@ class IntegrationModel(mesa.Model):
         mask = events.apply(self.state, ev, self.rng)
         who = "all" if ev.targets.all else ", ".join(np.array(self.state.names)[mask])
         self._log(ev.category, ev.valence, ev.name, who, source)
+        if ev.effects.merge_into is not None:
+            self._merge(mask, ev.effects.merge_into)
         if ev.effects.leave:
             self._remove(mask, source)
+
+    def _merge(self, mask: np.ndarray, survivor: str) -> None:
+        """The targets are absorbed into ``survivor`` (:func:`abm.merger.merge`); clinician agents and role masks follow their clinicians."""
+        order = merger.merge(self.state, mask.copy(), self.state.org_index[survivor])
+        if order is None:
+            return
+        self.clinicians = [self.clinicians[k] for k in order]
+        for i, agent in enumerate(self.clinicians):
+            agent.index = i
+        s = self.state
+        self._physician = s.role == PHYSICIAN
+        self._manager = s.role == MANAGER
+        self._mandated = self._physician & self.features.physician_mandate
+        self._weights = None
 
     def patient_transitions(self) -> None:
         """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician (:mod:`~abm.mechanisms.patient_flow`)."""

@@ -10,7 +10,8 @@ State variables (units, ranges):
   privacy [0,1], culture [0,1], clinical (bool), active (bool), exited_at (step or -1),
   activity (smoothed program activities per step), overload (>= 0);
 * per ordered pair of organizations: trust [0,1] (i trusts j), trust_baseline [0,1],
-  culture_distance [0,1], data_level {0,1,2,3} (symmetric), last_contact (step), prior [0,1];
+  culture_distance [0,1], data_level {0,1,2,3} (symmetric), last_contact (step), prior [0,1],
+  structure [0,1] (symmetric: shared structures such as joint governance, shared roles, one team identity);
 * per clinician: org, role, engagement [0,1], engagement_baseline [0,1], views [0,1]^K, champion (bool);
 * clinician familiarity ties: sparse, weighted (0,1], stored as sorted pair keys and weights
   (``tie_keys``, ``tie_weights``); :meth:`State.familiarity` gives a scipy.sparse matrix.
@@ -65,6 +66,7 @@ class State:
     original_clinical: np.ndarray
     ever_linked: np.ndarray
     collapsed: np.ndarray = field(default=None)  # type: ignore[assignment]
+    structure: np.ndarray = field(default=None)  # type: ignore[assignment]  # shared structures [0,1], symmetric
     org_index: dict[str, int] = field(default_factory=dict)
     kind_code: dict[str, int] = field(default_factory=lambda: {k: i for i, k in enumerate(KINDS)})
 
@@ -91,6 +93,7 @@ class State:
         self.active = _frozen(self.active & ~mask)
         self.exited_at = np.where(mask, step, self.exited_at)
         self.data_level = np.where(mask[:, None] | mask[None, :], 0, self.data_level).astype(np.int8)
+        self.structure = np.where(mask[:, None] | mask[None, :], 0.0, self.structure)
         self.champion = self.champion & ~mask[self.clin_org]
 
     def familiarity(self) -> sp.csr_matrix:
@@ -220,4 +223,5 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
         org_index=index,
     )
     state.collapsed = np.zeros((n_org, n_org), bool)
+    state.structure = np.zeros((n_org, n_org))  # shared structures start at 0 (milestones build them)
     return state
