@@ -27,7 +27,7 @@ console = Console()
 @app.command()
 def run(
     config: str = typer.Argument(..., help="config file or built-in program (P1..P6)"),
-    seed: int = typer.Option(0, help="random seed; one seed fixes the run bit for bit"),
+    seed: int = typer.Option(0, min=0, help="random seed (>= 0); one seed fixes the run bit for bit"),
     steps: int | None = typer.Option(None, min=1, help="steps (weeks); default from the config"),
     out: Path | None = typer.Option(None, help="directory for the step table, timeline, plot and provenance"),
     set_: list[str] = typer.Option(
