@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from abm.cli_errors import fail
-from abm.config import ConfigError, builtin_programs, load_scenario
+from abm.config import ConfigError, builtin_programs, load_scenario, with_overrides
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Agent-based model of how integration of care is generated.")
 console = Console()
@@ -27,16 +27,23 @@ console = Console()
 @app.command()
 def run(
     config: str = typer.Argument(..., help="config file or built-in program (P1..P6)"),
-    seed: int = typer.Option(0, help="random seed; one seed fixes the run bit for bit"),
+    seed: int = typer.Option(0, min=0, help="random seed (>= 0); one seed fixes the run bit for bit"),
     steps: int | None = typer.Option(None, min=1, help="steps (weeks); default from the config"),
     out: Path | None = typer.Option(None, help="directory for the step table, timeline, plot and provenance"),
+    set_: list[str] = typer.Option(
+        [], "--set", metavar="KEY=VALUE",
+        help="override, repeatable: params.mu=0.2, program.pathway=top_down, 'organizations[Small Hospital].it_system=9'",
+    ),
 ) -> None:
     """Run one simulation, print a summary, and optionally write its tables and plot."""
     from abm.io import write_run
     from abm.run import run_once
 
     try:
+        overrides = parse_sets(set_)
         sc = load_scenario(config)
+        if overrides:
+            sc = with_overrides(sc, overrides)
     except ConfigError as e:
         fail(str(e))
     result = run_once(sc, seed=seed, steps=steps)
@@ -49,7 +56,7 @@ def run(
     console.print(f"  milestones: {len(result.milestones)} ({int(s['exits'])} partner exits)")
     if out is not None:
         try:
-            write_run(result, out, {"command": "abm run", "config_source": str(config)})
+            write_run(result, out, {"command": "abm run", "config_source": str(config), "overrides": overrides})
         except OSError as e:
             fail(f"{out}: cannot write results ({e.strerror})")
         console.print(f"wrote {out}/steps.parquet, steps.csv, milestones.csv, outcomes.png, run.json")
@@ -71,6 +78,34 @@ def scenarios() -> None:
     for name, path in builtin_programs().items():
         sc = load_scenario(path)
         console.print(f"[bold]{name}[/]  {sc.description}  [dim]({path.name})[/]", highlight=False)
+
+
+def parse_sets(items: list[str]) -> dict[str, object]:
+    """``--set KEY=VALUE`` options as overrides; each VALUE is read as a YAML scalar or flow value
+    (``9``, ``0.2``, ``true``, ``top_down``, ``[1, 2]``) by the strict safe loader."""
+    from abm.yamlsafe import YamlInputError, loads
+
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE (e.g. params.mu=0.2)")
+        try:
+            out[key.strip()] = loads(f"value: {text}", f"--set {key.strip()}")["value"]
+        except YamlInputError as e:
+            raise ConfigError(str(e)) from None
+    return out
+
+
+@app.command()
+def milestones() -> None:
+    """List the milestone library: events a config references with `use: NAME` (timing and targets are the config's)."""
+    from abm.milestone_library import library
+
+    for key, ev in library().items():
+        fx = ", ".join(f"{k}: {v}" for k, v in ev.effects.items()) + "".join(f"; needs {n}" for n in ev.needs)
+        console.print(f"[bold]{key}[/]  {ev.name} ({ev.category}, {ev.valence})  [dim]{{{fx}}}[/]", highlight=False)
+        console.print(f"    {ev.description}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -133,11 +134,23 @@ class Effects(Frozen):
     coordinator: bool | None = Field(None, description="set the program's coordinator feature")
     champion_leaves: bool = Field(False, description="one champion among the targets stops championing")
     leave: bool = Field(False, description="targeted organizations leave the program")
+    structure: float = Field(
+        0.0, ge=-1, le=1,
+        description="added to the shared-structure level between targets: joint governance, shared roles, one team identity",
+    )
+    merge_into: str | None = Field(
+        None, description="the targets other than this organization are absorbed into it (merger; see docs/ODD.md 7.1)"
+    )
 
 
 class MilestoneEvent(Frozen):
-    """A milestone declared as data (paper 000: salient events that facilitate or disrupt)."""
+    """A milestone declared as data (paper 000: salient events that facilitate or disrupt).
 
+    ``use: NAME`` takes name, category, valence and effects from the milestone library
+    (:mod:`abm.milestone_library`); the event's own fields override them.
+    """
+
+    use: str | None = Field(None, description="a milestone library event (abm milestones lists them)")
     name: str
     category: Literal[
         "strategic_relational",
@@ -153,6 +166,15 @@ class MilestoneEvent(Frozen):
     repeat: bool = Field(False, description="a hazard event may fire more than once")
     targets: Targets = Field(default_factory=lambda: Targets(all=True))
     effects: Effects = Field(default_factory=Effects)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _library(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("use") is not None:
+            from abm.milestone_library import resolve
+
+            return resolve(data)
+        return data
 
     @model_validator(mode="after")
     def _when(self) -> MilestoneEvent:
@@ -211,6 +233,10 @@ class Scenario(Frozen):
                     raise ValueError(
                         f"milestones.{i}.targets: unknown organization {who!r}; expected one of {sorted(known)}"
                     )
+            if ev.effects.merge_into is not None and ev.effects.merge_into not in known:
+                raise ValueError(
+                    f"milestones.{i}.effects.merge_into: unknown organization {ev.effects.merge_into!r}; expected one of {sorted(known)}"
+                )
         return self
 
     def digest(self) -> str:
@@ -293,13 +319,62 @@ def deep_merge(base: Any, over: Any) -> Any:
     return over
 
 
+# `organizations[INDEX].field` or `organizations[NAME].field`: one organization's field (NAME may hold dots and spaces)
+_ORG_KEY = re.compile(r"^organizations\[([^\]]*)\]\.(.+)$")
+
+
+def _nest(key: str, value: Any, into: dict[str, Any]) -> None:
+    """Dotted ``key`` = ``value`` as nested mappings in ``into`` ('params.mu' -> {'params': {'mu': value}})."""
+    cur = into
+    *head, last = key.split(".")
+    for h in head:
+        cur = cur.setdefault(h, {})
+    cur[last] = value
+
+
+def org_position(scenario_data: dict[str, Any], key: str, ref: str, source: str) -> int:
+    """Position of the organization that ``organizations[ref]`` names: an index (0-based) or a name
+    (exact, else the one name equal to it ignoring case).
+
+    An unknown index or name is a :class:`ConfigError` naming the key and the valid indices and names.
+    """
+    orgs = scenario_data.get("organizations") or []
+    names = [o.get("name") for o in orgs]
+    text = ref.strip()
+    if text.isascii() and text.isdigit() and int(text) < len(orgs):
+        return int(text)
+    if ref in names:
+        return names.index(ref)
+    folded = [i for i, n in enumerate(names) if isinstance(n, str) and n.casefold() == text.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    valid = ", ".join(f"{i} or {n!r}" for i, n in enumerate(names))
+    raise ConfigError(f"{source}: invalid config: {key}: unknown organization {ref!r}; expected an index or a name: {valid}")
+
+
 def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
-    """A new validated Scenario with nested overrides applied (dotted keys allowed: 'params.mu')."""
+    """A new validated Scenario with nested overrides applied.
+
+    Keys are dotted paths ('params.mu', 'program.features.shadowing'); one organization's field is
+    ``organizations[INDEX].field`` or ``organizations[NAME].field`` (e.g.
+    ``organizations[Small Hospital].it_system``), applied after the other keys, so it may refine an
+    ``organizations`` list given in the same overrides.
+    """
     nested: dict[str, Any] = {}
+    per_org: list[tuple[str, str, str, Any]] = []
     for key, value in overrides.items():
-        cur = nested
-        *head, last = key.split(".")
-        for h in head:
-            cur = cur.setdefault(h, {})
-        cur[last] = value
-    return scenario_from_dict(deep_merge(scenario.model_dump(mode="json"), nested), f"<{scenario.name} + overrides>")
+        m = _ORG_KEY.match(key)
+        if m:
+            per_org.append((key, m.group(1), m.group(2), value))
+        else:
+            _nest(key, value, nested)
+    data = deep_merge(scenario.model_dump(mode="json"), nested)
+    source = f"<{scenario.name} + overrides>"
+    for key, ref, field, value in per_org:
+        if not isinstance(data.get("organizations"), list) or not all(isinstance(o, dict) for o in data["organizations"]):
+            raise ConfigError(f"{source}: invalid config: {key}: 'organizations' is not a list of organizations")
+        i = org_position(data, key, ref, source)
+        one: dict[str, Any] = {}
+        _nest(field, value, one)
+        data["organizations"] = [deep_merge(o, one) if k == i else o for k, o in enumerate(data["organizations"])]
+    return scenario_from_dict(data, source)

@@ -2,7 +2,9 @@
 
 * the parameter table, from the parameter schema (:mod:`abm.params`);
 * the trust equilibrium table (section 7.4): the formula of :func:`abm.mechanisms.trust.equilibrium`
-  next to a long simulation of the trust mechanism alone (:func:`trust_simulated_mean`).
+  next to a long simulation of the trust mechanism alone (:func:`trust_simulated_mean`);
+* the milestone library table (section 7.1), from ``abm/milestones/library.yaml``
+  (:func:`abm.milestone_library.library_table`).
 
 ``python -m abm.docs`` rewrites the blocks between the markers in docs/ODD.md; a test fails if a
 block there is stale, so a changed rule cannot leave its documented equilibrium behind.
@@ -21,6 +23,7 @@ from abm.params import Mechanisms, Params, numeric_fields
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
 START, END = "<!-- parameter-table:start -->", "<!-- parameter-table:end -->"
 EQ_START, EQ_END = "<!-- trust-equilibrium:start -->", "<!-- trust-equilibrium:end -->"
+LIB_START, LIB_END = "<!-- milestone-library:start -->", "<!-- milestone-library:end -->"
 EQ_SHARES = (0.5, 0.7, 0.78, 0.9, 0.95)  # success shares tabulated
 EQ_DISTANCE = 0.8  # culture distance of the tabulated pairs
 EQ_HANDOFFS = 20  # hand-offs per pair and step in the simulation (the share of good ones is not 0 or 1)
@@ -71,7 +74,8 @@ def parameter_table() -> str:
     rows = ["| parameter | default | range | unit | meaning | acts in |", "|---|---|---|---|---|---|"]
     for name, f in numeric_fields().items():
         acts = ", ".join(f"`{p}`" for p in f["process"].split())
-        rows.append(f"| `{name}` | {f['default']} | [{f['lo']}, {f['hi']}] | {f['unit']} | {f['description']} | {acts} |")
+        rng = f"{'(' if f['lo_open'] else '['}{f['lo']}, {f['hi']}]"
+        rows.append(f"| `{name}` | {f['default']} | {rng} | {f['unit']} | {f['description']} | {acts} |")
     rows += ["", "| mechanism switch (`params.mechanisms.*`) | default | meaning |", "|---|---|---|"]
     for name, f in Mechanisms.model_fields.items():
         rows.append(f"| `{name}` | {f.default} | {f.description} |")
@@ -80,7 +84,10 @@ def parameter_table() -> str:
 
 def render(text: str) -> str:
     """``text`` with the blocks between the markers replaced by the current tables."""
-    for start, end, make in ((START, END, parameter_table), (EQ_START, EQ_END, trust_equilibrium_table)):
+    from abm.milestone_library import library_table
+
+    blocks = ((START, END, parameter_table), (EQ_START, EQ_END, trust_equilibrium_table), (LIB_START, LIB_END, library_table))
+    for start, end, make in blocks:
         block = f"{start}\n{make()}\n{end}"
         text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _, b=block: b, text, flags=re.S)
     return text

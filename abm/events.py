@@ -44,7 +44,12 @@ def pair_mask(mask: np.ndarray) -> np.ndarray:
 
 
 def apply(state: State, ev: Any, rng: np.random.Generator) -> np.ndarray:
-    """Apply the event's effects to ``state`` in place; returns the organizations' mask it touched."""
+    """Apply the event's effects to ``state`` in place; returns the organizations' mask it touched.
+
+    ``effects.leave`` and ``effects.merge_into`` are not applied here: the model removes the returned
+    organizations (:meth:`abm.model.IntegrationModel._remove`, shared with endogenous exits) or merges
+    them (:meth:`abm.model.IntegrationModel._merge`, :func:`abm.merger.merge`).
+    """
     fx = ev.effects
     mask = target_mask(state, ev) & state.active
     pm = pair_mask(mask) & state.active[:, None] & state.active[None, :]
@@ -53,6 +58,8 @@ def apply(state: State, ev: Any, rng: np.random.Generator) -> np.ndarray:
         ms.shift(state.trust, pm, fx.trust, 0.0, 1.0)
     if fx.culture_distance:
         ms.shift(state.culture_distance, pm, fx.culture_distance, 0.0, 1.0)
+    if fx.structure:
+        ms.shift(state.structure, pm, fx.structure, 0.0, 1.0)
     if fx.data_level:
         level = state.data_level.astype(float)
         ms.shift(level, pm, float(fx.data_level), 0.0, 3.0)
@@ -74,6 +81,4 @@ def apply(state: State, ev: Any, rng: np.random.Generator) -> np.ndarray:
         champs = np.flatnonzero(state.champion & clin)
         if champs.size:
             state.champion[rng.choice(champs)] = False
-    if fx.leave:
-        state.remove_orgs(mask)
-    return mask
+    return mask  # (a `leave` is the model's: IntegrationModel._remove, the one path by which partners leave)

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from abm import compat, events, outcomes
+from abm import compat, events, merger, outcomes
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
 from abm.mechanisms import (
@@ -72,7 +72,9 @@ class IntegrationModel(mesa.Model):
             None gives ``program``, else the default three-partner program. On Mesa >= 3.4 also a Mesa
             Scenario (SolaraViz passes one on Reset): its ``config``, if any, is the configuration, and
             its ``rng`` the seed when ``seed`` is None.
-        seed: integer seed (or a ``numpy.random.SeedSequence``); one seed fixes the run bit for bit.
+        seed: a non-negative integer, digits as text (``"5"``, as SolaraViz's input box gives it), a
+            ``numpy.random.SeedSequence`` or None (fresh entropy); one seed fixes the run bit for bit,
+            and an integer n runs exactly as ``SeedSequence(n)`` (see :func:`parse_seed`).
         program: the same choices as ``scenario``, used when ``scenario`` gives no configuration; the
             name to give SolaraViz's ``model_params`` (works on every supported Mesa).
         **kwargs: parameter overrides by name (e.g. ``mu=0.2``, ``trust_alpha=0.03``), as used by
@@ -89,7 +91,11 @@ class IntegrationModel(mesa.Model):
         if compat.is_mesa_scenario(scenario):
             seed = scenario.rng if seed is None else seed
             scenario = scenario.__dict__.get("config")
+        seed = parse_seed(seed)
         super().__init__(rng=seed)
+        if isinstance(seed, np.random.SeedSequence):  # Mesa draws once from rng to seed `random` for a SeedSequence:
+            self.rng = np.random.default_rng(seed)  # start fresh, so SeedSequence(n) runs exactly as n
+            self._rng = self.rng.bit_generator.state
         scenario = scenario if scenario is not None else program
         sc = scenario if isinstance(scenario, Scenario) else (load_scenario(scenario) if scenario else Scenario())
         if kwargs:
@@ -142,6 +148,8 @@ class IntegrationModel(mesa.Model):
             model_reporters={name: _reporter(name) for name in metric_names()},
             tables={"milestones": MILESTONE_COLUMNS},
         )
+        if self.events:  # events scheduled `at: 0` act on the initial state, before step 0 is observed (no draw)
+            self._fire_due(np.ones(len(self.events)))
         self.observe()
 
     # ------------------------------------------------------------------ schedule
@@ -158,21 +166,45 @@ class IntegrationModel(mesa.Model):
         self.update_workload()
         self.partner_exit()
         self.observe()
+        if self.steps >= self.scenario.steps:  # the scenario's horizon: Mesa's batch_run and viz stop here
+            self.running = False
 
     # ------------------------------------------------------------------ processes
     def apply_milestones(self) -> None:
         """1. Milestone events due this step (scheduled or hazard-drawn) change the state."""
-        if not self.events:
-            return
+        if self.events:
+            self._fire_due(self.rng.random(len(self.events)))
+
+    def _fire_due(self, u: np.ndarray) -> None:
+        """Fire the configured events due at this step (``u``: one uniform draw per event, for hazards)."""
         sch = self._schedule
-        for k in ms.due(self.rng.random(len(self.events)), sch["at"], sch["hazard"], sch["repeat"], self._fired, self.steps):
-            ev = self.events[k]
+        for k in ms.due(u, sch["at"], sch["hazard"], sch["repeat"], self._fired, self.steps):
             self._fired[k] = True
-            mask = events.apply(self.state, ev, self.rng)
-            if ev.effects.leave:
-                self.state.exited_at[mask] = self.steps
-            who = "all" if ev.targets.all else ", ".join(np.array(self.state.names)[mask])
-            self._log(ev.category, ev.valence, ev.name, who, "configured")
+            self._apply_event(self.events[k], "configured")
+
+    def _apply_event(self, ev: Any, source: str) -> None:
+        """One milestone event applied and logged (configured or fired by hand); a `leave` goes through :meth:`_remove`."""
+        mask = events.apply(self.state, ev, self.rng)
+        who = "all" if ev.targets.all else ", ".join(np.array(self.state.names)[mask])
+        self._log(ev.category, ev.valence, ev.name, who, source)
+        if ev.effects.merge_into is not None:
+            self._merge(mask, ev.effects.merge_into)
+        if ev.effects.leave:
+            self._remove(mask, source)
+
+    def _merge(self, mask: np.ndarray, survivor: str) -> None:
+        """The targets are absorbed into ``survivor`` (:func:`abm.merger.merge`); clinician agents and role masks follow their clinicians."""
+        order = merger.merge(self.state, mask.copy(), self.state.org_index[survivor])
+        if order is None:
+            return
+        self.clinicians = [self.clinicians[k] for k in order]
+        for i, agent in enumerate(self.clinicians):
+            agent.index = i
+        s = self.state
+        self._physician = s.role == PHYSICIAN
+        self._manager = s.role == MANAGER
+        self._mandated = self._physician & self.features.physician_mandate
+        self._weights = None
 
     def patient_transitions(self) -> None:
         """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician (:mod:`~abm.mechanisms.patient_flow`)."""
@@ -327,9 +359,16 @@ class IntegrationModel(mesa.Model):
             return
         leave = partner_exit.leavers(self._generator(), s.clin_org, s.engagement, s.trust, s.active, s.overload, self.params)
         if np.count_nonzero(leave):
-            s.remove_orgs(leave, self.steps)
-            for i in np.flatnonzero(leave):
-                self._log("structural_inter", "disrupting", "partner exit", s.names[i], "detected")
+            self._remove(leave, "detected")
+
+    def _remove(self, mask: np.ndarray, source: str) -> None:
+        """The one path by which partners leave (endogenous exit, a configured or a manual `leave`): removed
+        from the state with this step as ``exited_at``, and one "partner exit" milestone each (counted in ``exits``)."""
+        s = self.state
+        leaving = np.flatnonzero(mask & s.active)
+        s.remove_orgs(mask, self.steps)
+        for i in leaving:
+            self._log("structural_inter", "disrupting", "partner exit", s.names[i], source)
 
     # ------------------------------------------------------------------ observation
     def org_benefit(self) -> np.ndarray:
@@ -463,15 +502,35 @@ class IntegrationModel(mesa.Model):
 
     def fire(self, event: Any) -> None:
         """Fire a milestone event by hand now (interactive use): applied and logged like a configured one."""
-        mask = events.apply(self.state, event, self.rng)
-        who = "all" if event.targets.all else ", ".join(np.array(self.state.names)[mask])
-        self._log(event.category, event.valence, event.name, who, "manual")
+        self._apply_event(event, "manual")
 
     def release(self) -> None:
         """Drop Mesa 3.3.1's class-level reference to this model (``Agent._ids``) so it can be freed (no-op on 3.5)."""
         compat.release_model(self)
 
 
+
+
+def parse_seed(seed: Any) -> Any:
+    """A run's seed as Mesa takes it: a non-negative int, a ``SeedSequence`` (or ``Generator``), or None.
+
+    Text of digits, optionally surrounded by spaces (SolaraViz's input box gives ``"5"``), is that int.
+    Anything else (other text, a negative number, a float, a bool) is a ValueError naming the seed and
+    what is expected. An int n is run as ``SeedSequence(n)`` (NumPy's ``default_rng(n)`` does the same).
+    """
+    expected = "expected a non-negative integer (digits), a numpy.random.SeedSequence or None"
+    if seed is None or isinstance(seed, np.random.SeedSequence | np.random.Generator):
+        return seed
+    if isinstance(seed, str):
+        text = seed.strip()
+        if not (text.isascii() and text.isdigit()):
+            raise ValueError(f"seed {seed!r}: {expected}")
+        return int(text)
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool | np.bool_):
+        if seed < 0:
+            raise ValueError(f"seed {int(seed)}: {expected} (a seed cannot be negative)")
+        return int(seed)
+    raise ValueError(f"seed {seed!r} ({type(seed).__name__}): {expected}")
 
 
 def metric_names() -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 PROCESSES = (
@@ -23,15 +24,17 @@ PROCESSES = (
 )  # fmt: skip
 
 
-def P(default: float, lo: float, hi: float, unit: str, description: str, process: str) -> Any:
-    """A numeric parameter: default, closed range [lo, hi], unit, meaning and the ODD process(es) it acts in.
+def P(default: float, lo: float, hi: float, unit: str, description: str, process: str, *, lo_open: bool = False) -> Any:
+    """A numeric parameter: default, range [lo, hi] (``lo_open``: (lo, hi], lo itself refused), unit, meaning
+    and the ODD process(es) it acts in.
 
     ``process`` names the processes of :meth:`abm.model.IntegrationModel.step` (or ``initialization``,
     ``summary``) separated by spaces, where it acts first; a test perturbs each parameter alone and
     checks that the first process whose output changes is one of them.
     """
     assert all(p in PROCESSES for p in process.split()), process
-    return Field(default, ge=lo, le=hi, description=description, json_schema_extra={"unit": unit, "process": process})
+    low = {"gt": lo} if lo_open else {"ge": lo}
+    return Field(default, **low, le=hi, description=description, json_schema_extra={"unit": unit, "process": process})
 
 
 class Frozen(BaseModel):
@@ -99,7 +102,7 @@ class Params(Frozen):
     champion_share: float = P(0.05, 0.0, 0.5, "share", "share of clinicians who are champions (if the program has champions)", "initialization")
     # --- trust (asymmetric)
     trust_alpha: float = P(0.02, 0.0, 0.2, "1/step", "trust gain rate from good experience", "update_trust")
-    trust_beta_ratio: float = P(3.0, 1.0, 10.0, "ratio", "loss rate beta as a multiple of alpha", "update_trust")
+    trust_beta_ratio: float = P(3.0, 1.0, 10.0, "ratio", "loss rate beta as a multiple of alpha (> 1: trust is lost faster than it is gained)", "update_trust", lo_open=True)
     breach_probability: float = P(0.3, 0.0, 1.0, "probability", "chance that failed hand-offs are felt as a breach", "update_trust")
     culture_damping: float = P(0.5, 0.0, 1.0, "share", "kappa: how much culture distance damps trust gains", "update_trust")
     trust_relax: float = P(0.01, 0.0, 0.2, "1/step", "relaxation of trust toward its baseline without interaction", "update_trust")
@@ -187,25 +190,40 @@ def _record(params: Params) -> Any:
 
 
 def numeric_fields() -> dict[str, dict[str, Any]]:
-    """Name -> {default, lo, hi, unit, description, type, process} for every numeric parameter."""
+    """Name -> {default, lo, hi, lo_open, unit, description, type, process} for every numeric parameter.
+
+    ``lo_open``: the range is (lo, hi], lo itself is refused (e.g. ``trust_beta_ratio`` > 1); a sampler
+    or slider over the range starts just above it (:func:`sampling_range`).
+    """
     out: dict[str, dict[str, Any]] = {}
     for name, f in Params.model_fields.items():
         if f.annotation not in (int, float):
             continue
         lo = hi = None
+        lo_open = False
         for m in f.metadata:
             lo = getattr(m, "ge", lo) if getattr(m, "ge", None) is not None else lo
+            if getattr(m, "gt", None) is not None:
+                lo, lo_open = m.gt, True
             hi = getattr(m, "le", hi) if getattr(m, "le", None) is not None else hi
         out[name] = {
             "default": f.default,
             "lo": lo,
             "hi": hi,
+            "lo_open": lo_open,
             "unit": (f.json_schema_extra or {}).get("unit", ""),
             "process": (f.json_schema_extra or {}).get("process", ""),
             "description": f.description or "",
             "type": f.annotation.__name__,
         }
     return out
+
+
+def sampling_range(entry: dict[str, Any]) -> tuple[float, float]:
+    """The closed range a sampler may draw from for a :func:`numeric_fields` entry: [lo, hi], or for an
+    open lower bound [the next float above lo, hi] (every point of it is a valid value)."""
+    lo, hi = float(entry["lo"]), float(entry["hi"])
+    return (float(np.nextafter(lo, hi)) if entry.get("lo_open") else lo), hi
 
 
 _NUMERIC = tuple(numeric_fields())

@@ -11,8 +11,8 @@ State variables (units, ranges):
   activity (smoothed program activities per step), overload (>= 0);
 * per ordered pair of organizations: trust [0,1] (i trusts j), trust_baseline [0,1],
   culture_distance [0,1], data_level {0,1,2,3} (symmetric), last_contact (step), prior [0,1],
-  structure [0,1] (shared structures, symmetric), flow (smoothed hand-offs per step, sender row) and
-  quality (their smoothed success share);
+  structure [0,1] (symmetric: shared structures such as joint governance, shared roles, one team
+  identity), flow (smoothed hand-offs per step, sender row) and quality (their smoothed success share);
 * per clinician: org, role, engagement [0,1], engagement_baseline [0,1], views [0,1]^K, champion (bool);
 * clinician familiarity ties: sparse, weighted (0,1], stored as sorted pair keys and weights
   (``tie_keys``, ``tie_weights``); :meth:`State.familiarity` gives a scipy.sparse matrix.
@@ -96,6 +96,7 @@ class State:
         self.active = _frozen(self.active & ~mask)
         self.exited_at = np.where(mask, step, self.exited_at)
         self.data_level = np.where(mask[:, None] | mask[None, :], 0, self.data_level).astype(np.int8)
+        self.structure = np.where(mask[:, None] | mask[None, :], 0.0, self.structure)
         self.champion = self.champion & ~mask[self.clin_org]
 
     def familiarity(self) -> sp.csr_matrix:
@@ -206,7 +207,8 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
         trust_baseline=trust.copy(),
         culture_distance=culture_distance,
         data_level=level,
-        last_contact=np.full((n_org, n_org), -(10**6)),  # links need contact within the program (no-interaction reduction)
+        # prior partners have worked together (ODD section 5): contact at step 0; others never (links need joint work)
+        last_contact=np.where(prior > 0, 0, -(10**6)),
         prior=prior,
         structure=p.prior_structure * prior,
         flow=np.zeros((n_org, n_org)),

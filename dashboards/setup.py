@@ -96,7 +96,8 @@ def slider_specs() -> dict[str, SliderSpec]:
         f = fields[name]
         integer = f["type"] == "int"
         step = 1 if integer else exact_step(f["lo"], f["hi"], [f["default"], *values[name]])
-        out[name] = SliderSpec(name, f["lo"], f["hi"], step, f["unit"], f["description"], integer)
+        lo = f["lo"] + step if f["lo_open"] else f["lo"]  # an open bound (trust_beta_ratio > 1) is not selectable
+        out[name] = SliderSpec(name, lo, f["hi"], step, f["unit"], f["description"], integer)
     return out
 
 

@@ -143,6 +143,41 @@ def specs(name: str | None = typer.Argument(None, help="a shipped spec to print 
     typer.echo(path.read_text(), nl=False)
 
 
+def replay(
+    results: Path = typer.Argument(..., help="results directory written by abm experiment or abm sensitivity"),
+    run_id: int = typer.Argument(..., help="the run's run_id (column run_id of summary/)"),
+    out: Path = typer.Option(..., "--out", "-o", help="directory for the replayed run's tables (as abm run --out writes them)"),
+) -> None:
+    """Re-run one stored run bit for bit and say whether its summary matches the stored one.
+
+    Exit status: 0 it matches, 1 it differs (the tables are written either way), 2 bad input.
+    """
+    from abm.io import write_run
+    from experiments.replay import ReplayError, replay_run
+
+    try:
+        r = replay_run(results, run_id)
+    except ReplayError as e:
+        fail(str(e))
+        return
+    inp = r.inputs
+    typer.echo(f"run {inp.run_id}: scenario {inp.scenario_label}, intervention {inp.intervention}, point {inp.point}, "
+               f"replicate {inp.replicate}, seed SeedSequence({inp.seed.entropy}, spawn_key={inp.seed.spawn_key}), {inp.steps} steps")  # fmt: skip
+    try:
+        write_run(r.result, out, {"command": "abm replay", "results": str(results), "run_id": inp.run_id,
+                                  "overrides": inp.overrides, "matches_stored_summary": r.matches})  # fmt: skip
+    except OSError as e:
+        fail(f"{out}: cannot write results ({e.strerror})")
+        return
+    typer.echo(f"wrote {out}/steps.parquet, steps.csv, milestones.csv, outcomes.png, run.json")
+    if r.matches:
+        typer.echo(f"summary matches the stored one ({len(r.result.summary)} values, bit for bit)")
+        return
+    for key, (stored, now) in r.differences.items():
+        typer.echo(f"  {key}: stored {stored!r}, replayed {now!r}")
+    fail(f"the replayed summary differs from the stored one in {len(r.differences)} value(s)", 1)
+
+
 def discover(
     out: Path = typer.Argument(..., help="a results directory (abm experiment, sensitivity or validation)"),
     outcome: str = typer.Option(..., "--outcome", help="a summary outcome column, e.g. final_integration"),
@@ -176,11 +211,12 @@ def discover(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the experiment, report, specs and discover commands to the ``abm`` app."""
+    """Add the experiment, report, specs, discover, replay and calibrate commands to the ``abm`` app."""
     app.command("experiment")(experiment)
     app.command("report")(report)
     app.command("specs")(specs)
     app.command("discover")(discover)
+    app.command("replay")(replay)
     from experiments.calibration.cli import register as register_calibration
 
     register_calibration(app)  # abm calibrate

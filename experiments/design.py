@@ -9,6 +9,7 @@ References: Saltelli et al. (2010) Comput Phys Commun 181:259-270; Morris (1991)
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ TOP_LEVEL = frozenset(Scenario.model_fields)
 
 
 def override_key(name: str) -> str:
-    """Spec parameter name -> dotted override key ('mu' -> 'params.mu')."""
-    return name if name.split(".")[0] in TOP_LEVEL else f"params.{name}"
+    """Spec parameter name -> dotted override key ('mu' -> 'params.mu'; 'organizations[0].size' stays)."""
+    return name if re.split(r"[.\[]", name, maxsplit=1)[0] in TOP_LEVEL else f"params.{name}"
 
 
 def column_name(name: str) -> str:

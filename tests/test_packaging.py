@@ -50,6 +50,10 @@ def test_wheel_holds_the_builtin_programs(wheel_files):
     assert not missing, f"program configs missing from the wheel: {missing}"
 
 
+def test_wheel_holds_the_milestone_library(wheel_files):
+    assert "abm/milestones/library.yaml" in wheel_files
+
+
 def test_wheel_holds_the_shipped_specs(wheel_files):
     missing = [s for s in SPECS if f"experiments/specs/{s}.yaml" not in wheel_files]
     assert not missing, f"shipped specs missing from the wheel: {missing}"

@@ -60,7 +60,7 @@ def disjoint_matching(gen, a, b, n):
 @jit
 def random_matching(gen, members):
     """Complete random mixing (reduction): a uniformly random perfect matching of ``members`` (one left out if odd)."""
-    perm = as_generator(gen).permutation(members)
+    perm = as_generator(gen).permutation(members.copy())  # (NumPy cannot shuffle an empty read-only array)
     half = perm.size // 2
     return perm[:half], perm[half : 2 * half]
 

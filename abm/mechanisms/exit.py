@@ -32,7 +32,7 @@ def perceived_benefit(clin_org, engagement, trust, active, overload):
             if active[j] and i != j:
                 s += trust[i, j]
         others = n_active - (1 if active[i] else 0)
-        out[i] = sum_e[i] / n_clin[i] * (s / max(others, 1)) - overload[i]
+        out[i] = sum_e[i] / max(n_clin[i], 1.0) * (s / max(others, 1)) - overload[i]  # (no clinicians: absorbed in a merger)
     return out
 
 

@@ -231,7 +231,9 @@ def _resolve_params(m: SpecModel, schema: dict[str, dict[str, Any]] | None, src:
         if given is None:
             if entry is None or entry.get("lo") is None or entry.get("hi") is None:
                 raise _fail(src, field, f"expected [lower, upper]: {m.model} declares no range for {name!r}")
-            lo, hi = float(entry["lo"]), float(entry["hi"])
+            from abm.params import sampling_range
+
+            lo, hi = sampling_range(entry)  # an open lower bound (trust_beta_ratio > 1) starts just above it
         else:
             if not isinstance(given, list | tuple) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in given):
                 raise _fail(src, field, f"expected null (the schema's range) or [lower, upper], got {given!r}")
@@ -242,9 +244,11 @@ def _resolve_params(m: SpecModel, schema: dict[str, dict[str, Any]] | None, src:
             raise _fail(src, field, f"lower bound must be < upper bound, got [{lo:g}, {hi:g}]")
         if entry is not None and entry.get("lo") is not None and entry.get("hi") is not None:
             slo, shi = float(entry["lo"]), float(entry["hi"])
+            is_open = bool(entry.get("lo_open"))
             for which, v in (("lower", lo), ("upper", hi)):
-                if not slo <= v <= shi:
-                    raise _fail(src, field, f"{which} bound {v:g} is outside the schema range [{slo:g}, {shi:g}] of {key}")
+                if not (slo < v if is_open else slo <= v) or not v <= shi:
+                    shown = f"{'(' if is_open else '['}{slo:g}, {shi:g}]"
+                    raise _fail(src, field, f"{which} bound {v:g} is outside the schema range {shown} of {key}")
         integer = entry is not None and entry.get("type") == "int"
         if integer and not (lo.is_integer() and hi.is_integer()):
             raise _fail(src, field, f"{key} is an integer parameter; expected integer bounds, got [{lo:g}, {hi:g}] (never rounded)")

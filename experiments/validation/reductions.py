@@ -94,13 +94,14 @@ def run_gilbert(n_orgs: int, q: float, steps: int, seed: Any) -> bool:
 
 
 def no_interaction(program: str) -> Scenario:
-    """A built-in program with every channel of interaction closed."""
+    """A built-in program with every channel of interaction closed, including the joint work of prior
+    partners (they start with a recent contact, ODD section 5, so their prior partnerships are removed)."""
     sc = load_scenario(program)
     orgs = [o.model_dump() | {"leadership": 0.0} for o in sc.organizations]
     return with_overrides(sc, {
         "organizations": orgs, "program.pathway": "none", "params.volume_per_staff": 0.0, "params.team_contact": 0.0,
         "params.shadowing_rate": 0.0, "params.virtual_rounds_rate": 0.0, "params.outreach_rate": 0.0,
-        "params.mechanisms.milestones": False,
+        "params.mechanisms.milestones": False, "prior_partnerships": None,
     })  # fmt: skip
 
 

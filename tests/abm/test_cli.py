@@ -105,7 +105,7 @@ def test_yaml_cannot_execute_code(tmp_path):
 
 # --- commands added by other packages through the `abm.commands` entry points -------------------
 
-PLUGIN_COMMANDS = ("experiment", "report", "sensitivity", "validate", "cmo", "dashboard")
+PLUGIN_COMMANDS = ("experiment", "report", "replay", "sensitivity", "validate", "cmo", "dashboard")
 PLUGIN_ENTRY_POINTS = {
     "experiments": "experiments.cli:register",
     "sensitivity": "experiments.sensitivity_cli:register",
@@ -121,11 +121,35 @@ def _abm(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.Comp
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
 
 
+def test_run_set_overrides_reach_the_run_and_its_provenance(tmp_path):
+    out = tmp_path / "p1"
+    res = runner.invoke(app, ["run", "P1", "--steps", "3", "--out", str(out), "--set", "params.mu=0.2",
+                              "--set", "organizations[Small Hospital].it_system=9", "--set", "program.pathway=co_design"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    prov = json.loads((out / "run.json").read_text())
+    assert prov["overrides"] == {"params.mu": 0.2, "organizations[Small Hospital].it_system": 9, "program.pathway": "co_design"}
+    assert prov["scenario"]["params"]["mu"] == 0.2 and prov["scenario"]["organizations"][5]["it_system"] == 9
+    assert prov["scenario"]["program"]["pathway"] == "co_design"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [(["--set", "params.mu"], "expected KEY=VALUE"), (["--set", "params.mu=0.9"], "params.mu: Input should be less than or equal to 0.5"),
+     (["--set", "organizations[Nowhere].size=5"], "unknown organization 'Nowhere'"), (["--set", "params.trust_beta_ratio=1"], "greater than 1"),
+     (["--seed", "-1"], "--seed")],
+)  # fmt: skip
+def test_run_bad_overrides_and_seeds_exit_2(args, expected, tmp_path):
+    res = _abm("run", "P1", "--steps", "2", "--out", str(tmp_path / "r"), *args)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert expected in " ".join(res.stderr.split())
+    assert not (tmp_path / "r").exists()
+
+
 def test_help_lists_core_and_plugin_commands():
     res = _abm("--help")
     assert res.returncode == 0, res.stderr
     listed = set(re.findall(r"^\W*([a-z]+)\s{2,}", res.stdout, flags=re.MULTILINE))
-    for command in ("run", "check", "scenarios", *PLUGIN_COMMANDS):
+    for command in ("run", "check", "scenarios", "milestones", *PLUGIN_COMMANDS):
         assert command in listed, (command, res.stdout)
     assert "warning" not in res.stderr
 

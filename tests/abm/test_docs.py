@@ -16,6 +16,15 @@ def test_parameter_table_is_current():
     assert docs.render(text) == text, "docs/ODD.md parameter table is stale: run `python -m abm.docs`"
 
 
+def test_milestone_library_table_is_current():
+    from abm.milestone_library import library, library_table
+
+    text = docs.ODD.read_text()
+    block = text.split(docs.LIB_START)[1].split(docs.LIB_END)[0].strip()
+    assert block == library_table(), "docs/ODD.md section 7.1 milestone library is stale: run `python -m abm.docs`"
+    assert all(f"| `{key}` |" in block for key in library())
+
+
 def test_process_names_match_step_in_order():
     calls = re.findall(r"self\.(\w+)\(\)", inspect.getsource(IntegrationModel.step))
     processes = [c for c in calls if not c.startswith("_")]

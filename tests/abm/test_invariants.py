@@ -17,7 +17,7 @@ VARIED = [n for n, f in FIELDS.items() if f["type"] == "float" and n not in ("cl
 @st.composite
 def overrides(draw):
     names = draw(st.lists(st.sampled_from(VARIED), min_size=1, max_size=12, unique=True))
-    out = {n: draw(st.floats(FIELDS[n]["lo"], FIELDS[n]["hi"], allow_nan=False)) for n in names}
+    out = {n: draw(st.floats(FIELDS[n]["lo"], FIELDS[n]["hi"], exclude_min=FIELDS[n]["lo_open"], allow_nan=False)) for n in names}
     out["meeting_interval"] = draw(st.integers(1, 8))
     out["workshop_interval"] = draw(st.integers(1, 12))
     return out

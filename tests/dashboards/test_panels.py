@@ -58,7 +58,8 @@ def test_sliders_generated_from_schema():
     fields, specs = numeric_fields(), slider_specs()
     assert list(specs) == [n for n in MAIN if n in fields] + [n for n in fields if n not in MAIN]
     for name, f in fields.items():
-        assert (specs[name].lo, specs[name].hi) == (f["lo"], f["hi"])
+        lo = f["lo"] + specs[name].step if f["lo_open"] else f["lo"]  # an open bound is not selectable
+        assert (specs[name].lo, specs[name].hi) == (lo, f["hi"])
         assert specs[name].step <= (f["hi"] - f["lo"]) / 50 or specs[name].integer
     sc = load_scenario("P4")
     vals = scenario_values(sc)
