@@ -20,13 +20,23 @@ from __future__ import annotations
 from typing import Any
 
 import mesa
-from mesa.visualization.utils import force_update, update_counter
 
 __all__ = [
-    "MESA_VERSION", "MODEL_OWNS_SCENARIO", "ProgramScenario", "batch_run_replicates", "force_update",
+    "MESA_VERSION", "MODEL_OWNS_SCENARIO", "ProgramScenario", "batch_run_replicates",
     "is_mesa_scenario", "note_collection", "registered_models", "release_model", "scenario_attribute",
-    "update_counter",
-]  # fmt: skip
+]  # (and force_update, update_counter: see __getattr__)  # fmt: skip
+
+
+
+def __getattr__(name: str) -> Any:
+    """``force_update`` and ``update_counter`` (the dashboards' redraw hooks), imported on first use: the
+    model itself must not import Mesa's visualization (Solara, Altair) in every worker process."""
+    if name in ("force_update", "update_counter"):
+        from mesa.visualization import utils
+
+        return getattr(utils, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 MESA_VERSION: tuple[int, ...] = tuple(int(x) for x in mesa.__version__.split(".")[:3] if x.isdigit())
 # Mesa >= 3.4: Model.scenario is a property whose setter links a Mesa Scenario to the model
