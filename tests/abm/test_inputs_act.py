@@ -104,6 +104,10 @@ CASES: dict[str, tuple] = {
     "milestones[].effects.volume": ("P3", {"milestones": _probe()}, {"milestones.0.effects.volume": 2.0}),
     "milestones[].effects.coordinator": ("P4", {"milestones": _probe(), "program.features.coordinator": False}, {"milestones.0.effects.coordinator": True}),
     "milestones[].effects.champion_leaves": ("P4", {"milestones": _probe()}, {"milestones.0.effects.champion_leaves": True}),
+    "milestones[].effects.structure": ("P3", {"milestones": _probe()}, {"milestones.0.effects.structure": 0.5}),
+    "milestones[].effects.merge_into": ("P4", {"milestones": _probe(targets={"orgs": ["Hospital E"]})},
+                                        {"milestones.0.effects.merge_into": "Hospital D"}),
+    "milestones[].use": ("P3", {"milestones": [{"use": "joint_workshop", "at": 5}]}, {"milestones.0.use": "partner_withdrawal"}),
     "milestones[].effects.leave": ("P1", {"milestones": _probe(targets={"orgs": ["CCAC"]})}, {"milestones.0.effects.leave": True}),
     # mechanism switches
     "params.mechanisms.trust_building": ("P3", {}, {"params.mechanisms.trust_building": False}),
