@@ -1,7 +1,7 @@
 """``abm calibrate SPEC --out DIR``: registered on the ``abm`` app by :func:`experiments.cli.register`.
 
-Exit status: 0 done, 2 bad input (nothing written), 130 interrupted (stored generations kept; the
-same command resumes).
+Exit status: 0 done, 1 the fit stopped on a model or executor error (recorded in the manifest),
+2 bad input (nothing written), 130 interrupted (stored generations kept; the same command resumes).
 """
 
 from __future__ import annotations

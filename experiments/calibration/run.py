@@ -139,7 +139,8 @@ def _manifest(res: Resolved, out: Path, old: dict[str, Any] | None, handle: Exec
         "git_commit": git_commit(), "host": socket.gethostname(),
     }  # fmt: skip
     m["sessions"].append({"started": now(), "ended": None, "host": socket.gethostname(), "pid": os.getpid(),
-                          "executor": handle.kind, "workers": handle.workers, "address": handle.address})  # fmt: skip
+                          "executor": handle.kind, "workers": handle.workers, "address": handle.address,
+                          "load_average_at_start": round(os.getloadavg()[0], 2)})  # fmt: skip
     return m
 
 
@@ -205,7 +206,7 @@ def calibrate(res: Resolved, out: str | Path, executor: ExecutorHandle | None = 
             outputs.write_all(res, out, handle, manifest)
         manifest["status"] = status
         manifest["sessions"][-1].update(ended=now(), status=status)
-        if not interrupted:
+        if not interrupted and not finished:
             manifest["ended"] = now()
         manifest["generations_stored"] = stored_generations(db)
         write_manifest(out, manifest)

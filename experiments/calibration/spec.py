@@ -263,6 +263,8 @@ def resolve(spec: CalibrationSpec) -> Resolved:
     else:
         if spec.model != DEFAULT_MODEL:
             raise SpecError(f"{source}: model: pattern targets run the validation suite, which needs the ABM ({DEFAULT_MODEL})")
+        if spec.steps is not None:
+            raise SpecError(f"{source}: steps: pattern targets run each program's own horizon (the patterns read weeks 52 and 104); remove steps")
         holdout = pattern_keys(spec.holdout, source, "holdout")
         fit = pattern_keys(t.patterns or ["1", "2", "3", "4", "5", "6", "7"], source, "targets.patterns")
         res.fit_keys = [k for k in fit if k not in holdout]

@@ -228,3 +228,22 @@ def test_a_model_error_stops_the_fit_with_exit_1_and_says_so(tmp_path):
     res = CliRunner().invoke(app, ["calibrate", str(spec), "--out", str(tmp_path / "o"), "--no-progress"])
     assert res.exit_code == 1 and "flaky_run: refusing mu=" in res.stderr and "Traceback" not in res.stderr
     assert json.loads((tmp_path / "o" / "manifest.json").read_text())["status"] == "failed"
+
+
+def test_pattern_fit_with_a_held_out_pattern_reports_its_predictive_pass_rate(tmp_path):
+    """The pattern path end to end, small: fit on pattern 5, hold 6b out, check it on posterior draws."""
+    spec = tmp_path / "pat.yaml"
+    spec.write_text("name: pat\nparameters: {mu: [0.05, 0.3]}\ntargets: {patterns: [5]}\nholdout: [6b]\nreplicates: 2\n"
+                    "population: 6\ngenerations: 1\nseed: 8\npredictive: {draws: 2, replicates: 3}\n"
+                    "executor: {type: local, workers: 2}\n")  # fmt: skip
+    res = resolve(load_calibration(spec))
+    assert res.fit_keys == ["5"] and res.holdout_keys == ["6b"] and res.runs_per_particle == 4
+    out = tmp_path / "out"
+    assert calibrate(res, out, progress=False).status == "complete"
+    post = pd.read_parquet(out / "posterior.parquet")
+    assert list(post.filter(like="stat.").columns) == ["stat.5"] and len(post) == 6
+    assert ((post["param.mu"] >= 0.05) & (post["param.mu"] <= 0.3)).all()
+    pp = pd.read_csv(out / "predictive.csv")
+    assert set(pp["statistic"].astype(str)) == {"5", "6b"} and set(pp["role"]) == {"fit", "held out"}
+    assert {"estimate", "lo", "hi", "passed"} <= set(pp.columns) and len(pp) == 4
+    assert "Held-out patterns (6b): posterior predictive pass rate" in (out / "report.md").read_text()

@@ -44,6 +44,8 @@ BAD = {
     "both_targets": (GOOD.replace("auc_integration: 0.4}", "auc_integration: 0.4}\n  patterns: [1]"), ["targets", "not both"]),
     "only_holdout": (GOOD.replace("observed: {final_trust_mean: 0.62, auc_integration: 0.4}", "patterns: [4a]")
                      + "holdout: [4a]\n", ["targets.patterns", "held-out"]),
+    "steps_with_patterns": (GOOD.replace("observed: {final_trust_mean: 0.62, auc_integration: 0.4}", "patterns: [5]")
+                            + "steps: 30\n", ["steps", "own horizon"]),
     "unknown_scenario": (GOOD.replace("scenario: P2", "scenario: P9"), ["scenarios.0", "unknown scenario"]),
 }
 
