@@ -235,9 +235,11 @@ def convergence_chart(rows: pd.DataFrame, key: str, outcome: str, method: str) -
     tips = ["parameter:N", "N:Q", alt.Tooltip("value:Q", format=".4f")]
     layers = []
     if {"lo", "hi"} <= set(rows):
-        layers.append(alt.Chart().mark_area(opacity=0.12).encode(x=x, y="lo:Q", y2="hi:Q", color=colour,
-                                                                   opacity=alt.condition(pick, alt.value(0.15), alt.value(0.02))))  # fmt: skip
-    layers.append(alt.Chart().mark_line(point=True).encode(x=x, y=alt.Y("value:Q", title=f"{key} (index value)"), color=colour, tooltip=tips,
-                                                           opacity=alt.condition(pick, alt.value(1), alt.value(0.15))).add_params(pick))  # fmt: skip
+        layers.append(alt.Chart().mark_area(opacity=0.1).encode(x=x, y="lo:Q", y2="hi:Q", color=colour))
+    y = alt.Y("value:Q", title=f"{key} (index value)")
+    fade = alt.condition(pick, alt.value(1), alt.value(0.15))
+    layers.append(alt.Chart().mark_line().encode(x=x, y=y, color=colour, opacity=fade).add_params(pick))
+    # points drawn as their own layer: a line mark's own points would copy the selection (vega-lite 5.2)
+    layers.append(alt.Chart().mark_point(filled=True, size=30).encode(x=x, y=y, color=colour, tooltip=tips, opacity=fade))
     return alt.layer(*layers, data=rows.sort_values("N")).properties(
         width="container", height=280, title=f"Convergence of {method} {key} for {outcome}")
