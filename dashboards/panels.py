@@ -126,7 +126,12 @@ def organization_html(row: pd.Series) -> str:
     cells = []
     for key, label in ORG_ROWS:
         x = ("active" if row["active"] else "exited") if key == "status" else row[key]
-        shown = f"{x:.3f}" if isinstance(x, float | np.floating) else html.escape(str(x).replace("_", " "))
+        if key == "staff":
+            shown = f"{float(x):,.0f}"
+        elif isinstance(x, float | np.floating):
+            shown = f"{x:.3f}"
+        else:
+            shown = html.escape(str(x).replace("_", " "))
         cells.append(f"<tr><td style='padding:1px 8px'>{html.escape(label)}</td><td style='padding:1px 8px'><b>{shown}</b></td></tr>")
     return f"<table style='font-size:0.85em'>{''.join(cells)}</table>"
 
@@ -291,7 +296,7 @@ def FirePanel(model: IntegrationModel):
         result.set({"event": f"{ev.name} ({ev.category.replace('_', ' ')}, {ev.valence}) at week {week}", "rows": [(k, before[k], after[k]) for k in before]})
         force_update()
 
-    with solara.Card("Fire a milestone by hand", margin=0):
+    with solara.Card("Fire a milestone by hand", margin=0, classes=["abm-fire-panel", "abm-parameters"]):  # labels above sliders
         solara.InputText("name", value=name)
         with solara.Row():
             solara.Select("category", values=list(CATEGORIES), value=category)
