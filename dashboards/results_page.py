@@ -1,6 +1,7 @@
 """The results browser: open a stored experiment or sensitivity results directory and look at it.
 
 Reads files only, through :mod:`dashboards.results` (which reads with :mod:`experiments.results`).
+Charts are interactive (:mod:`dashboards.charts`), each with a PNG download (:mod:`dashboards.results_figures`).
 A bad path shows a message and the page stays usable; while a directory loads, the previous one's
 charts are cleared and a "loading" message is shown. ``abm dashboard --results DIR`` opens DIR at start.
 """
