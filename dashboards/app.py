@@ -1,18 +1,22 @@
 """The dashboard app (``solara run dashboards/app.py``; start it with ``abm dashboard``).
 
 Two pages: the model explorer (one program, live) and the results browser (stored experiment and
-sensitivity results). Nothing is built at import: each browser session builds its own model.
+sensitivity results). Nothing shared is built at import: each browser session builds its own
+model. A throw-away model is run once in the background at start (:func:`dashboards.explorer.warm_up`).
 """
 
 from __future__ import annotations
 
+import threading
+
 import solara
 import solara.lab
 
-from dashboards.explorer import Explorer
+from dashboards.explorer import Explorer, warm_up
 from dashboards.results_page import ResultsBrowser
 
 TITLE = "Integration of care: agent-based model"
+threading.Thread(target=warm_up, name="abm-warm-up", daemon=True).start()
 
 @solara.component
 def Layout(children=[]):  # noqa: B006 - solara's layout signature

@@ -19,6 +19,7 @@ import solara
 
 from abm.compat import force_update, update_counter
 from abm.config import ConfigError
+from dashboards.memory import release_soon
 from dashboards.panels import LivePanels, model_lock
 from dashboards.setup import (
     CONFIG_FILE,
@@ -59,6 +60,21 @@ def page_connected() -> bool:
     except Exception:  # noqa: BLE001 - no server session (the test renderer): nothing to watch
         return True
     return not ctx.closed_event.is_set() and PageStatus.CONNECTED in ctx.page_status.values()
+
+
+def warm_up(program: str = DEFAULT_PROGRAM) -> None:
+    """Load what every session needs once, when the server starts (numba kernels from their cache,
+    the chart templates): a throw-away model, stepped twice, its charts built, then released. So the
+    first page opens as fast as the next, and the server's idle memory already includes it."""
+    from dashboards.charts import organizations_spec, outcomes_spec
+    from dashboards.panels import organization_table, outcome_history
+
+    _, m = initial(program)
+    m.step()
+    m.step()
+    outcomes_spec(outcome_history(m), m.datacollector.get_table_dataframe("milestones"), m.scenario.steps)
+    organizations_spec(organization_table(m))
+    m.release()
 
 
 def initial(program: str) -> tuple[Setup, object]:
@@ -197,7 +213,10 @@ def SetupCard(model: solara.Reactive, setup: solara.Reactive[Setup], program: st
     main = [n for n in specs if n in MAIN]
     rest = [n for n in specs if n not in MAIN]
     # long slider labels wrap instead of being cut off
-    solara.Style(".abm-parameters .v-label { white-space: normal; overflow: visible; height: auto; line-height: 1.2; }")
+    # and sit above the slider, so a long label never squeezes its track
+    solara.Style(".abm-parameters .v-label { white-space: normal; overflow: visible; height: auto; line-height: 1.2; }"
+                 ".abm-parameters .v-input__slider .v-input__slot { flex-direction: column; align-items: stretch; }"
+                 ".abm-parameters .v-input__slider .v-label { margin: 0 0 -6px 0; max-width: 100%; }")
     with solara.Card("Model parameters", classes=["abm-parameters"]):
         solara.Select("program" + ("  * not applied" if program_pending else ""), values=program_choices(), value=choice.value, on_value=on_program)
         if choice.value == CONFIG_FILE:
@@ -310,6 +329,7 @@ def Explorer(inline: bool = False, program: str = DEFAULT_PROGRAM):
         return m.release  # Mesa 3.3.1 keeps a class-level reference to every model until released
 
     solara.use_effect(release_old, [model.value])
+    solara.use_effect(lambda: release_soon, [])  # the session ended: give its memory back
 
     sc = setup.value.scenario
     tick = update_counter.get()  # the page's only subscription: one render pass per redraw

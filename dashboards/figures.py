@@ -1,4 +1,5 @@
-"""Matplotlib views of a running model: partner network, outcome curves, practice views.
+"""Matplotlib views of a running model: partner network and practice views (the outcome curves and
+the organizations are interactive Vega-Lite charts, :mod:`dashboards.charts`).
 
 A step with redraw must stay fast (target < 200 ms at 15 partners), and drawing text (ticks, labels)
 is most of matplotlib's cost. So each view draws its static part once (axes, names, legends) and,
@@ -27,7 +28,6 @@ from PIL import Image
 
 from abm.config import Scenario
 from abm.model import IntegrationModel
-from abm.plotting import CURVES, VALENCE_COLOURS
 
 DPI = 90
 ENGAGEMENT_CMAP = colormaps["viridis"]
@@ -150,52 +150,6 @@ class NetworkView(BlitView):
             lc.set_segments(np.stack([pos[i[k]], pos[j[k]]], axis=1))
             lc.set_color(TRUST_CMAP(shade[k]))
         self.nodes.set_array(np.array([o.mean_engagement for o in model.organizations]))
-
-
-# --------------------------------------------------------------------------- outcome curves
-def _labelled_milestones(model: IntegrationModel):
-    ms = model.datacollector.get_table_dataframe("milestones")
-    return ms, ms[ms["source"] != "detected"]
-
-
-class OutcomesView(BlitView):
-    """Consensus, connectivity, integration, trust and engagement over time; configured and manual
-    milestones as dashed lines with their names, detected ones as triangles, coloured by valence."""
-
-    @staticmethod
-    def key_of(model: IntegrationModel) -> Any:
-        _, labelled = _labelled_milestones(model)
-        horizon = model.scenario.steps * (1 + model.steps // max(model.scenario.steps, 1))
-        return (id(model), len(labelled), horizon)
-
-    def __init__(self, model: IntegrationModel, size: tuple[float, float] = (6.6, 4.2)) -> None:
-        key = self.key_of(model)
-        fig = Figure(figsize=size, dpi=DPI)
-        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.12, top=0.9)
-        ax = fig.add_subplot()
-        self.lines = {name: ax.plot([], [], color=colour, lw=2.2 if name == "integration" else 1.4,
-                                    label=name.replace("_", " "))[0] for name, colour in CURVES}  # fmt: skip
-        _, labelled = _labelled_milestones(model)
-        for _, ev in labelled.iterrows():
-            colour = VALENCE_COLOURS.get(ev["valence"], "grey")
-            ax.axvline(ev["step"], color=colour, ls="--", lw=1.0, alpha=0.8)
-            ax.text(ev["step"], 0.02, ev["name"], rotation=90, fontsize=7, va="bottom", ha="right", color=colour)
-        self.detected = ax.scatter([], [], marker="v", s=25, clip_on=False, zorder=5)
-        ax.set(xlabel="week", ylabel="level (0-1)", ylim=(0, 1.07), xlim=(0, key[2]))
-        ax.set_title("Outcomes (dashed: configured or manual milestones; triangles: detected)", fontsize=9)
-        ax.legend(loc="lower right", fontsize=7, ncol=3, framealpha=0.85)
-        ax.grid(alpha=0.3)
-        super().__init__(fig, [*self.lines.values(), self.detected], key)
-
-    def update(self, model: IntegrationModel) -> None:
-        mv = model.datacollector.model_vars
-        for name, line in self.lines.items():
-            y = np.asarray(mv[name], float)
-            line.set_data(np.arange(y.size), y)
-        ms, _ = _labelled_milestones(model)
-        det = ms[ms["source"] == "detected"]
-        self.detected.set_offsets(np.column_stack([det["step"].to_numpy(float), np.full(len(det), 1.035)]) if len(det) else np.empty((0, 2)))
-        self.detected.set_color([VALENCE_COLOURS.get(v, "grey") for v in det["valence"]])
 
 
 # --------------------------------------------------------------------------- practice views

@@ -24,7 +24,9 @@ RESULTS_ENV = "ABM_DASHBOARD_RESULTS"
 OFFLINE_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
 # A closed tab's session (its model) is dropped this long after its last page disconnects; solara's
 # default is 24 h. Play already stops as soon as no page is connected. Set it in the environment to change.
-SESSION_ENV = {"SOLARA_KERNEL_CULL_TIMEOUT": "10m"}
+# glibc's allocator: at most 2 arenas, so memory freed by ended sessions' threads can be returned
+# (dashboards/memory.py).
+SESSION_ENV = {"SOLARA_KERNEL_CULL_TIMEOUT": "10m", "MALLOC_ARENA_MAX": "2"}
 
 
 def command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:

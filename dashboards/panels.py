@@ -14,6 +14,8 @@ import threading
 import weakref
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import solara
 from pydantic import ValidationError
 
@@ -22,7 +24,9 @@ from abm.compat import force_update, update_counter
 from abm.config import CATEGORIES, KINDS, VALENCES, Effects, MilestoneEvent, Targets
 from abm.events import pair_mask, target_mask
 from abm.model import IntegrationModel
-from dashboards.figures import NetworkView, OutcomesView, PracticeView
+from dashboards.charts import CURVES, organizations_spec, outcomes_spec
+from dashboards.figures import NetworkView, PracticeView
+from dashboards.vega import VegaChart
 
 KPIS = (("integration", "integration"), ("consensus", "consensus"), ("connectivity", "connectivity"),
         ("trust_mean", "trust"), ("engagement", "engagement"))  # fmt: skip
@@ -64,21 +68,96 @@ def NetworkPanel(model: IntegrationModel, tick: int = 0):
         solara.Image(png, width="100%", classes=["abm-network"])
 
 
+def outcome_history(model: IntegrationModel) -> pd.DataFrame:
+    """The outcome curves so far: one row per week (``step``) and one column per curve."""
+    mv = model.datacollector.model_vars
+    n = len(mv["integration"])
+    return pd.DataFrame({"step": np.arange(n), **{k: np.asarray(mv[k][:n], float) for k in CURVES}})
+
+
 @solara.component
 def OutcomesPanel(model: IntegrationModel, tick: int = 0):
-    """Outcome curves with milestone markers, and the current values as numbers."""
+    """Outcome curves with milestone markers (interactive: hover a week for its values, drag or
+    scroll to zoom, double-click to reset), and the current values as numbers."""
     with model_lock(model):
-        view = use_view(lambda: OutcomesView(model), OutcomesView.key_of(model), model)
         m = dict(model.metrics)
-        week, n_orgs = model.steps, model.state.n_orgs
-        png = view.png(model)
-    with solara.Card("Outcomes", margin=0):
+        week, n_orgs, horizon = model.steps, model.state.n_orgs, model.scenario.steps
+        history = outcome_history(model)
+        ms = model.datacollector.get_table_dataframe("milestones")
+    with solara.Card("Outcomes", subtitle="hover a week for its values; drag or scroll to zoom, double-click to reset", margin=0):
         with solara.Row(classes=["abm-kpis"], style={"flex-wrap": "wrap", "gap": "4px 16px"}):
             solara.Text(f"week {week}", classes=["abm-kpi-week"], style={"font-weight": "bold"})
             for key, label in KPIS:
                 solara.Text(f"{label} {m[key]:.3f}", classes=[f"abm-kpi-{key}"])
             solara.Text(f"partners {int(m['active_partners'])}/{n_orgs}")
-        solara.Image(png, width="100%", classes=["abm-outcomes"])
+        VegaChart(outcomes_spec(history, ms, horizon * (1 + week // max(horizon, 1))), "outcomes")
+
+
+def organization_table(model: IntegrationModel) -> pd.DataFrame:
+    """Each organization's numbers: kind, staff, clinicians, mean engagement, mutual trust with its
+    active partners (mean; and the trust it gives and receives), data-sharing links by level,
+    workload (overload, >= 0), resources, and whether it is active."""
+    s = model.state
+    act = s.active
+    mutual = np.minimum(s.trust, s.trust.T)
+    partners = act[None, :] & ~np.eye(s.n_orgs, dtype=bool)
+    npart = np.maximum(partners.sum(1), 1)
+    lv = np.where(partners, s.data_level, 0)
+    eng = np.array([o.mean_engagement for o in model.organizations])
+    return pd.DataFrame({
+        "name": list(s.names), "kind": [o.kind for o in model.organizations], "active": act.astype(bool),
+        "staff": s.size.astype(float), "clinicians": np.diff(s.block_start), "engagement": eng,
+        "trust": (mutual * partners).sum(1) / npart, "trust_given": (s.trust * partners).sum(1) / npart,
+        "trust_received": (s.trust.T * partners).sum(1) / npart, "links": (lv > 0).sum(1),
+        "links_1": (lv == 1).sum(1), "links_2": (lv == 2).sum(1), "links_3": (lv == 3).sum(1),
+        "workload": s.overload.astype(float), "resources": s.resources.astype(float),
+    })  # fmt: skip
+
+
+ORG_ROWS = (("kind", "kind"), ("status", "status"), ("staff", "staff"), ("clinicians", "clinicians"),
+            ("engagement", "mean engagement (0-1)"), ("trust", "mutual trust with partners (0-1)"),
+            ("trust_given", "trust it gives partners (0-1)"), ("trust_received", "trust partners give it (0-1)"),
+            ("links", "data-sharing links"), ("links_1", "  level 1 phone/fax"), ("links_2", "  level 2 electronic"),
+            ("links_3", "  level 3 real-time"), ("workload", "workload: overload (>= 0)"), ("resources", "resources"))  # fmt: skip
+
+
+def organization_html(row: pd.Series) -> str:
+    """One organization's numbers as a two-column HTML table (values escaped)."""
+    cells = []
+    for key, label in ORG_ROWS:
+        x = ("active" if row["active"] else "exited") if key == "status" else row[key]
+        if key == "staff":
+            shown = f"{float(x):,.0f}"
+        elif isinstance(x, float | np.floating):
+            shown = f"{x:.3f}"
+        else:
+            shown = html.escape(str(x).replace("_", " "))
+        cells.append(f"<tr><td style='padding:1px 8px'>{html.escape(label)}</td><td style='padding:1px 8px'><b>{shown}</b></td></tr>")
+    return f"<table style='font-size:0.85em'>{''.join(cells)}</table>"
+
+
+@solara.component
+def OrganizationsPanel(model: IntegrationModel, tick: int = 0):
+    """Every organization as a point (engagement x mutual trust); hover for its numbers, click one
+    (or pick it in the list) to pin its trust, engagement, links and workload under the chart."""
+    with model_lock(model):
+        orgs = organization_table(model)
+    names = orgs["name"].tolist()
+    picked, set_picked = solara.use_state(None)
+    if picked not in names:
+        picked = None
+
+    def on_click(datum) -> None:
+        if isinstance(datum, dict) and datum.get("name") in names:
+            set_picked(datum["name"])
+
+    with solara.Card("Organizations", subtitle="size ~ staff, hollow = exited; hover for numbers, click one to pin them", margin=0):
+        VegaChart(organizations_spec(orgs, picked), "organizations", on_click=on_click)
+        solara.Select("organization", values=names, value=picked, on_value=set_picked)
+        if picked is not None:
+            row = orgs.set_index("name").loc[picked]
+            solara.Text(picked, style={"font-weight": "bold"}, classes=["abm-org-name"])
+            solara.HTML(tag="div", unsafe_innerHTML=organization_html(row), classes=["abm-org-numbers"])
 
 
 @solara.component
@@ -217,7 +296,7 @@ def FirePanel(model: IntegrationModel):
         result.set({"event": f"{ev.name} ({ev.category.replace('_', ' ')}, {ev.valence}) at week {week}", "rows": [(k, before[k], after[k]) for k in before]})
         force_update()
 
-    with solara.Card("Fire a milestone by hand", margin=0):
+    with solara.Card("Fire a milestone by hand", margin=0, classes=["abm-fire-panel", "abm-parameters"]):  # labels above sliders
         solara.InputText("name", value=name)
         with solara.Row():
             solara.Select("category", values=list(CATEGORIES), value=category)
@@ -258,6 +337,7 @@ def LivePanels(model: IntegrationModel, tick: int | None = None):
     with solara.Columns([1, 1]):
         with solara.Column():
             NetworkPanel(model, tick)
+            OrganizationsPanel(model, tick)
             PracticePanel(model, tick)
         with solara.Column():
             OutcomesPanel(model, tick)

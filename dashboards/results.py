@@ -24,7 +24,7 @@ KINDS = ("experiment", "sensitivity", "validation")
 QUANTILE_NAMES = dict(zip(QUANTILES, ("q05", "q25", "median", "q75", "q95"), strict=True))
 
 __all__ = ["KINDS", "OpenedResults", "ResultsError", "comparison", "envelopes", "milestone_frequencies",
-           "open_results", "outcome_columns", "step_metrics"]  # fmt: skip
+           "open_results", "outcome_columns", "row_labels", "step_metrics"]  # fmt: skip
 
 
 class ResultsError(ValueError):
@@ -140,6 +140,7 @@ def comparison(r: OpenedResults, outcome: str, scenarios: list[str] | None = Non
 
     The stored ``analysis/summary_stats`` when present, else the same statistics computed from
     ``summary/`` by :func:`experiments.analysis.summary_stats`. ``scenarios``: keep only these.
+    The ``param.*`` columns that differ between design points are kept (they say what a point is).
     """
     cols = ["scenario", "intervention", "point", "n", "mean", "ci_low", "ci_high"]
     st = r.analysis.get(xr.SUMMARY_STATS)
@@ -149,10 +150,26 @@ def comparison(r: OpenedResults, outcome: str, scenarios: list[str] | None = Non
         keep = [c for c in r.summary.columns if c in ID_COLUMNS or c.startswith(("param.", "seed_"))]
         fails = r.failures if len(r.failures) else None
         st = summary_stats(r.summary[[*keep, outcome]], fails)
-    out = st.loc[st["outcome"] == outcome, cols]
+    varying = [c for c in st.columns if c.startswith("param.") and st[c].nunique(dropna=False) > 1]
+    out = st.loc[st["outcome"] == outcome, cols + varying]
     if scenarios is not None:
         out = out[out["scenario"].isin(scenarios)]
     return out.assign(ci="bootstrap 95%").reset_index(drop=True)
+
+
+def row_labels(cmp: pd.DataFrame) -> list[str]:
+    """``P1 / baseline``, and with several design points ``P1 / baseline / point 2: mu=0.3, eps0=0.1``
+    (the parameter values that make the design point)."""
+    params = [c for c in cmp.columns if c.startswith("param.")]
+    points = "point" in cmp and cmp["point"].nunique() > 1
+    out = []
+    for _, r in cmp.iterrows():
+        text = f"{r['scenario']} / {r['intervention']}"
+        if points:
+            vals = ", ".join(f"{c.removeprefix('param.')}={r[c]:.4g}" for c in params if pd.notna(r[c]))
+            text += f" / point {r['point']}" + (f": {vals}" if vals else "")
+        out.append(text)
+    return out
 
 
 def envelopes(r: OpenedResults, scenario: str, metric: str) -> pd.DataFrame:

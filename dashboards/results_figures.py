@@ -1,5 +1,6 @@
 """Static matplotlib figures of stored results: comparisons with CIs, ensemble envelopes, milestone
-frequencies, sensitivity indices with CIs, Morris mu*-sigma plot and index convergence."""
+frequencies, sensitivity indices with CIs, Morris mu*-sigma plot and index convergence. The results
+browser shows interactive charts (:mod:`dashboards.charts`); these are its "PNG of this chart" downloads."""
 
 from __future__ import annotations
 

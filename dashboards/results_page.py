@@ -1,6 +1,7 @@
 """The results browser: open a stored experiment or sensitivity results directory and look at it.
 
 Reads files only, through :mod:`dashboards.results` (which reads with :mod:`experiments.results`).
+Charts are interactive (:mod:`dashboards.charts`), each with a PNG download (:mod:`dashboards.results_figures`).
 A bad path shows a message and the page stays usable; while a directory loads, the previous one's
 charts are cleared and a "loading" message is shown. ``abm dashboard --results DIR`` opens DIR at start.
 """
@@ -11,6 +12,7 @@ import os
 
 import solara
 
+from dashboards import charts
 from dashboards import results_figures as rf
 from dashboards.figures import png
 from dashboards.launch import RESULTS_ENV
@@ -22,8 +24,10 @@ from dashboards.results import (
     milestone_frequencies,
     open_results,
     outcome_columns,
+    row_labels,
     step_metrics,
 )
+from dashboards.vega import VegaChart
 from experiments.results import (
     ANALYSIS_DIR,
     PAIRED_EFFECTS,
@@ -32,17 +36,46 @@ from experiments.results import (
     SENSITIVITY_NOISE,
     SENSITIVITY_STABILITY,
 )
+from experiments.sensitivity.analysis import KEY_INDEX
 
 ENSEMBLE_METRICS = ("integration", "consensus", "connectivity", "trust_mean", "engagement")
 
 
-def Chart(fig, name: str):
-    """A static figure as an image with a class the browser test can find."""
-    return solara.Image(png(fig), width="100%", classes=["abm-chart", f"abm-chart-{name}"])
+@solara.component
+def Chart(chart, name: str, figure=None):
+    """An interactive chart (hover, zoom), and a PNG of the same data to download when ``figure``
+    (a function returning the static matplotlib figure) is given: drawn only when asked for."""
+    VegaChart(chart, name)
+    if figure is not None:
+        solara.FileDownload(lambda: png(figure()), filename=f"{name}.png", label=f"PNG of this chart ({name}.png)", icon_name="mdi-download")
+
+
+def metric_label(metric: str) -> str:
+    return f"{metric.replace('_', ' ')} ({charts.SHARE})" if metric in rf.SHARE_METRICS else metric.replace("_", " ")
 
 
 def _pick(options: list[str], preferred: str) -> str:
     return preferred if preferred in options else (options[0] if options else "")
+
+
+def morris_table(ind, outcome: str):
+    """Morris mu* (with its CI) and sigma per parameter: columns parameter, mu_star, sigma, lo, hi."""
+    m = ind[(ind["outcome"] == outcome) & (ind["method"] == "morris")]
+    mu = m[m["index"] == "mu_star"].set_index("parameter")
+    sd = m[m["index"] == "sigma"].set_index("parameter")
+    if mu.empty or sd.empty:
+        return mu.iloc[:0]
+    out = mu[[c for c in ("lo", "hi") if c in mu]].assign(mu_star=mu["value"], sigma=sd["value"].reindex(mu.index))
+    return out.reset_index()
+
+
+def convergence_rows(conv, outcome: str, method: str):
+    """The convergence rows of the analysis' own key index (KEY_INDEX) and that index's name."""
+    rows = rf.key_rows(conv[conv["outcome"] == outcome], method)
+    if rows.empty or rows["N"].nunique() < 2:
+        return rows.iloc[:0], ""
+    key = KEY_INDEX.get(method, rows["index"].iloc[0])
+    return (rows[rows["index"] == key] if key in set(rows["index"]) else rows), key
 
 
 @solara.component
@@ -65,8 +98,13 @@ def ExperimentView(r: OpenedResults):
                 solara.Select("outcome", values=outcomes, value=outcome)
                 solara.SelectMultiple("programs (scenarios)", all_values=scenarios, values=shown)
             cmp = comparison(r, outcome.value, list(shown.value))
-            Chart(rf.comparison_figure(cmp, outcome.value), "comparison")
-            solara.DataFrame(cmp.round(4), items_per_page=10)
+            if cmp.empty:
+                solara.Info(f"no values of {outcome.value} for the chosen programs")
+            else:
+                cmp = cmp.assign(row=row_labels(cmp))
+                Chart(charts.comparison_chart(cmp, outcome.value, rf.outcome_label(outcome.value)), "comparison",
+                      lambda cmp=cmp, o=outcome.value: rf.comparison_figure(cmp, o))  # fmt: skip
+                solara.DataFrame(cmp.drop(columns="row").round(4), items_per_page=10)
             paired = r.analysis.get(PAIRED_EFFECTS)
             if paired is not None and "outcome" in paired:
                 sel = paired[(paired["outcome"] == outcome.value) & paired["scenario"].isin(shown.value)]
@@ -78,7 +116,12 @@ def ExperimentView(r: OpenedResults):
                     with solara.Row():
                         solara.Select("scenario", values=scenarios, value=scenario)
                         solara.Select("metric", values=metrics, value=metric)
-                    Chart(rf.envelope_figure(envelopes(r, scenario.value, metric.value), scenario.value, metric.value), "envelopes")
+                    env = envelopes(r, scenario.value, metric.value)
+                    if env.empty:
+                        solara.Info(f"no step tables for {scenario.value}")
+                    else:
+                        Chart(charts.envelope_chart(env, scenario.value, metric.value, metric_label(metric.value)), "envelopes",
+                              lambda env=env, sc=scenario.value, mt=metric.value: rf.envelope_figure(env, sc, mt))  # fmt: skip
                 else:
                     solara.Info("No steps/ tables in this directory.")
             with solara.Card("Milestone frequencies by category", margin=0):
@@ -86,7 +129,7 @@ def ExperimentView(r: OpenedResults):
                 if freq.empty:
                     solara.Info("No milestones/ tables in this directory.")
                 else:
-                    Chart(rf.milestones_figure(freq), "milestones")
+                    Chart(charts.milestones_chart(freq), "milestones", lambda: rf.milestones_figure(freq))
 
 
 @solara.component
@@ -113,19 +156,32 @@ def SensitivityView(r: OpenedResults):
             solara.Select("statistic over replicates", values=stats, value=stat)
     with solara.Columns([1, 1]):
         with solara.Card("Sensitivity indices (95% CI)", margin=0):
-            Chart(rf.indices_figure(sel, outcome.value, method.value), "indices")
             shown = rf.key_rows(sel[sel["outcome"] == outcome.value], method.value)
+            if shown.empty:
+                solara.Info(f"no {method.value} indices for {outcome.value}")
+            else:
+                Chart(charts.indices_chart(shown, outcome.value, method.value), "indices",
+                      lambda: rf.indices_figure(sel, outcome.value, method.value))
             cols = [c for c in ("parameter", "index", "value", "lo", "hi", "N") if c in shown]
             solara.DataFrame(shown[cols].round(4).reset_index(drop=True), items_per_page=12)
         with solara.Column():
             if "morris" in methods:
                 with solara.Card("Morris screening", margin=0):
-                    Chart(rf.morris_figure(sel, outcome.value), "morris")
+                    mu = morris_table(sel, outcome.value)
+                    if mu.empty:
+                        solara.Info(f"no Morris results for {outcome.value}")
+                    else:
+                        Chart(charts.morris_chart(mu, outcome.value), "morris", lambda: rf.morris_figure(sel, outcome.value))
             with solara.Card("Convergence", margin=0):
                 if conv is None:
                     solara.Info(f"No {ANALYSIS_DIR}/{SENSITIVITY_CONVERGENCE} table.")
                 else:
-                    Chart(rf.convergence_figure(conv, outcome.value, method.value), "convergence")
+                    rows, key = convergence_rows(conv, outcome.value, method.value)
+                    if rows.empty:
+                        solara.Info(f"no convergence table for {method.value} / {outcome.value}")
+                    else:
+                        Chart(charts.convergence_chart(rows, key, outcome.value, method.value), "convergence",
+                              lambda: rf.convergence_figure(conv, outcome.value, method.value))
     for name in (SENSITIVITY_STABILITY, SENSITIVITY_NOISE):
         tab = r.analysis.get(name)
         if tab is not None and len(tab):

@@ -1,5 +1,5 @@
-"""Results directories for the dashboard tests, written by the real pipelines (never by hand):
-see tests/dashboards/real_results.py."""
+"""Results directories for the dashboard tests, written by the real pipelines (never by hand), once
+per test session: see tests/dashboards/real_results.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboards.real_results import build_experiment, build_sensitivity
+from tests.dashboards.real_results import METHODS, build_experiment, build_sensitivity
 
 
 @pytest.fixture(scope="session")
@@ -16,5 +16,12 @@ def experiment_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sensitivity_dir(tmp_path_factory) -> Path:
-    return build_sensitivity(tmp_path_factory.mktemp("sensitivity") / "morris", "morris")
+def real_sensitivity(tmp_path_factory) -> dict[str, Path]:
+    """One directory per method (Sobol, Morris, eFAST, delta, PAWN); delta: SALib prints bin-merge notices."""
+    root = tmp_path_factory.mktemp("real-sens")
+    return {m: build_sensitivity(root / m, m) for m in METHODS}
+
+
+@pytest.fixture(scope="session")
+def sensitivity_dir(real_sensitivity) -> Path:
+    return real_sensitivity["morris"]

@@ -2,7 +2,9 @@
 driven by Playwright, front-end files from the local cache only (the CDN is a dead loopback address).
 
 Fails if any request leaves 127.0.0.1, if any of solara's asset requests fails, if Step does not
-advance the model and its plotted values, or if a results chart is not drawn.
+advance the model and its plotted values, if an interactive chart does not draw its marks (SVG) or
+shows no tooltip on hover, if clicking an organization does not show its numbers, or on any page or
+console error (a vega-embed failure is one).
 """
 
 from __future__ import annotations
@@ -37,6 +39,27 @@ def _img_loaded(page, selector: str) -> bool:
     return page.eval_on_selector(selector, "e => e.complete && e.naturalWidth > 50 && e.naturalHeight > 50")
 
 
+# a chart has drawn when vega-embed's SVG holds at least one data mark with a shape
+DRAWN_JS = """name => { const s = document.querySelector(`.abm-chart-${name} svg.marks`);
+  return !!s && [...s.querySelectorAll('.role-mark path, .role-mark line')].some(e => (e.getAttribute('d') || e.getAttribute('x2')) !== null); }"""
+
+
+def wait_charts(page, *names: str, timeout: float = 60_000) -> None:
+    """Wait until every named interactive chart has drawn its marks (fails on a chart that never does)."""
+    for name in names:
+        page.wait_for_function(DRAWN_JS, arg=name, timeout=timeout)
+
+
+def chart_svg(page, name: str) -> str:
+    return page.eval_on_selector(f".abm-chart-{name} svg.marks", "e => e.innerHTML")
+
+
+def watch(page, errors: list[str]) -> None:
+    """Collect page errors and console errors (a vega-embed failure is one of them)."""
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+
+
 @pytest.mark.timeout(240)
 def test_dashboard_in_browser(experiment_dir, sensitivity_dir, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
@@ -48,21 +71,39 @@ def test_dashboard_in_browser(experiment_dir, sensitivity_dir, tmp_path):
         page.on("request", lambda r: requests.append(r.url))
         page.on("response", lambda r: asset_failures.append(f"{r.status} {r.url}") if "/_solara/cdn/" in r.url and r.status >= 400 else None)
         page.on("requestfailed", lambda r: asset_failures.append(f"failed {r.url}") if "/_solara/cdn/" in r.url else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        watch(page, errors)
         t0 = time.perf_counter()
         page.goto(url)
         page.get_by_text("Model parameters").first.wait_for(timeout=60_000)
         panel_seconds = time.perf_counter() - t0
-        page.locator("img.abm-outcomes").wait_for(timeout=30_000)
+        wait_charts(page, "outcomes", "organizations")
         page.get_by_text("week 0 of 104", exact=True).wait_for(timeout=30_000)
         kpi = page.locator(".abm-kpi-consensus")
         before_value = kpi.inner_text()
-        before_img = page.get_attribute("img.abm-outcomes", "src")
+        before_svg = chart_svg(page, "outcomes")
         step = page.get_by_role("button", name="Step", exact=True)
         for k in range(1, STEPS + 1):
             step.click()
             page.get_by_text(f"week {k} of 104", exact=True).wait_for(timeout=20_000)
-        page.wait_for_function("b => document.querySelector('img.abm-outcomes').src !== b", arg=before_img, timeout=20_000)
+        page.wait_for_function("b => document.querySelector('.abm-chart-outcomes svg.marks').innerHTML !== b", arg=before_svg, timeout=20_000)
+        wait_charts(page, "outcomes")
+        # hover a week of the outcome chart: a tooltip with that week's values
+        box = page.locator(".abm-chart-outcomes svg.marks").bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.12, box["y"] + box["height"] * 0.4)
+        tip = page.locator("#vg-tooltip-element")
+        tip.wait_for(state="visible", timeout=10_000)
+        assert "integration" in tip.inner_text() and "week" in tip.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "dashboard-explorer-hover.png"), full_page=False)
+        # click an organization: its numbers are pinned under the chart
+        page.mouse.move(0, 0)
+        point = page.locator(".abm-chart-organizations svg.marks .role-mark path").first
+        point.click(force=True)  # force: a moving chart is never "stable" to Playwright
+        page.locator(".abm-org-numbers").wait_for(timeout=20_000)
+        numbers = page.locator(".abm-org-numbers").inner_text()
+        assert "data-sharing links" in numbers and "workload" in numbers and "mean engagement" in numbers
+        page.locator(".abm-org-numbers").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "dashboard-organization-clicked.png"), full_page=False)
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(ARTIFACTS / "dashboard-explorer.png"), full_page=False)
         assert page.locator(".abm-kpi-week").inner_text() == f"week {STEPS}"
         after_value = kpi.inner_text()
@@ -81,10 +122,8 @@ def test_dashboard_in_browser(experiment_dir, sensitivity_dir, tmp_path):
 
         # results browser, by clicking its tab: the directory given with --results is open at start
         page.get_by_role("tab", name="Results browser").click()
-        page.locator("img.abm-chart-comparison").wait_for(timeout=60_000)
-        for name in ("comparison", "envelopes", "milestones"):
-            page.wait_for_function(f"() => {{ const e = document.querySelector('img.abm-chart-{name}'); return e && e.complete && e.naturalWidth > 50; }}", timeout=30_000)
-        page.screenshot(path=str(ARTIFACTS / "dashboard-results.png"), full_page=False)
+        wait_charts(page, "comparison", "envelopes", "milestones")
+        page.screenshot(path=str(ARTIFACTS / "dashboard-results.png"), full_page=True)
 
         # bad input: a message in the page, and the page stays usable
         box = page.get_by_label("results directory (path on the server)")
@@ -93,8 +132,7 @@ def test_dashboard_in_browser(experiment_dir, sensitivity_dir, tmp_path):
         page.get_by_text("no such directory").wait_for(timeout=20_000)
         box.fill(str(sensitivity_dir))
         box.press("Enter")
-        page.locator("img.abm-chart-indices").wait_for(timeout=30_000)
-        page.wait_for_function("() => { const e = document.querySelector('img.abm-chart-morris'); return e && e.complete && e.naturalWidth > 50; }", timeout=30_000)
+        wait_charts(page, "indices", "morris", "convergence")
         assert page.get_by_text("no such directory").count() == 0
         page.screenshot(path=str(ARTIFACTS / "dashboard-sensitivity.png"), full_page=False)
         assert_no_crash(page)

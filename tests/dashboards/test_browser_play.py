@@ -11,6 +11,7 @@ import pytest
 
 import abm
 from tests.dashboards.server import CHROMIUM, CHROMIUM_ARGS, dashboard_server
+from tests.dashboards.server import server_process as _server_process
 from tests.dashboards.test_browser import ARTIFACTS, STEP_JS, assert_no_crash
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -39,11 +40,10 @@ def open_explorer(pw, url):
 
 
 def server_process(url: str):
-    port = int(url.rstrip("/").rsplit(":", 1)[1])
-    for c in psutil.net_connections(kind="tcp"):
-        if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid:
-            return psutil.Process(c.pid)
-    pytest.skip("cannot see the server's process")
+    proc = _server_process(url)
+    if proc is None:
+        pytest.skip("cannot see the server's process")
+    return proc
 
 
 @pytest.mark.timeout(300)

@@ -19,6 +19,7 @@ from dashboards.panels import (
     LivePanels,
     MilestonePanel,
     NetworkPanel,
+    OrganizationsPanel,
     OutcomesPanel,
     PracticePanel,
 )
@@ -131,10 +132,41 @@ def test_network_panel_redraws_and_marks_exits(model):
     rc.close()
 
 
+def vega_rows(rc, name: str, dataset: str) -> list[dict]:
+    (div,) = [w for w in rc.find(v.Html).widgets if f"abm-chart-{name}" in str(w.class_ or "").split()]
+    (widget,) = [c for c in div.children if isinstance(c, solara.widgets.VegaLite)]
+    return widget.spec["datasets"][dataset]
+
+
 def test_outcomes_panel_shows_current_values(model):
+    for _ in range(6):
+        model.step()
     box, rc = solara.render(OutcomesPanel(model), handle_error=False)
     assert text_with(rc, "integration ") == f"integration {model.metrics['integration']:.3f}"
-    assert images(rc, "abm-outcomes")[0].startswith(PNG)
+    rows = vega_rows(rc, "outcomes", "history")  # the interactive chart: one row per week, hover shows them
+    assert [r["step"] for r in rows] == list(range(7))
+    assert rows[-1]["integration"] == pytest.approx(model.metrics["integration"])
+    assert rows[-1]["trust"] == pytest.approx(model.metrics["trust_mean"])
+    rc.close()
+
+
+def test_organizations_panel_click_shows_its_numbers(model):
+    for _ in range(5):
+        model.step()
+    box, rc = solara.render(OrganizationsPanel(model), handle_error=False)
+    rows = vega_rows(rc, "organizations", "orgs")
+    assert [r["name"] for r in rows] == list(model.state.names)
+    assert rc.find(v.Html, class_="abm-org-numbers").widgets == []
+    (widget,) = rc.find(solara.widgets.VegaLite).widgets
+    org = model.organizations[2]
+    widget.vue_altair_click(dict(rows[2]))  # what the browser sends when a point is clicked
+    numbers = [w for w in rc.find(solara.widgets.HTML).widgets if "abm-org-numbers" in w.attributes.get("class", "")]
+    assert len(numbers) == 1 and org.name in texts(rc)
+    html = numbers[0].unsafe_innerHTML
+    assert f"{org.mean_engagement:.3f}" in html and f"{org.overload:.3f}" in html
+    links = int((model.state.data_level[org.index][model.state.active] > 0).sum())
+    assert f"<b>{links}</b>" in html
+    assert vega_rows(rc, "organizations", "orgs")[2]["picked"] is True  # the clicked point is outlined
     rc.close()
 
 

@@ -8,13 +8,14 @@ import json
 import shutil
 
 import ipyvuetify as v
-import ipywidgets
 import numpy as np
 import pandas as pd
 import pytest
 import solara
+import solara.widgets
 from typer.testing import CliRunner
 
+from dashboards import charts as charts_mod
 from dashboards import results_figures as rf
 from dashboards.figures import png
 from dashboards.launch import DEFAULT_HOST, command, environment
@@ -24,6 +25,7 @@ from dashboards.results import (
     envelopes,
     milestone_frequencies,
     open_results,
+    row_labels,
 )
 from dashboards.results_page import ResultsBrowser
 from experiments import results as xr
@@ -32,18 +34,29 @@ from tests.dashboards import real_results as rr
 
 
 @pytest.fixture(scope="session")
-def real_experiment(tmp_path_factory):
-    return rr.build_experiment(tmp_path_factory.mktemp("real") / "experiment")
-
-
-@pytest.fixture(scope="session")
-def real_sensitivity(tmp_path_factory):
-    root = tmp_path_factory.mktemp("real-sens")
-    return {m: rr.build_sensitivity(root / m, m) for m in rr.METHODS}  # delta: SALib prints bin-merge notices
+def real_experiment(experiment_dir):
+    return experiment_dir
 
 
 def charts(rc) -> set[str]:
-    return {c for w in rc.find(ipywidgets.Image).widgets for c in w._dom_classes if c.startswith("abm-chart-")}
+    """The interactive charts on the page (each a Vega-Lite widget inside ``div.abm-vega.abm-chart-NAME``)."""
+    out = set()
+    for w in rc.find(v.Html).widgets:
+        cls = str(w.class_ or "").split()
+        if "abm-vega" in cls:
+            out |= {c for c in cls if c.startswith("abm-chart-")}
+    return out
+
+
+def chart_specs(rc) -> list[dict]:
+    return [w.spec for w in rc.find(solara.widgets.VegaLite).widgets]
+
+
+def chart_rows(rc, name: str) -> list[dict]:
+    """The data rows the chart ``name`` sends to the browser."""
+    (div,) = [w for w in rc.find(v.Html).widgets if f"abm-chart-{name}" in str(w.class_ or "").split()]
+    (widget,) = [c for c in div.children if isinstance(c, solara.widgets.VegaLite)]
+    return [r for ds in widget.spec.get("datasets", {}).values() for r in ds]
 
 
 def alerts(rc) -> list[str]:
@@ -136,6 +149,11 @@ def test_real_sensitivity_indices_are_shown(real_sensitivity, method):
     open_in(rc, d)
     want = {"abm-chart-indices", "abm-chart-convergence"} | ({"abm-chart-morris"} if method == "morris" else set())
     assert want <= charts(rc)
+    # the interactive index chart carries exactly the stored main indices (hover shows them)
+    rows = chart_rows(rc, "indices")
+    stored = rf.key_rows(ind[ind["statistic"] == "mean"], method)  # the page's default statistic
+    assert len(rows) == len(stored) and sorted(r["value"] for r in rows) == pytest.approx(sorted(stored["value"]))
+    assert all(sp["usermeta"]["embedOptions"]["actions"]["editor"] is False for sp in chart_specs(rc))  # no online editor link
     assert not any("no " in a and "indices" in a for a in alerts(rc))
     rc.close()
 
@@ -187,6 +205,23 @@ def test_figures_label_units_and_keep_legends_off_the_plot(real_experiment):
         png(fig)  # lays the figure out
         ax = fig.axes[0]
         assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1  # beside the plot, not over it
+
+
+def test_comparison_labels_name_design_points_and_charts_keep_legends_aside():
+    """A design point is labelled with the parameter values that make it; axis titles are words
+    with units; a many-parameter convergence legend sits beside the plot, in columns."""
+    cmp = pd.DataFrame({"scenario": ["P1", "P1"], "intervention": ["baseline"] * 2, "point": [0, 1], "n": [3, 3],
+                        "mean": [0.2, 0.3], "ci_low": [0.1, 0.2], "ci_high": [0.3, 0.4], "param.mu": [0.1, 0.3],
+                        "param.eps0": [0.05, 0.05]})  # fmt: skip
+    labels = row_labels(cmp)
+    assert labels == ["P1 / baseline / point 0: mu=0.1, eps0=0.05", "P1 / baseline / point 1: mu=0.3, eps0=0.05"]
+    sp = charts_mod.spec(charts_mod.comparison_chart(cmp.assign(row=labels), "final_integration", rf.outcome_label("final_integration")))
+    x_titles = [lay["encoding"]["x"].get("title") for lay in sp["layer"] if "title" in lay["encoding"]["x"]]
+    assert x_titles and all("share, 0-1" in t and "final_integration" not in t for t in x_titles)
+    many = pd.DataFrame([{"parameter": f"p{k}", "N": n, "value": k / n, "lo": 0.0, "hi": 1.0} for n in (4, 8) for k in range(60)])
+    sp = charts_mod.spec(charts_mod.convergence_chart(many, "mu_star", "y", "morris"))
+    legend = next(lay["encoding"]["color"]["legend"] for lay in sp["layer"] if "legend" in lay["encoding"].get("color", {}))
+    assert legend["orient"] == "right" and legend["columns"] >= 2
 
 
 def test_cli_dashboard_command():
