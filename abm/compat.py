@@ -29,7 +29,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``force_update`` and ``update_counter`` (the dashboards' redraw hooks), imported on first use: the
+    """``force_update`` and ``update_counter`` (Mesa's visualization redraw hooks), imported on first use: the
     model itself must not import Mesa's visualization (Solara, Altair) in every worker process."""
     if name in ("force_update", "update_counter"):
         from mesa.visualization import utils

@@ -81,16 +81,18 @@ def test_each_library_event_fires_and_changes_what_it_claims(key):
 
 def test_structure_is_added_on_the_targets_pairs_and_stays_symmetric():
     model = IntegrationModel(_scenario({"use": "joint_governance_mou", "at": 0, "targets": {"kinds": ["hospital"]}}), seed=1)
+    before = IntegrationModel(_scenario(), seed=1)  # the same program without the event (structure from prior partnership)
     try:
-        s = model.state
+        s, s0 = model.state, before.state.structure
         hosp = np.flatnonzero(s.kind == 0)
         pairs = np.zeros_like(s.structure, bool)
         pairs[np.ix_(hosp, hosp)] = True
         np.fill_diagonal(pairs, False)
-        assert np.all(s.structure[pairs] == 0.3) and np.all(s.structure[~pairs] == 0.0)
+        np.testing.assert_allclose(s.structure[pairs], np.minimum(s0[pairs] + 0.3, 1.0))
+        assert np.array_equal(s.structure[~pairs], s0[~pairs])
         assert np.array_equal(s.structure, s.structure.T)
     finally:
-        model.release()
+        model.release(), before.release()
 
 
 def test_a_config_overrides_the_entrys_name_and_effects():

@@ -183,17 +183,18 @@ def test_unknown_organization_names_the_key_and_the_valid_names(key):
     assert key in msg and "'Small Hospital'" in msg and "5 or" in msg
 
 
-def test_an_incompatible_it_system_for_one_partner_changes_its_links():
-    # City Hospital shares the Lead Hospital's IT system; a system of its own halves its upgrade chances
-    key = "organizations[City Hospital].it_system"
-    a, b = IntegrationModel("P4", seed=3), IntegrationModel(with_overrides(load_scenario("P4"), {key: 9}), seed=3)
+def test_one_partners_it_system_set_by_name_changes_its_links():
+    # no P4 receiver shares a hospital's IT system; moving the Lead Home Care Agency onto the Lead
+    # Hospital's system removes the different-IT factor from their upgrade chance
+    key = "organizations[Lead Home Care Agency].it_system"
+    a, b = IntegrationModel("P4", seed=3), IntegrationModel(with_overrides(load_scenario("P4"), {key: 1}), seed=3)
     try:
-        lead, city = a.state.org_index["Lead Hospital"], a.state.org_index["City Hospital"]
-        assert b._p_up[lead, city] == pytest.approx(a._p_up[lead, city] * a.p.different_it_factor)
+        lead, agency = a.state.org_index["Lead Hospital"], a.state.org_index["Lead Home Care Agency"]
+        assert a._p_up[lead, agency] == pytest.approx(b._p_up[lead, agency] * a.p.different_it_factor)
     finally:
         a.release(), b.release()
-    base, other_it = run_once("P4", seed=3), run_once("P4", seed=3, overrides={key: 9})
-    assert not base.steps["mean_link_level"].equals(other_it.steps["mean_link_level"])
+    base, same_it = run_once("P4", seed=3), run_once("P4", seed=3, overrides={key: 1})
+    assert not base.steps["mean_link_level"].equals(same_it.steps["mean_link_level"])
 
 
 # ---------------------------------------------------------------- prior partners' last contact
