@@ -113,12 +113,13 @@ class Resolved:
         n = self.spec.replicates
         if self.kind == "observed":
             return len(self.scenarios) * n
-        from experiments.validation.patterns import PATTERNS_BY_NUMBER
+        from experiments.validation.patterns import PATTERNS_BY_NUMBER, STARRED_ARMS
 
+        starred = any(k.endswith("*") for k in [*self.fit_keys, *self.holdout_keys])
         arms: set[str] = set()
         for p in self.pattern_numbers:
             arms |= set(PATTERNS_BY_NUMBER[p].arms(self.spec.seed, 1))
-        return len(arms) * n
+        return len(arms if starred else arms - STARRED_ARMS) * n
 
 
 def pattern_of(key: str) -> int:
@@ -127,13 +128,17 @@ def pattern_of(key: str) -> int:
 
 
 def pattern_keys(ids: list[str | int] | list[str], source: str, where: str) -> list[str]:
-    """Comparison keys of pattern ids: '2' -> 2a, 2b, 2c; '4a' -> 4a (SpecError if unknown)."""
+    """Comparison keys of pattern ids: '2' -> 2a, 2b, 2c; '4a' -> 4a (SpecError if unknown).
+
+    A pattern number gives its comparisons, not its starred rows (the same comparison with a confound
+    removed, e.g. '1c*'), which a spec names by key when it wants them fitted.
+    """
     from experiments.validation.patterns import THRESHOLDS
 
     out: list[str] = []
     for i, raw in enumerate(ids):
         key = str(raw).strip()
-        found = [key] if key in THRESHOLDS else [k for k in THRESHOLDS if key.isdigit() and pattern_of(k) == int(key)]
+        found = [key] if key in THRESHOLDS else [k for k in THRESHOLDS if key.isdigit() and pattern_of(k) == int(key) and not k.endswith("*")]
         if not found:
             raise SpecError(f"{source}: {where}.{i}: unknown pattern id {key!r}; expected a pattern number "
                             f"(1-7) or a comparison key ({', '.join(THRESHOLDS)})")  # fmt: skip

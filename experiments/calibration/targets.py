@@ -93,21 +93,23 @@ def run_observed(job: ParticleJob) -> dict[str, float]:
 _ARMS: dict[tuple[int, int, int], dict[str, Any]] = {}  # per worker process: (pattern, master, n) -> its arms
 
 
-def base_arms(number: int, master: int, replicates: int) -> dict[str, Any]:
-    """A pattern's arms as the suite builds them (built once per process: reading the programs is not free)."""
-    from experiments.validation.patterns import PATTERNS_BY_NUMBER
+def base_arms(number: int, master: int, replicates: int, starred: bool = False) -> dict[str, Any]:
+    """A pattern's arms as the suite builds them (built once per process: reading the programs is not free);
+    without ``starred``, not the arms that only its starred rows use."""
+    from experiments.validation.patterns import PATTERNS_BY_NUMBER, STARRED_ARMS
 
-    key = (number, master, replicates)
+    key = (number, master, replicates, starred)
     if key not in _ARMS:
-        _ARMS[key] = PATTERNS_BY_NUMBER[number].arms(master, replicates)
+        arms = PATTERNS_BY_NUMBER[number].arms(master, replicates)
+        _ARMS[key] = arms if starred else {k: v for k, v in arms.items() if k not in STARRED_ARMS}
     return _ARMS[key]
 
 
-def pattern_arms(numbers: list[int], master: int, replicates: int, params: dict[str, float]) -> dict[str, Any]:
-    """The arms of the given patterns, with the parameter values applied to every arm."""
+def pattern_arms(numbers: list[int], master: int, replicates: int, params: dict[str, float], starred: bool = False) -> dict[str, Any]:
+    """The arms of the given patterns (with their starred rows' arms if ``starred``), with the parameter values applied to every arm."""
     arms: dict[str, Any] = {}
     for p in numbers:
-        arms.update(base_arms(p, master, replicates))
+        arms.update(base_arms(p, master, replicates, starred))
     over = overrides(params)
     if not over:
         return arms
@@ -122,7 +124,7 @@ def run_patterns(job: ParticleJob) -> dict[str, Any]:
 
     numbers = sorted({pattern_of(k) for k in job.keys})
     # arm designs (resampled partners of pattern 4) are fixed by the master seed: the same for every particle
-    arms = pattern_arms(numbers, job.master, job.replicates, job.params)
+    arms = pattern_arms(numbers, job.master, job.replicates, job.params, any(k.endswith("*") for k in job.keys))
     ss = seeds(job)
     records: dict[str, list[Any]] = {}
     for name, sc in arms.items():
@@ -153,7 +155,7 @@ def _compare(pat: Any, records: dict[str, list[Any]], job: ParticleJob) -> dict[
     """One pattern's comparisons that are among ``job.keys`` (bootstrap draws seeded by master, pattern and particle)."""
     out: dict[str, Any] = {}
     rng = np.random.default_rng([job.master, pat.number, *job.spawn_key])
-    needed = base_arms(pat.number, job.master, job.replicates)
+    needed = base_arms(pat.number, job.master, job.replicates, any(k.endswith("*") for k in job.keys))
     for c in pat.evaluate({k: records[k] for k in needed}, rng, job.replicates):
         if c.key in job.keys:
             out[c.key] = {"estimate": c.estimate, "lo": c.lo, "hi": c.hi, "passed": c.passed} if job.full else float(c.estimate)

@@ -391,6 +391,13 @@ PATTERNS: list[Pattern] = [
     Pattern(7, "mechanisms_interlock", "Mechanisms interlock (knock-outs)", "corroboration", arms_7, eval_7),
 ]
 PATTERNS_BY_NUMBER = {p.number: p for p in PATTERNS}
+# Arms that only the starred rows (a comparison with its confound removed) use: a pattern evaluated
+# without them gives its plain rows only (calibration fits the plain rows unless a spec names starred keys).
+STARRED_ARMS = frozenset({
+    "P2-no-handset", "P3-no-handset", "P2-unaligned", "P3-noshadow-no-handset", "P1-small-equalized",
+    "scale-4-same-views", "scale-14-same-views", "P4-same-views", "P6-same-views", "P5-culture-only",
+    "P6-start-at-baseline", "P6-nodashboard-start-at-baseline",
+})  # fmt: skip
 PATTERN_NAMES = {p.name: p.number for p in PATTERNS}
 
 
