@@ -1,7 +1,7 @@
 """Recovery: synthetic observations of P2 at known parameters (trust_alpha = 0.03, mu = 0.2) are fitted
 by ABC-SMC; the 90% credible intervals cover the truth and are narrower than the priors where the
 outcomes identify the parameter. In P2, mu sets how fast practice converges (time to consensus:
-~26 weeks at mu = 0.05, ~7 at 0.45), while trust_alpha moves trust only by a few hundredths and not
+~13 weeks at mu = 0.1, ~6 at 0.4, flattening above 0.2), while trust_alpha moves trust only by a few hundredths and not
 monotonically (final mean trust peaks near 0.03-0.05), so it is only weakly identified."""
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _check(m: pd.DataFrame, identified: list[str], sd_share: float) -> None:
 
 def test_recovery_reduced(tmp_path):
     """Few particles and generations: the truth is covered, and mu (identified by time to consensus) is narrowed."""
-    _check(_fit(tmp_path, population=30, generations=3, replicates=2), identified=["mu"], sd_share=0.85)
+    _check(_fit(tmp_path, population=40, generations=4, replicates=2), identified=["mu"], sd_share=0.85)
 
 
 @pytest.mark.slow
