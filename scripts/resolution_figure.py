@@ -31,7 +31,6 @@ def study(seeds: int) -> dict[float, dict[str, np.ndarray]]:
         runs = [run_once("P4", seed=s, overrides=ov) for s in range(seeds)]
         res = {k: np.array([r.summary[k] for r in runs], float) for k in OUTCOMES}
         res["time_to_consensus"] = np.where(np.isnan(res["time_to_consensus"]), runs[0].summary["steps"] + 1, res["time_to_consensus"])
-        res["agents"] = np.array([float(len(runs[0].scenario.organizations))])  # placeholder, replaced below
         from abm.model import IntegrationModel
 
         m = IntegrationModel(runs[0].scenario, seed=0)
