@@ -237,30 +237,28 @@ class IntegrationModel(mesa.Model):
             self._activity += attend
             self._pairs.append((rep_a, rep_b))
         if self.features.shadowing and self.mech.shadowing:
-            visitors, hosts, v_org, h_org = interactions.shadowing(
-                self._generator(), s.clin_org, s.active, s.clinical, self._is_hospital, self._participation(), s.block_start,
-                p.shadowing_rate,
-            )  # fmt: skip
-            if visitors.size:
-                self._shadow_counts = interactions.visit_counts(v_org, h_org, s.n_orgs)
-                self._activity += interactions.counts_per(v_org, s.n_orgs) > 0
-                self._contacts.append(familiarity.pair_keys(visitors, hosts, s.n_clinicians))
-                self._pairs.append((visitors, hosts))
+            self._shadow_counts = self._cross_sector_visits(p.shadowing_rate)
         if self.features.virtual_rounds:
-            visitors, hosts, v_org, h_org = interactions.shadowing(
-                self._generator(), s.clin_org, s.active, s.clinical, self._is_hospital, self._participation(), s.block_start,
-                p.virtual_rounds_rate,
-            )  # fmt: skip
-            if visitors.size:
-                self._rounds = interactions.visit_counts(v_org, h_org, s.n_orgs)
-                self._activity += interactions.counts_per(v_org, s.n_orgs) > 0
-                self._contacts.append(familiarity.pair_keys(visitors, hosts, s.n_clinicians))
-                self._pairs.append((visitors, hosts))
+            self._rounds = self._cross_sector_visits(p.virtual_rounds_rate)
         if self.mech.engagement:  # active champions reach out
             contacts, targets = interactions.champion_outreach(self._generator(), self._masks()["live_idx"], s.champion, p.outreach_rate)
             if contacts.size:
                 self._champion_contacts = interactions.counts_per(targets, s.n_clinicians)
                 self._pairs.append((contacts, targets))
+
+    def _cross_sector_visits(self, rate: float) -> np.ndarray:
+        """Shadowing or virtual-rounds visits at ``rate`` (:func:`~abm.mechanisms.interactions.shadowing`): the
+        visitors take part, meet their hosts and talk practice; returns the visits per pair of organizations."""
+        s = self.state
+        visitors, hosts, v_org, h_org = interactions.shadowing(
+            self._generator(), s.clin_org, s.active, s.clinical, self._is_hospital, self._participation(), s.block_start, rate
+        )
+        if not visitors.size:
+            return self._no_shadowing
+        self._activity += interactions.counts_per(v_org, s.n_orgs) > 0
+        self._contacts.append(familiarity.pair_keys(visitors, hosts, s.n_clinicians))
+        self._pairs.append((visitors, hosts))
+        return interactions.visit_counts(v_org, h_org, s.n_orgs)
 
     def update_trust(self) -> None:
         """4. Asymmetric trust from hand-offs, meetings and shadowing, relaxing otherwise; familiarity ties (:mod:`~abm.mechanisms.trust`)."""
