@@ -258,7 +258,7 @@ class IntegrationModel(mesa.Model):
         self._activity += interactions.counts_per(v_org, s.n_orgs) > 0
         self._contacts.append(familiarity.pair_keys(visitors, hosts, s.n_clinicians))
         self._pairs.append((visitors, hosts))
-        return interactions.visit_counts(v_org, h_org, s.n_orgs)
+        return interactions.org_visits(self._generator(), v_org, h_org, s.n_orgs, self._team_m)
 
     def update_trust(self) -> None:
         """4. Asymmetric trust from hand-offs, meetings and shadowing, relaxing otherwise; familiarity ties (:mod:`~abm.mechanisms.trust`)."""
@@ -278,7 +278,7 @@ class IntegrationModel(mesa.Model):
             self._generator(), s.trust, s.trust_baseline, s.culture_distance, n_events, n_good, met, self._shadow_counts, self.params
         )
         if self._shadow_counts is not self._no_shadowing:
-            s.culture_distance = tr.shrink_culture_distance(s.culture_distance, self._shadow_counts, 1.0 / self._team_m, self.params)
+            s.culture_distance = tr.shrink_culture_distance(s.culture_distance, self._shadow_counts, self.params)
 
     def update_consensus(self) -> None:
         """5. Bounded-confidence consensus over this step's contacts, then pathway development (:mod:`~abm.mechanisms.consensus`)."""

@@ -13,6 +13,10 @@
   ``virtual_rounds_rate``: a clinician joins the rounds of a partner of the other sector by video.
   Like shadowing they are joint work and practice contact; they build trust at the meeting rate and
   do not narrow culture distance.
+* What organizations see of shadowing and virtual rounds (trust from contact, culture distance, joint
+  work) counts each visit with probability 1 / m (:func:`org_visits`): an agent stands for m times the
+  staff of the reference resolution, so m times as many agents visit; every visit is still a practice
+  conversation between the two clinicians.
 * Champion outreach: each champion contacts Poisson(``outreach_rate``) live clinicians, uniformly.
 * Participation: who takes part in an interaction is drawn within their organization with weight
   w_i = 0.05 + e_i (live clinicians; 0 for a departed partner's), or 1.05 for a live physician
@@ -113,6 +117,21 @@ def shadowing(gen, clin_org, active, clinical, is_hospital, weight, block_start,
     kept, h_org = choose_rows(gen, v_org, w)
     hosts = pick_in_blocks(rng.random(kept.size), h_org, weight, block_start)
     return visitors[kept], hosts, v_org[kept], h_org
+
+
+@jit
+def org_visits(gen, v_org, h_org, n_org, m):
+    """Visits as the organizations count them (:func:`visit_counts`): each visit kept with probability 1 / m.
+
+    A clinician agent stands for m times the staff of the reference resolution, so m times as many
+    agents visit; what the organizations see (trust from contact, culture distance, joint work) must not
+    grow with the resolution. m = 1: every visit, nothing drawn.
+    """
+    if m == 1.0:
+        return visit_counts(v_org, h_org, n_org)
+    u = as_generator(gen).random(v_org.size)
+    keep = u < 1.0 / m
+    return visit_counts(v_org[keep], h_org[keep], n_org)
 
 
 @jit

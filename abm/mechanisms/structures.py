@@ -4,11 +4,14 @@ S[i, j] in [0, 1] (symmetric) is how far partners i and j share structures: join
 committees, a single consent form, one team identity, shared roles. It starts at
 ``prior_structure`` x the pair's prior partnership, is created by milestones (``effects.structure``,
 e.g. a joint governance agreement) and by co-designed pathways, and is eroded by disrupting
-milestones. A co-design workshop adds, for every pair of partners that both had participants,
+milestones. A co-design workshop adds, for every pair of partners i, j whose clinicians took part in
+shares f_i, f_j of their clinician agents,
 
-    S <- S + ``codesign_structure`` (1 - S)
+    g = min(1, ``codesign_structure`` (f_i + f_j) / (2 ``workshop_share``)),   S <- S + g (1 - S)
 
-(the co-designed pathway is a shared process of the partners that designed it). The structures
+(the co-designed pathway is a shared process of the partners that designed it, as much as their
+staff took part: g = ``codesign_structure`` at the expected share. The gain is linear in the shares,
+so its expectation does not depend on how many agents an organization has, i.e. on the resolution). The structures
 component of connectivity is the mean of S over the original clinical partner pairs, an exited
 partner's pairs counting 0.
 
@@ -28,15 +31,19 @@ def codesign(structure, clin_org, participants, params):
     """New structure after a co-design workshop with ``participants`` (bool per clinician)."""
     p = params[0]
     n = structure.shape[0]
-    took_part = np.zeros(n, np.bool_)
+    took = np.zeros(n)
+    size = np.zeros(n)
     for i in range(participants.size):
+        size[clin_org[i]] += 1.0
         if participants[i]:
-            took_part[clin_org[i]] = True
+            took[clin_org[i]] += 1.0
+    share = took / np.maximum(size, 1.0)
     out = structure.copy()
     for i in range(n):
         for j in range(n):
-            if i != j and took_part[i] and took_part[j]:
-                out[i, j] = structure[i, j] + p.codesign_structure * (1.0 - structure[i, j])
+            if i != j and (share[i] > 0 or share[j] > 0):
+                g = min(1.0, p.codesign_structure * (share[i] + share[j]) / (2.0 * max(p.workshop_share, 1e-9)))
+                out[i, j] = structure[i, j] + g * (1.0 - structure[i, j])
     return out
 
 

@@ -15,8 +15,8 @@ T[i, j] in [0, 1] is how much organization i trusts j. Once per step, from this 
 * Relaxation. A pair without any interaction this step relaxes toward its baseline B:
       T <- T + r_relax (B - T);
   and every baseline drifts toward current trust: B <- B + delta (T - B).
-* Shadowing also shrinks the pair's culture distance: d <- max(0, d - ``shadow_culture_shrink`` x visits / m),
-  m = resolution / reference resolution (a visit counted per reference agent).
+* Shadowing also shrinks the pair's culture distance: d <- max(0, d - ``shadow_culture_shrink`` x visits)
+  (visits as organizations count them: see :func:`abm.mechanisms.interactions.org_visits`).
 
 Equilibrium under steady interaction (expected change zero, ignoring meetings):
     T* = a / (a + b),  a = alpha s (1 - kappa d),  b = beta p_breach (1 - s)
@@ -116,17 +116,13 @@ def mark_contacts(last_contact, n_events, joint, step):
 
 
 @jit
-def shrink_culture_distance(distance, shadow_counts, per_visit, params):
-    """Culture distance after shadowing: d - ``shadow_culture_shrink`` x visits x ``per_visit``, not below 0.
-
-    ``per_visit`` = 1 / m (m clinician pairs per hand-off, :mod:`~abm.mechanisms.patient_flow`): a visit
-    by an agent of a finer resolution stands for fewer staff, so the shrink per staff visit is the same.
-    """
+def shrink_culture_distance(distance, shadow_counts, params):
+    """Culture distance after shadowing: d - ``shadow_culture_shrink`` x visits, not below 0."""
     p = params[0]
     out = np.empty_like(distance)
     for i in range(distance.shape[0]):
         for j in range(distance.shape[1]):
-            out[i, j] = max(0.0, distance[i, j] - p.shadow_culture_shrink * shadow_counts[i, j] * per_visit)
+            out[i, j] = max(0.0, distance[i, j] - p.shadow_culture_shrink * shadow_counts[i, j])
     return out
 
 

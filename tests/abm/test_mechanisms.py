@@ -122,10 +122,8 @@ def test_breach_frequency_is_p_breach_times_failure_share():
 
 def test_shadowing_shrinks_culture_distance_not_below_zero():
     d = np.array([[0.0, 0.05], [0.5, 0.0]])
-    out = tr.shrink_culture_distance(d, np.array([[0, 2], [2, 0]]), 1.0, rec(shadow_culture_shrink=0.04))
+    out = tr.shrink_culture_distance(d, np.array([[0, 2], [2, 0]]), rec(shadow_culture_shrink=0.04))
     np.testing.assert_allclose(out, [[0.0, 0.0], [0.42, 0.0]])
-    finer = tr.shrink_culture_distance(d, np.array([[0, 2], [2, 0]]), 0.5, rec(shadow_culture_shrink=0.04))
-    np.testing.assert_allclose(finer, [[0.0, 0.01], [0.46, 0.0]])  # twice the resolution: a visit is half the staff
 
 
 @settings(max_examples=60, deadline=None)
@@ -570,14 +568,15 @@ def test_routine_flow_and_quality_by_hand():
 
 
 def test_codesign_builds_structure_between_partners_that_took_part():
-    p = rec(codesign_structure=0.2)
+    p = rec(codesign_structure=0.2, workshop_share=0.5)
     s0 = np.zeros((3, 3))
     s0[0, 1] = s0[1, 0] = 0.5
+    # shares taking part: org 0 1/2, org 1 1/1, org 2 0/1
     out = structures.codesign(s0, np.array([0, 0, 1, 2]), np.array([True, False, True, False]), p)
-    assert out[0, 1] == out[1, 0] == pytest.approx(0.6)  # 0.5 + 0.2 (1 - 0.5)
-    assert out[0, 2] == out[2, 1] == 0.0  # organization 2 had no participant
-    assert structures.mean_structure(out, np.ones(3, bool), np.ones(3, bool)) == pytest.approx(1.2 / 6)
-    assert structures.mean_structure(out, np.array([True, False, True]), np.ones(3, bool)) == 0.0  # exited: counts 0
+    assert out[0, 1] == out[1, 0] == pytest.approx(0.65)  # g = 0.2 (0.5 + 1) / 1 = 0.3: 0.5 + 0.3 (1 - 0.5)
+    assert out[0, 2] == out[2, 0] == pytest.approx(0.1) and out[1, 2] == pytest.approx(0.2)  # one side took part
+    assert structures.mean_structure(out, np.ones(3, bool), np.ones(3, bool)) == pytest.approx(1.9 / 6)
+    assert structures.mean_structure(out, np.array([True, False, True]), np.ones(3, bool)) == pytest.approx(0.2 / 6)  # exited: 0
 
 
 def test_directive_is_adopted_in_proportion_to_engagement():
@@ -589,3 +588,21 @@ def test_directive_is_adopted_in_proportion_to_engagement():
 
 def test_connectivity_is_the_mean_of_its_components():
     assert outcomes.composite_connectivity(1.0, 0.5, 0.0) == pytest.approx(0.5)
+
+
+def test_org_visits_thin_each_visit_by_one_over_m():
+    g = Gen(21)
+    v, h = np.zeros(40000, np.int64), np.ones(40000, np.int64)
+    assert np.array_equal(interactions.org_visits(g.h, v, h, 2, 1.0), interactions.visit_counts(v, h, 2))  # m = 1: all, no draw
+    c = interactions.org_visits(g.h, v, h, 2, 4.0)
+    assert c[0, 1] == c[1, 0] and c[0, 1] / 40000 == pytest.approx(0.25, abs=0.01)
+
+
+def test_codesign_structure_gain_follows_the_partners_participation_shares():
+    p = rec(codesign_structure=0.2, workshop_share=0.25)
+    s0 = np.zeros((3, 3))
+    # org 0: 1 of 4 clinicians took part (share 0.25), org 1: 1 of 8 (0.125), org 2: none of 2
+    who = np.array([True, False, False, False, True] + [False] * 7 + [False, False])
+    out = structures.codesign(s0, np.array([0] * 4 + [1] * 8 + [2] * 2), who, p)
+    assert out[0, 1] == out[1, 0] == pytest.approx(0.2 * (0.25 + 0.125) / 0.5)
+    assert out[0, 2] == pytest.approx(0.2 * 0.25 / 0.5) and out[1, 2] == pytest.approx(0.2 * 0.125 / 0.5)
