@@ -37,11 +37,14 @@ def DiscoveryView(d: DiscoveryOutputs):
     m = d.meta
     s = m.get("selected_stats", {})
     with solara.Card("Scenario discovery", margin=0, classes=["abm-discovery"]):
-        solara.Markdown(f"**Question.** {question(d)}")
+        # plain text: solara.Markdown would load KaTeX from the CDN, which the offline page has not
+        with solara.Div():
+            solara.Text(f"Question: {question(d)}", style={"font-weight": "bold"}, classes=["abm-discovery-question"])
         if s:
-            solara.Text(f"Selected box {m['selected']}: coverage {s['coverage']:.3f}, density {s['density']:.3f}, "
-                        f"mass {s['mass']:.3f}, {int(s['res_dim'])} input(s) restricted "
-                        f"(selected among boxes with coverage >= {m.get('min_coverage', '?')}).")  # fmt: skip
+            with solara.Div():
+                solara.Text(f"Selected box {m['selected']}: coverage {s['coverage']:.3f}, density {s['density']:.3f}, "
+                            f"mass {s['mass']:.3f}, {int(s['res_dim'])} input(s) restricted "
+                            f"(selected among boxes with coverage >= {m.get('min_coverage', '?')}).")  # fmt: skip
         with solara.Columns([1, 1]):
             with solara.Column():
                 VegaChart(charts.tradeoff_chart(discovery_tradeoff(d), m["outcome"]), "tradeoff")
@@ -50,8 +53,8 @@ def DiscoveryView(d: DiscoveryOutputs):
                 if lim.empty:
                     solara.Info("The selected box restricts no input (the whole input space).")
                 else:
-                    solara.Markdown("**Limits of the selected box** (range: the input's range in the runs; "
-                                    "qp: quasi-p value of each limit)")
+                    solara.Text("Limits of the selected box (range: the input's range in the runs; "
+                                "qp: quasi-p value of each limit)", style={"font-weight": "bold"})  # fmt: skip
                     solara.DataFrame(lim.round(4), items_per_page=12)
 
 
