@@ -236,8 +236,9 @@ def _limit_text(b: pd.Series) -> str:
 def discovery_tradeoff(d: xr.DiscoveryOutputs) -> pd.DataFrame:
     """The peeling trajectory (``id, coverage, density, mass, res_dim, n, k, selected``) with
     ``restricted``: each box's restricted inputs and limits in words ("none" for the whole space)."""
-    words = d.boxes.groupby("id", sort=False).apply(lambda g: "; ".join(_limit_text(b) for _, b in g.iterrows()),
-                                                    include_groups=False)  # fmt: skip
+    words: dict[int, str] = {}
+    for _, b in d.boxes.iterrows():
+        words[int(b["id"])] = "; ".join(filter(None, [words.get(int(b["id"]), ""), _limit_text(b)]))
     t = d.trajectory.copy()
     t["restricted"] = t["id"].map(words).fillna("none")
     t["selected"] = t["id"] == d.meta["selected"]
