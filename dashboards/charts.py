@@ -243,3 +243,49 @@ def convergence_chart(rows: pd.DataFrame, key: str, outcome: str, method: str) -
     layers.append(alt.Chart().mark_point(filled=True, size=30).encode(x=x, y=y, color=colour, tooltip=tips, opacity=fade))
     return alt.layer(*layers, data=rows.sort_values("N")).properties(
         width="container", height=280, title=f"Convergence of {method} {key} for {outcome}")
+
+
+def tradeoff_chart(traj: pd.DataFrame, outcome: str) -> alt.LayerChart:
+    """Scenario discovery: coverage (x) against density (y) of every box on the PRIM peeling
+    trajectory, coloured by the number of restricted inputs, the selected box ringed and labelled;
+    hover a box for its coverage, density, mass and restricted inputs; drag or scroll to zoom."""
+    data = traj.assign(res_dim=traj["res_dim"].astype(int), selected=traj["selected"].astype(bool))
+    tips = [alt.Tooltip("id:Q", title="box"), alt.Tooltip("coverage:Q", format=".3f"), alt.Tooltip("density:Q", format=".3f"),
+            alt.Tooltip("mass:Q", format=".3f", title="mass (share of runs)"), alt.Tooltip("res_dim:Q", title="inputs restricted"),
+            alt.Tooltip("restricted:N", title="restricted inputs")]  # fmt: skip
+    x = alt.X("coverage:Q", title="coverage (share of the runs of interest inside the box)", scale=alt.Scale(zero=False, padding=10))
+    y = alt.Y("density:Q", title="density (share of the box's runs of interest)", scale=alt.Scale(zero=False, padding=10))
+    base = alt.Chart(data)
+    path = base.mark_line(color="#bbbbbb", strokeWidth=1).encode(x=x, y=y, order="id:Q")
+    pts = (base.mark_point(filled=True, size=60)
+           .encode(x=x, y=y, tooltip=tips,
+                   color=alt.Color("res_dim:O", scale=alt.Scale(range=TAB10), legend=alt.Legend(**LEGEND_RIGHT, title="inputs restricted")))
+           .add_params(_zoom(("x", "y"))))  # fmt: skip
+    chosen = base.transform_filter(alt.datum.selected)
+    ring = chosen.mark_point(shape="circle", size=420, strokeWidth=2.5, color="#d62728", filled=False).encode(x=x, y=y, tooltip=tips)
+    label = chosen.mark_text(align="left", dx=14, dy=-10, fontWeight="bold", color="#d62728").encode(
+        x=x, y=y, text=alt.value("selected box"))
+    return alt.layer(path, pts, ring, label).properties(width="container", height=320,
+                                                        title=f"PRIM trade-off for {outcome.replace('_', ' ')}")  # fmt: skip
+
+
+def posterior_chart(hist: pd.DataFrame) -> alt.FacetChart:
+    """Calibration: prior vs posterior per parameter, one panel each (its own x range): the weighted
+    posterior histogram as a density (bars) and the uniform prior's density over its range (dashed);
+    hover a bar for its range, density and posterior mass."""
+    tips = ["parameter:N", alt.Tooltip("lo:Q", format=".4g", title="from"), alt.Tooltip("hi:Q", format=".4g", title="to"),
+            alt.Tooltip("density:Q", format=".3f"), alt.Tooltip("mass:Q", format=".3f", title="posterior mass")]  # fmt: skip
+    x = alt.X("lo:Q", title="parameter value", scale=alt.Scale(zero=False, nice=False))
+    y = alt.Y("density:Q", title="density")
+    bars = (alt.Chart().transform_filter(alt.datum.kind == "posterior")
+            .mark_rect(color=TAB10[0], opacity=0.75, stroke="#ffffff", strokeWidth=0.5)
+            .encode(x=x, x2="hi:Q", y=y, y2=alt.datum(0), tooltip=tips))  # fmt: skip
+    prior_tips = ["parameter:N", alt.Tooltip("lo:Q", format=".4g", title="prior from"),
+                  alt.Tooltip("hi:Q", format=".4g", title="prior to"), alt.Tooltip("density:Q", format=".4g", title="prior density")]
+    prior = (alt.Chart().transform_filter(alt.datum.kind == "prior")
+             .mark_rule(color="#000000", strokeDash=[5, 3], strokeWidth=2)
+             .encode(x="lo:Q", x2="hi:Q", y="density:Q", tooltip=prior_tips))  # fmt: skip
+    n = hist["parameter"].nunique()
+    return (alt.layer(bars, prior, data=hist).properties(width=260, height=170)
+            .facet(facet=alt.Facet("parameter:N", title="posterior (bars, weighted) vs uniform prior (dashed)"), columns=min(3, n))
+            .resolve_scale(x="independent", y="independent"))  # fmt: skip

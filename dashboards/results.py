@@ -1,8 +1,10 @@
 """Opening a stored results directory (docs/RESULTS-FORMAT.md) for the results browser.
 
 Everything is read through the experiments package's public reader (:mod:`experiments.results`:
-tables, completed runs only, analysis file names) and computed with :mod:`experiments.analysis`
-(outcome columns, bootstrap summary statistics, ensemble quantiles): one reader of the format.
+tables, completed runs only, analysis file names, the scenario discovery of ``abm discover``) and
+computed with :mod:`experiments.analysis` (outcome columns, bootstrap summary statistics, ensemble
+quantiles): one reader of the format. A calibration directory (``abm calibrate``) is read with
+:func:`experiments.calibration.outputs.read_calibration`.
 Missing pieces are not errors: each becomes a note the page shows. A path that is not a results
 directory raises :class:`ResultsError` with one clear message.
 """
@@ -13,18 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from experiments import results as xr
 from experiments.analysis import QUANTILES, ensemble, outcome_columns, summary_stats
+from experiments.calibration.outputs import CalibrationOutputs, read_calibration
 from experiments.storage import ID_COLUMNS, parts
 
-KINDS = ("experiment", "sensitivity", "validation")
+KINDS = ("experiment", "sensitivity", "validation", "calibration")
 QUANTILE_NAMES = dict(zip(QUANTILES, ("q05", "q25", "median", "q75", "q95"), strict=True))
 
-__all__ = ["KINDS", "OpenedResults", "ResultsError", "comparison", "envelopes", "milestone_frequencies",
-           "open_results", "outcome_columns", "row_labels", "step_metrics"]  # fmt: skip
+__all__ = ["KINDS", "OpenedResults", "ResultsError", "comparison", "discovery_limits", "discovery_tradeoff", "envelopes",
+           "milestone_frequencies", "open_results", "outcome_columns", "posterior_histograms", "predictive_rates",
+           "row_labels", "step_metrics"]  # fmt: skip
 
 
 class ResultsError(ValueError):
@@ -39,6 +44,8 @@ class OpenedResults:
     results: xr.Results
     analysis: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    discovery: xr.DiscoveryOutputs | None = None  # DIR/analysis/discovery, if ``abm discover`` ran
+    calibration: CalibrationOutputs | None = None  # a calibration directory's outputs (kind "calibration")
 
     @property
     def path(self) -> Path:
@@ -90,6 +97,8 @@ def open_results(path: str | Path) -> OpenedResults:
         got = kind if isinstance(r.manifest, dict) else type(r.manifest).__name__
         raise ResultsError(f"{mf}: 'kind' must be one of {', '.join(KINDS)}, got {got!r}")
     o = OpenedResults(r)
+    if kind == "calibration":
+        return _open_calibration(o)
     names = xr.SENSITIVITY_TABLES if kind == "sensitivity" else xr.EXPERIMENT_TABLES
     try:
         _ = r.summary, r.failures  # read now: an unreadable table is an error of opening, not of a chart
@@ -97,9 +106,26 @@ def open_results(path: str | Path) -> OpenedResults:
             df = r.analysis(name)
             if df is not None:
                 o.analysis[name] = df
+        o.discovery = r.discovery
     except (OSError, ValueError, KeyError) as e:  # pyarrow errors are ValueError/OSError subclasses
         raise ResultsError(f"{p}: unreadable results table ({type(e).__name__}: {e})") from None
     _note_missing(o)
+    return o
+
+
+def _open_calibration(o: OpenedResults) -> OpenedResults:
+    try:
+        o.calibration = read_calibration(o.path)
+    except (OSError, ValueError, KeyError) as e:
+        raise ResultsError(f"{o.path}: unreadable calibration output ({type(e).__name__}: {e})") from None
+    if o.calibration is None:
+        raise ResultsError(f"{o.path}: a calibration without a posterior table yet (run `abm calibrate` to the end); "
+                           "see docs/CALIBRATION.md")  # fmt: skip
+    status = o.manifest.get("status")
+    if status and status != "complete":
+        o.notes.append(f"status: {status} (the posterior is the last stored generation)")
+    if o.calibration.predictive.empty:
+        o.notes.append("no posterior predictive checks (predictive.draws was 0)")
     return o
 
 
@@ -197,3 +223,76 @@ def milestone_frequencies(r: OpenedResults) -> pd.DataFrame:
     counts = counts.reindex(runs.index, fill_value=0)
     return counts.div(runs, axis=0)
 
+
+
+# --------------------------------------------------------------------------- scenario discovery
+def _limit_text(b: pd.Series) -> str:
+    name = str(b["input"]).removeprefix("param.")
+    if b["kind"] == "categorical":
+        return f"{name} in {{{str(b['categories']).replace('|', ', ')}}}"
+    return f"{name} in [{b['lo']:.3g}, {b['hi']:.3g}]"
+
+
+def discovery_tradeoff(d: xr.DiscoveryOutputs) -> pd.DataFrame:
+    """The peeling trajectory (``id, coverage, density, mass, res_dim, n, k, selected``) with
+    ``restricted``: each box's restricted inputs and limits in words ("none" for the whole space)."""
+    words: dict[int, str] = {}
+    for _, b in d.boxes.iterrows():
+        words[int(b["id"])] = "; ".join(filter(None, [words.get(int(b["id"]), ""), _limit_text(b)]))
+    t = d.trajectory.copy()
+    t["restricted"] = t["id"].map(words).fillna("none")
+    t["selected"] = t["id"] == d.meta["selected"]
+    return t
+
+
+def discovery_limits(d: xr.DiscoveryOutputs) -> pd.DataFrame:
+    """The selected box: one row per restricted input, its limits, the input's range and quasi-p values."""
+    b = d.selected_box
+    cols = ["input", "kind", "lo", "hi", "categories", "range_lo", "range_hi", "qp_lo", "qp_hi"]
+    out = b[[c for c in cols if c in b]].copy()
+    if "categories" in out and not (out["kind"] == "categorical").any():
+        out = out.drop(columns="categories")
+    return out
+
+
+# --------------------------------------------------------------------------- calibration
+def posterior_histograms(c: CalibrationOutputs, bins: int = 20) -> pd.DataFrame:
+    """Weighted posterior histograms over each parameter's prior range, as densities, and the uniform
+    prior's density: rows ``parameter, kind (posterior | prior), lo, hi, density, mass``."""
+    bounds = c.marginals.set_index("parameter")[["prior_lo", "prior_hi"]] if not c.marginals.empty else None
+    w = c.posterior["weight"].to_numpy(float)
+    rows: list[dict[str, Any]] = []
+    for name in c.parameters:
+        x = c.posterior[f"param.{name}"].to_numpy(float)
+        if bounds is not None and name in bounds.index:
+            lo, hi = (float(v) for v in bounds.loc[name])
+        else:
+            lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+        hi = hi if hi > lo else lo + 1.0
+        mass, edges = np.histogram(x, bins=bins, range=(lo, hi), weights=w / w.sum())
+        width = (hi - lo) / bins
+        rows += [{"parameter": name, "kind": "posterior", "lo": float(a), "hi": float(b), "density": float(m / width),
+                  "mass": float(m)} for a, b, m in zip(edges[:-1], edges[1:], mass, strict=True)]  # fmt: skip
+        rows.append({"parameter": name, "kind": "prior", "lo": lo, "hi": hi, "density": 1.0 / (hi - lo), "mass": 1.0})
+    return pd.DataFrame(rows, columns=["parameter", "kind", "lo", "hi", "density", "mass"])
+
+
+def predictive_rates(c: CalibrationOutputs) -> pd.DataFrame:
+    """Per statistic of the posterior predictive checks: role (fit | held out), draws, mean and 5-95%
+    range of the estimate; ``pass_rate`` (share of draws passing the pattern's test) for pattern
+    targets, ``observed`` for observed targets."""
+    pp = c.predictive
+    if pp.empty or "statistic" not in pp:
+        return pd.DataFrame()
+    rows = []
+    for (stat, role), g in pp.groupby(["statistic", "role"], sort=False):
+        e = g["estimate"].to_numpy(float)
+        row: dict[str, Any] = {"statistic": str(stat), "role": role, "draws": int(g["draw"].nunique()),
+                               "mean": float(np.nanmean(e)), "q05": float(np.nanquantile(e, 0.05)),
+                               "q95": float(np.nanquantile(e, 0.95))}  # fmt: skip
+        if "passed" in g:
+            row["pass_rate"] = float(g["passed"].astype(bool).mean())
+        if "observed" in g:
+            row["observed"] = float(g["observed"].iat[0])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,4 +1,5 @@
-"""The results browser: open a stored experiment or sensitivity results directory and look at it.
+"""The results browser: open a stored experiment, sensitivity or calibration directory and look at it
+(with its scenario discovery, if ``abm discover`` ran on it: :mod:`dashboards.results_panels`).
 
 Reads files only, through :mod:`dashboards.results` (which reads with :mod:`experiments.results`).
 Charts are interactive (:mod:`dashboards.charts`), each with a PNG download (:mod:`dashboards.results_figures`).
@@ -27,6 +28,7 @@ from dashboards.results import (
     row_labels,
     step_metrics,
 )
+from dashboards.results_panels import CalibrationView, DiscoveryView
 from dashboards.vega import VegaChart
 from experiments.results import (
     ANALYSIS_DIR,
@@ -234,12 +236,21 @@ def ResultsBrowser():
     m = r.manifest
     runs = m.get("runs", {})
     solara.Text(f"{r.name} ({r.kind})", style={"font-size": "1.3em", "font-weight": "bold"}, classes=["abm-results-title"])
-    solara.Text(f"{runs.get('completed', '?')} of {runs.get('total', '?')} runs completed, "
+    if r.kind == "calibration":
+        commit = str(m.get("git_commit") or (m.get("sessions") or [{}])[-1].get("git_commit"))[:10]
+        solara.Text(f"status {m.get('status', '?')}; model {m.get('model', '?')}; spec hash {str(m.get('spec_hash'))[:12]}, "
+                    f"commit {commit}")  # fmt: skip
+    else:
+        solara.Text(f"{runs.get('completed', '?')} of {runs.get('total', '?')} runs completed, "
                     f"{runs.get('failed', 0)} failed; status {m.get('status', '?')}; model {m.get('model', '?')}, "
                     f"commit {str(m.get('git_commit'))[:10]}")  # fmt: skip
     for note in r.notes:
         solara.Warning(note, dense=True)
-    if r.kind == "sensitivity":
+    if r.discovery is not None:
+        DiscoveryView(r.discovery).key(f"discovery:{r.path}")
+    if r.kind == "calibration":
+        CalibrationView(r).key(str(r.path))
+    elif r.kind == "sensitivity":
         SensitivityView(r).key(str(r.path))
     elif r.kind == "experiment":
         ExperimentView(r).key(str(r.path))

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,15 @@ import pandas as pd
 
 from experiments.calibration.spec import Resolved
 from experiments.executors import ExecutorHandle
+from experiments.storage import read_manifest
 
 PREDICTIVE_KEY = 999_999
+# the files :func:`write_all` writes (read back by :func:`read_calibration`)
+POSTERIOR = "posterior.parquet"
+GENERATIONS = "generations.csv"
+MARGINALS = "marginals.csv"
+PREDICTIVE = "predictive.csv"
+REPORT = "report.md"
 
 
 def _history(db: Path) -> Any:
@@ -235,14 +243,14 @@ def write_all(res: Resolved, out: Path, handle: ExecutorHandle, manifest: dict[s
 
     db = out / DB
     post = posterior_table(db)
-    post.to_parquet(out / "posterior.parquet", index=False)
+    post.to_parquet(out / POSTERIOR, index=False)
     gens = generations_table(db, out / "sampler_log.jsonl", res.runs_per_particle)
-    gens.to_csv(out / "generations.csv", index=False)
+    gens.to_csv(out / GENERATIONS, index=False)
     marg = marginals(post, res.bounds)
-    marg.to_csv(out / "marginals.csv", index=False)
+    marg.to_csv(out / MARGINALS, index=False)
     figs = plots(post, res.bounds, out)
     pp = predictive(res, post, handle)
-    pp.to_csv(out / "predictive.csv", index=False)
+    pp.to_csv(out / PREDICTIVE, index=False)
     pps = predictive_summary(res, pp)
     rate = holdout_rate(res, pps)
     spec = res.spec
@@ -272,6 +280,47 @@ def write_all(res: Resolved, out: Path, handle: ExecutorHandle, manifest: dict[s
     ]  # fmt: skip
     if rate is not None:
         lines += [f"Held-out patterns ({', '.join(res.holdout_keys)}): posterior predictive pass rate {rate:.2f}.", ""]
-    (out / "report.md").write_text("\n".join(lines))
+    (out / REPORT).write_text("\n".join(lines))
     (out / "docs_parts.json").write_text(json.dumps(parts, indent=2, default=float))
     return {"figures": figs, **parts}
+
+
+@dataclass
+class CalibrationOutputs:
+    """A finished calibration directory as :func:`write_all` wrote it: the weighted ``posterior``
+    (``param.<name>``, ``weight``, ``distance``, ``stat.<name>``), ``generations``, ``marginals``
+    (prior bounds and weighted posterior quantiles per parameter), ``predictive`` (one row per draw
+    and statistic; empty without predictive checks), the ``manifest`` and the ``report`` text."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    posterior: pd.DataFrame
+    generations: pd.DataFrame
+    marginals: pd.DataFrame
+    predictive: pd.DataFrame
+    report: str
+
+    @property
+    def parameters(self) -> list[str]:
+        return [c.removeprefix("param.") for c in self.posterior.columns if c.startswith("param.")]
+
+
+def read_calibration(out: str | Path) -> CalibrationOutputs | None:
+    """``out`` as written by ``abm calibrate``, or None if it holds no finished calibration (no
+    calibration manifest or no posterior table yet). Unreadable files raise OSError / ValueError."""
+    from experiments.calibration.run import KIND
+
+    out = Path(out)
+    manifest = read_manifest(out)
+    if not isinstance(manifest, dict) or manifest.get("kind") != KIND or not (out / POSTERIOR).is_file():
+        return None
+
+    def csv(name: str) -> pd.DataFrame:
+        try:
+            return pd.read_csv(out / name)
+        except (FileNotFoundError, pd.errors.EmptyDataError):  # no predictive checks: an empty file
+            return pd.DataFrame()
+
+    report = (out / REPORT).read_text() if (out / REPORT).is_file() else ""
+    return CalibrationOutputs(out, manifest, pd.read_parquet(out / POSTERIOR), csv(GENERATIONS), csv(MARGINALS),
+                              csv(PREDICTIVE), report)  # fmt: skip

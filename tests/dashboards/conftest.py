@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboards.real_results import METHODS, build_experiment, build_sensitivity
+from tests.dashboards.real_results import (
+    METHODS,
+    PATTERN_CALIBRATION,
+    TOY_CALIBRATION,
+    build_calibration,
+    build_discovery,
+    build_experiment,
+    build_sensitivity,
+)
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +33,21 @@ def real_sensitivity(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def sensitivity_dir(real_sensitivity) -> Path:
     return real_sensitivity["morris"]
+
+
+@pytest.fixture(scope="session")
+def discovery_dir(tmp_path_factory) -> Path:
+    """``abm experiment`` + ``abm discover`` (real commands, toy model with a planted box)."""
+    return build_discovery(tmp_path_factory.mktemp("discovery") / "dir")
+
+
+@pytest.fixture(scope="session")
+def calibration_dir(tmp_path_factory) -> Path:
+    """``abm calibrate`` of a toy with a known posterior: observed target, population 10, 2 generations."""
+    return build_calibration(tmp_path_factory.mktemp("calibration") / "dir", TOY_CALIBRATION)
+
+
+@pytest.fixture(scope="session")
+def pattern_calibration_dir(tmp_path_factory) -> Path:
+    """``abm calibrate`` of the real model to pattern 5, pattern 6b held out (predictive pass rates)."""
+    return build_calibration(tmp_path_factory.mktemp("calibration-patterns") / "dir", PATTERN_CALIBRATION)
