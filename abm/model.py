@@ -307,7 +307,7 @@ class IntegrationModel(mesa.Model):
             who = consensus.workshop_participants(self._generator(), live, s.engagement, self.params)
             if np.count_nonzero(who) >= 2:
                 s.views = consensus.pull_toward(s.views, who, consensus.mean_view(s.views, who), p.codesign_pull)
-                s.structure = structures.codesign(s.structure, s.clin_org, who, self.params)
+                s.structure = structures.codesign(s.structure, s.clin_org, who, s.active, self.params)
                 self._included = who
                 self._activity += interactions.counts_per(s.clin_org[who], s.n_orgs) > 0
         elif kind == "top_down":

@@ -27,8 +27,8 @@ from abm.mechanisms._numba import jit
 
 
 @jit
-def codesign(structure, clin_org, participants, params):
-    """New structure after a co-design workshop with ``participants`` (bool per clinician)."""
+def codesign(structure, clin_org, participants, active, params):
+    """New structure after a co-design workshop with ``participants`` (bool per clinician), between active partners."""
     p = params[0]
     n = structure.shape[0]
     took = np.zeros(n)
@@ -41,7 +41,7 @@ def codesign(structure, clin_org, participants, params):
     out = structure.copy()
     for i in range(n):
         for j in range(n):
-            if i != j and (share[i] > 0 or share[j] > 0):
+            if i != j and active[i] and active[j] and (share[i] > 0 or share[j] > 0):
                 g = min(1.0, p.codesign_structure * (share[i] + share[j]) / (2.0 * max(p.workshop_share, 1e-9)))
                 out[i, j] = structure[i, j] + g * (1.0 - structure[i, j])
     return out

@@ -572,7 +572,7 @@ def test_codesign_builds_structure_between_partners_that_took_part():
     s0 = np.zeros((3, 3))
     s0[0, 1] = s0[1, 0] = 0.5
     # shares taking part: org 0 1/2, org 1 1/1, org 2 0/1
-    out = structures.codesign(s0, np.array([0, 0, 1, 2]), np.array([True, False, True, False]), p)
+    out = structures.codesign(s0, np.array([0, 0, 1, 2]), np.array([True, False, True, False]), np.ones(3, bool), p)
     assert out[0, 1] == out[1, 0] == pytest.approx(0.65)  # g = 0.2 (0.5 + 1) / 1 = 0.3: 0.5 + 0.3 (1 - 0.5)
     assert out[0, 2] == out[2, 0] == pytest.approx(0.1) and out[1, 2] == pytest.approx(0.2)  # one side took part
     assert structures.mean_structure(out, np.ones(3, bool), np.ones(3, bool)) == pytest.approx(1.9 / 6)
@@ -603,6 +603,7 @@ def test_codesign_structure_gain_follows_the_partners_participation_shares():
     s0 = np.zeros((3, 3))
     # org 0: 1 of 4 clinicians took part (share 0.25), org 1: 1 of 8 (0.125), org 2: none of 2
     who = np.array([True, False, False, False, True] + [False] * 7 + [False, False])
-    out = structures.codesign(s0, np.array([0] * 4 + [1] * 8 + [2] * 2), who, p)
+    out = structures.codesign(s0, np.array([0] * 4 + [1] * 8 + [2] * 2), who, np.ones(3, bool), p)
+    assert not structures.codesign(s0, np.array([0] * 4 + [1] * 8 + [2] * 2), who, np.array([True, False, True]), p)[0, 1]  # not with an inactive partner
     assert out[0, 1] == out[1, 0] == pytest.approx(0.2 * (0.25 + 0.125) / 0.5)
     assert out[0, 2] == pytest.approx(0.2 * 0.25 / 0.5) and out[1, 2] == pytest.approx(0.2 * 0.125 / 0.5)

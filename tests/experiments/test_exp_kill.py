@@ -25,7 +25,7 @@ interventions: [baseline, no_shadowing]
 design: {type: grid, parameters: {mu: [0.2, 0.3]}}
 replicates: 15
 seed: 99
-steps: 12
+steps: 60
 outputs: {chunk_runs: 6}
 """
 
