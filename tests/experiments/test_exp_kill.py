@@ -32,7 +32,10 @@ outputs: {chunk_runs: 6}
 
 def _start(spec: Path, out: Path) -> subprocess.Popen:
     cmd = [*ABM, "experiment", str(spec), "--out", str(out), "--workers", "2", "--no-progress"]
-    return subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # SIGINT as in a terminal: a non-interactive shell starts background jobs with SIGINT ignored, and an
+    # ignored signal is inherited, so a test run from such a job would otherwise never see the Ctrl-C
+    return subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
 
 
 def _wait_for_parts(out: Path, n: int, proc: subprocess.Popen, timeout: float = 120) -> None:
