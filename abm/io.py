@@ -37,14 +37,20 @@ def write_run(result: RunResult, out: str | Path, extra: dict[str, Any] | None =
         } | (extra or {})
         (tmp / "run.json").write_text(json.dumps(prov, indent=2, default=str))
         plot_run(result.steps, result.milestones, f"{result.scenario.name}: {result.scenario.description}", tmp / "outcomes.png")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def swap_in(tmp: Path, final: Path) -> None:
+    """Put the finished folder ``tmp`` in place of ``final`` (renames only: ``final`` is never half-written)."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from abm.io import swap_in
 from experiments.discovery import Discovery
 
 FOLDER = ("analysis", "discovery")
@@ -181,14 +182,7 @@ def write_discovery(d: Discovery, *, peel_alpha: float, mass_min: float) -> Path
                 "selected_stats": {k: _plain(v) for k, v in t.iloc[d.selected].items()}}  # fmt: skip
         (tmp / "discovery.json").write_text(json.dumps(meta, indent=2))
         os.chmod(tmp, 0o755)
-        if final.exists():
-            old = parent / f".{FOLDER[-1]}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
+        swap_in(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
