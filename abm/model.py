@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from abm import compat, events, merger, outcomes
+from abm import compat, engine, events, merger
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
 from abm.mechanisms import (
@@ -41,6 +41,14 @@ PHYSICIAN = ROLES.index("physician")
 MANAGER = ROLES.index("manager")
 VALENCE_NAMES = ("facilitating", "disrupting", "mixed")
 MILESTONE_COLUMNS = ["step", "category", "valence", "name", "who", "source"]
+MILESTONE_COUNTS = (*CATEGORIES, *VALENCE_NAMES)  # the ms_* columns: milestones so far per category and valence
+DETECTED = {  # milestones detected in process 10, by their code in the compiled log (abm.engine): category, valence, name
+    engine.NEW_LINK: ("structural_inter", "facilitating", "electronic link established"),
+    engine.TRUST_COLLAPSE: ("strategic_relational", "disrupting", "trust collapse"),
+    engine.CONSENSUS_REACHED: ("strategic_process_change", "facilitating", "consensus reached"),
+    engine.INTEGRATION_REACHED: ("strategic_relational", "facilitating", "integration reached"),
+}
+PATHWAYS = {"none": engine.PATHWAY_NONE, "co_design": engine.PATHWAY_CO_DESIGN, "top_down": engine.PATHWAY_TOP_DOWN}
 _INT_ZEROS = np.zeros(0, np.int64)  # "none this step" (empty: nothing to read)
 _BOOL_ZEROS = np.zeros(0, bool)
 
@@ -136,14 +144,17 @@ class IntegrationModel(mesa.Model):
         self._p_up = data_sharing.upgrade_probability(s.it_system.astype(np.int64), s.privacy, self.params)
         self._seen_level = np.full((s.n_orgs, s.n_orgs), -1, np.int8)  # links and membership at the last observation
         self._seen_active = s.active.copy()
-        self._link_values = (0.0, 0.0, 0.0)  # systems connectivity, mean link level, algebraic connectivity (see observe)
+        self._link_values = np.zeros(3)  # systems connectivity, mean link level, algebraic connectivity (see observe)
         self._no_meetings = np.zeros((s.n_orgs, s.n_orgs), bool)  # "nobody met / shadowed this step"
         self._no_shadowing = np.zeros((s.n_orgs, s.n_orgs), np.int64)  # (also: no virtual rounds)
-        self._flags = {"consensus": False, "integration": False}
-        self._cum = {c: 0 for c in CATEGORIES} | {v: 0 for v in VALENCE_NAMES}
-        self._ms_names = [f"ms_{name}" for name in self._cum]
+        self._reached = np.zeros(2, bool)  # consensus, integration reached (each logged once)
+        self._cum = np.zeros(len(MILESTONE_COUNTS))  # milestones so far, per MILESTONE_COUNTS
+        self._detected_cat = np.array([MILESTONE_COUNTS.index(DETECTED[c][0]) for c in sorted(DETECTED)])
+        self._detected_val = np.array([MILESTONE_COUNTS.index(DETECTED[c][1]) for c in sorted(DETECTED)])
+        self._handoff_counts = np.zeros(2, np.int64)  # this step's hand-offs and successful ones (read by observe)
         self._reset_step_scratch()
         self.metrics: dict[str, float] = {}
+        self._metric_names = metric_names()
         self.datacollector = MetricsCollector(
             model_reporters={name: _reporter(name) for name in metric_names()},
             tables={"milestones": MILESTONE_COLUMNS},
@@ -210,14 +221,14 @@ class IntegrationModel(mesa.Model):
         """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician (:mod:`~abm.mechanisms.patient_flow`)."""
         s, p, gen = self.state, self.p, self._generator()
         s_org, r_org = flow.patients(
-            gen, self._is_hospital, self._is_receiver, s.active, s.size, p.volume_per_staff * p.step_days / 7.0 * s.volume_multiplier,
-            s.trust, self._hosp, self._hosp_row, self._hosp_catch, s.overload,
+            gen, self._is_hospital, self._is_receiver, s.active, s.size, self._per_staff(), s.trust, self._hosp, self._hosp_row,
+            self._hosp_catch, s.overload,
         )  # fmt: skip
         if s_org.size == 0:
             return
         a, b = flow.pick_clinicians(gen, s_org, r_org, self._participation(), s.block_start)
         keys, tie = familiarity.lookup(s.tie_keys, s.tie_weights, a, b, s.n_clinicians)
-        support = flow.support(s.coordinator, self.features.line_24_7, self.features.telemonitoring, self.params)
+        support = self._support()
         success, referral_ok = flow.outcomes(
             gen, s_org, r_org, a, tie, s.data_level, s.trust, s.engagement, s.overload, support,
             self.config.program.complexity, self.params,
@@ -311,7 +322,7 @@ class IntegrationModel(mesa.Model):
                 self._included = who
                 self._activity += interactions.counts_per(s.clin_org[who], s.n_orgs) > 0
         elif kind == "top_down":
-            leaders = live & self._manager & (s.clin_org == int(np.argmax(np.where(s.active, s.size, -1))))
+            leaders = consensus.leaders(live, self._manager, s.clin_org, s.active, s.size)
             if leaders.any():
                 s.views = consensus.directive(s.views, live, consensus.mean_view(s.views, leaders), s.engagement, self.params)
                 self._directed = live
@@ -375,67 +386,40 @@ class IntegrationModel(mesa.Model):
         return partner_exit.perceived_benefit(s.clin_org, s.engagement, s.trust, s.active, s.overload)
 
     def observe(self) -> None:
-        """10. Outcomes are measured (:mod:`abm.outcomes`), endogenous milestones detected
-        (:mod:`~abm.mechanisms.detection`), and Mesa's DataCollector collects.
+        """10. Outcomes are measured and endogenous milestones detected (:func:`abm.engine.observe`, shared with
+        the compiled run), and Mesa's DataCollector collects.
 
         Consensus is over all original clinicians: an exited partner's practice stays as it was (as for
         connectivity, losing a partner must not raise consensus). Link measures are recomputed only
         when links or membership changed since the last observation.
         """
-        s, p = self.state, self.p
-        m = self._masks()
-        c = outcomes.consensus(s.views) if m["n_live"] else 0.0
-        t_mean, t_min, e_live, e_phys = outcomes.trust_and_engagement(s.trust, m["partner_pair_idx"], s.engagement, m["live_idx"], m["phys_idx"])
-        collapses = detection.trust_collapses(s.trust, s.collapsed, m["clinical_pairs"], p.link_collapse_trust)
-        new_links = (_INT_ZEROS, _INT_ZEROS)
-        if outcomes.links_changed(s.data_level, s.active, self._seen_level, self._seen_active):
-            systems, level = outcomes.connectivity(s.data_level, s.active, s.original_clinical)
-            small = s.n_orgs <= outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
-            alg = outcomes.algebraic_connectivity(s.data_level, m["partners"]) if small else float("nan")
-            self._link_values = (systems, level, alg)
-            new_links = detection.new_links(s.data_level, s.ever_linked)
-        systems, link_level, alg = self._link_values
-        shared = structures.mean_structure(s.structure, s.active, s.original_clinical)
-        routine = routines.share_routine(s.flow, s.quality, self._care_pairs, s.active, self.params)
-        k = outcomes.composite_connectivity(systems, shared, routine)
         h = self._handoffs
-        integration = math.sqrt(c * k)
-        self.metrics = {
-            "consensus": c,
-            "connectivity": k,
-            "connectivity_systems": systems,
-            "connectivity_structures": shared,
-            "connectivity_routines": routine,
-            "integration": integration,
-            "trust_mean": t_mean,
-            "trust_min": t_min,
-            "engagement": e_live,
-            "engagement_physicians": e_phys,
-            "handoffs": float(h.n),
-            "handoff_success": np.count_nonzero(h.success) / h.n if h.n else float("nan"),
-            "mean_link_level": link_level,
-            "algebraic_connectivity": alg,
-            "active_partners": m["active_partners"],
-            "retention": m["retention"],
-        }
-        for i, j in zip(*new_links, strict=True):
-            self._log("structural_inter", "facilitating", "electronic link established", f"{s.names[i]} - {s.names[j]}", "detected")
-        for i, j in zip(*collapses, strict=True):
-            self._log("strategic_relational", "disrupting", "trust collapse", f"{s.names[i]} - {s.names[j]}", "detected")
-        for key, value, thr, cat in (("consensus", c, p.consensus_threshold, "strategic_process_change"),
-                                     ("integration", integration, p.integration_threshold, "strategic_relational")):  # fmt: skip
-            if detection.crossed(value, thr, self._flags[key]):
-                self._flags[key] = True
-                self._log(cat, "facilitating", f"{key} reached", "all", "detected")
-        self.metrics.update(zip(self._ms_names, map(float, self._cum.values()), strict=True))
+        self._handoff_counts[:] = (h.n, np.count_nonzero(h.success))
+        row = np.empty(len(self._metric_names))
+        log = engine.observe(self._frame(), self.params, self.steps, row, engine.new_log())
+        self._log_detected(log)
+        self.metrics = dict(zip(self._metric_names, row.tolist(), strict=True))
         self.datacollector.collect(self)
 
-    def _log(self, category: str, valence: str, name: str, who: str, source: str) -> None:
-        self._cum[category] += 1
-        self._cum[valence] += 1
-        self.datacollector.add_table_row(
-            "milestones", {"step": self.steps, "category": category, "valence": valence, "name": name, "who": who, "source": source}
-        )
+    def _log_detected(self, log: Any) -> None:
+        """The milestones compiled code detected, (step, code, i, j) each, logged in order (compiled code counted them)."""
+        names = self.state.names
+        for step, code, i, j in log:
+            category, valence, name = DETECTED[code]
+            who = "all" if i < 0 else f"{names[i]} - {names[j]}"
+            self._log(category, valence, name, who, "detected", step, counted=True)
+
+    def _log(self, category: str, valence: str, name: str, who: str, source: str, step: int | None = None,
+             counted: bool = False) -> None:  # fmt: skip
+        """One row of the milestone table (at this step unless ``step`` is given), counted in the ms_* columns
+        unless already ``counted``."""
+        if not counted:
+            self._cum[MILESTONE_COUNTS.index(category)] += 1
+            self._cum[MILESTONE_COUNTS.index(valence)] += 1
+        self.datacollector.add_table_row("milestones", {
+            "step": self.steps if step is None else int(step), "category": category, "valence": valence, "name": name,
+            "who": who, "source": source,
+        })  # fmt: skip
 
     # ------------------------------------------------------------------ helpers
     def _masks(self) -> dict[str, Any]:
@@ -448,16 +432,10 @@ class IntegrationModel(mesa.Model):
         s = self.state
         if self._mask_cache is not None and self._mask_cache[0] is s.active:  # (read-only: replaced, never changed)
             return self._mask_cache[1]
-        live = s.clin_active
-        phys = live & self._physician
-        partners = s.active & s.clinical
-        partner_pairs = partners[:, None] & partners[None, :]
-        np.fill_diagonal(partner_pairs, False)
+        live, live_idx, phys_idx, partners, partner_pair_idx, upper = engine.members(s.active, s.clin_org, self._physician, s.clinical)
         m: dict[str, Any] = {
-            "live": live, "live_idx": live.nonzero()[0], "phys_idx": phys.nonzero()[0], "n_live": int(live.sum()),
-            "partners": partners, "partner_pair_idx": np.flatnonzero(partner_pairs), "clinical_pairs": np.triu(partner_pairs, 1),
-            "active_partners": float(s.active.sum()),
-            "retention": float(s.active[s.original_clinical].mean()) if s.original_clinical.any() else 1.0,
+            "live": live, "live_idx": live_idx, "phys_idx": phys_idx, "n_live": live_idx.size, "partners": partners,
+            "partner_pair_idx": partner_pair_idx, "clinical_pairs": upper,
         }  # fmt: skip
         for v in m.values():
             if isinstance(v, np.ndarray):
@@ -470,6 +448,78 @@ class IntegrationModel(mesa.Model):
         state = self.__dict__.copy()
         state["_gen_of"] = state["_gen"] = None
         return state
+
+    def _per_staff(self) -> float:
+        """Bundle patients discharged per hospital staff per step (events may change the program's volume)."""
+        p = self.p
+        return p.volume_per_staff * p.step_days / 7.0 * self.state.volume_multiplier
+
+    def _support(self) -> float:
+        """The program's support for hand-offs (:func:`~abm.mechanisms.patient_flow.support`; events may change the coordinator)."""
+        return flow.support(self.state.coordinator, self.features.line_24_7, self.features.telemonitoring, self.params)
+
+    def _frame(self) -> engine.Frame:
+        """The state's arrays (shared, not copied) and this run's settings, as compiled weeks take them (:mod:`abm.engine`)."""
+        s, p, mech, fx = self.state, self.p, self.mech, self.features
+        sch = self._schedule
+        return engine.Frame(
+            active=s.active, size=s.size, resources=s.resources, leadership=s.leadership, clinical=s.clinical,
+            original_clinical=s.original_clinical, is_hospital=self._is_hospital, is_receiver=self._is_receiver,
+            hosp=self._hosp, hosp_row=self._hosp_row, hosp_catch=self._hosp_catch, activity=s.activity, overload=s.overload,
+            trust=s.trust, trust_baseline=s.trust_baseline, culture_distance=s.culture_distance, data_level=s.data_level,
+            last_contact=s.last_contact, structure=s.structure, flow=s.flow, quality=s.quality, p_up=self._p_up,
+            care_pairs=self._care_pairs, ever_linked=s.ever_linked, collapsed=s.collapsed, seen_level=self._seen_level,
+            seen_active=self._seen_active, clin_org=s.clin_org, block_start=s.block_start, physician=self._physician,
+            manager=self._manager, mandated=self._mandated, engagement=s.engagement, engagement_baseline=s.engagement_baseline,
+            views=s.views, champion=s.champion, tie_keys=s.tie_keys, tie_weights=s.tie_weights,
+            at=sch["at"], hazard=sch["hazard"], repeat=sch["repeat"], fired=self._fired, reached=self._reached, cum=self._cum,
+            detected_cat=self._detected_cat, detected_val=self._detected_val, link_values=self._link_values,
+            handoff_counts=self._handoff_counts, per_staff=self._per_staff(), support=self._support(),
+            complexity=float(self.config.program.complexity), team_m=float(self._team_m),
+            bundle_days=float(self.config.program.bundle_days), meeting_interval=int(p.meeting_interval),
+            workshop_interval=int(p.workshop_interval), pathway=PATHWAYS[self.config.program.pathway],
+            shadowing=bool(fx.shadowing and mech.shadowing), rounds=bool(fx.virtual_rounds), engagement_on=bool(mech.engagement),
+            trust_on=bool(mech.trust_building), mixing_random=mech.mixing == "random", co_design_on=bool(mech.co_design),
+            data_on=bool(mech.data_sharing), links_fixed=mech.link_formation == "fixed", burden=bool(mech.workload_burden),
+            exit_on=bool(mech.exit), alg_max_orgs=engine.ALGEBRAIC_CONNECTIVITY_MAX_ORGS,
+        )  # fmt: skip
+
+    def run_weeks(self, last: int) -> np.ndarray:
+        """Weeks ``steps + 1`` .. ``last`` in one compiled loop (:func:`abm.engine.run_weeks`): the same numbers as
+        calling :meth:`step` that often, without the per-step Python calls. Milestone events and exits are
+        applied here as ``step`` applies them. Mesa's DataCollector does not collect these weeks: their
+        outcomes are returned, one row per week (columns as :func:`metric_names`), and ``metrics`` holds the last.
+        """
+        first = self.steps + 1
+        rows = np.full((max(last - self.steps, 0), len(self._metric_names)), np.nan)
+        step, phase = first, engine.MILESTONES
+        while step <= last:
+            status, step, idx, keys, weights, log = engine.run_weeks(
+                self._frame(), self.params, self._generator(), step, last, phase, rows, first
+            )
+            self.state.tie_keys, self.state.tie_weights = keys, weights
+            self._log_detected(log)
+            self.steps = step  # (what Mesa's step() counts)
+            if status == engine.DONE:
+                break
+            if status == engine.DUE:  # 1. configured events, then the week's processes
+                for k in idx:
+                    self._fired[k] = True
+                    self._apply_event(self.events[k], "configured")
+                phase = engine.PROCESSES
+                continue
+            mask = np.zeros(self.state.n_orgs, bool)  # EXIT: 9. leavers removed, then 10. this week observed
+            mask[idx] = True
+            self._remove(mask, "detected")
+            log = engine.observe(self._frame(), self.params, step, rows[step - first], engine.new_log())
+            self._log_detected(log)
+            step, phase = step + 1, engine.MILESTONES
+        self.steps = max(last, self.steps)
+        if rows.shape[0]:
+            self.metrics = dict(zip(self._metric_names, rows[-1].tolist(), strict=True))
+        if self.steps >= self.scenario.steps:
+            self.running = False
+        return rows
 
     def _generator(self) -> np.ndarray:
         """The run's generator as compiled code takes it (:func:`abm.mechanisms._numba.generator_handle`), rebuilt if ``rng`` was replaced."""

@@ -74,7 +74,8 @@ def consensus_of_sorted(sorted_views):
 
 
 @jit
-def _consensus_small(views):
+def consensus_of(views):
+    """Consensus in [0, 1] of the views, sorted here (compiled code's :func:`consensus`; the same number)."""
     out = np.empty_like(views)
     for d in range(views.shape[1]):
         out[:, d] = np.sort(views[:, d])
@@ -87,7 +88,7 @@ def consensus(views: np.ndarray) -> float:
     Programs sort in compiled code; from ``BUCKET_SORT_MIN`` clinicians, :func:`sorted_columns`.
     """
     if views.shape[0] < BUCKET_SORT_MIN:
-        return _consensus_small(views)
+        return consensus_of(views)
     return consensus_of_sorted(sorted_columns(views))
 
 
@@ -158,7 +159,8 @@ def connectivity(level, active, original_clinical):
     return pairs / (n0 * (n0 - 1)), levels / (n0 * (n0 - 1))
 
 
-def composite_connectivity(systems: float, structures: float, routines: float) -> float:
+@jit
+def composite_connectivity(systems, structures, routines):
     """Connectivity: the mean of its three components (module docstring)."""
     return (systems + structures + routines) / 3.0
 
@@ -179,10 +181,14 @@ def link_laplacian(level, partners):
     return lap
 
 
-def algebraic_connectivity(level: np.ndarray, partners: np.ndarray) -> float:
-    """Second-smallest eigenvalue of :func:`link_laplacian` (0 with fewer than two partners)."""
+@jit
+def algebraic_connectivity(level, partners):
+    """Second-smallest eigenvalue of :func:`link_laplacian` (0 with fewer than two partners).
+
+    Compiled, numba calls LAPACK's symmetric eigensolver as NumPy does (the same values).
+    """
     lap = link_laplacian(level, partners)
-    return float(np.linalg.eigvalsh(lap)[1]) if lap.shape[0] >= 2 else 0.0
+    return np.linalg.eigvalsh(lap)[1] if lap.shape[0] >= 2 else 0.0
 
 
 @jit

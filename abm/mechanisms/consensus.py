@@ -168,3 +168,16 @@ def workshop_participants(gen, live, engagement, params):
     for i in range(live.size):
         who[i] = live[i] and u[i] < p.workshop_share * 2.0 * engagement[i]
     return who
+
+
+@jit
+def leaders(live, manager, clin_org, active, size):
+    """Top-down pathway: who sets the directive, the live managers of the largest active partner (the first if tied)."""
+    lead, best = -1, -1.0
+    for o in range(active.size):
+        if active[o] and size[o] > best:
+            lead, best = o, size[o]
+    out = np.empty(live.size, np.bool_)
+    for i in range(live.size):
+        out[i] = live[i] and manager[i] and clin_org[i] == lead
+    return out

@@ -64,6 +64,7 @@ def trust_collapses(trust, collapsed, pairs, low):
     return li, lj
 
 
-def crossed(value: float, threshold: float, already: bool) -> bool:
+@jit
+def crossed(value, threshold, already):
     """True the first time ``value`` reaches ``threshold``."""
     return (not already) and value >= threshold

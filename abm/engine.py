@@ -1,0 +1,368 @@
+"""Weeks in compiled code: the fast path for runs that nobody watches between weeks.
+
+:meth:`abm.model.IntegrationModel.step` runs one week as Python calls to the compiled mechanisms:
+the path Mesa's ``batch_run``, the dashboards and users step. Experiments, sensitivity analysis,
+calibration and validation read only a run's tables, so :meth:`~abm.model.IntegrationModel.run_weeks`
+runs the same weeks here, in one compiled loop (:func:`run_weeks`) that calls the same compiled
+mechanism functions in the same order, with the same draws from the same generator. No rule has a
+second copy: this module only wires the mechanisms, as ``step()`` does. Measurement and detection
+(process 10, :func:`observe`) are shared: ``step()`` calls this module's :func:`observe` too.
+``tests/abm/test_engine.py`` checks that both paths give identical numbers, bit for bit.
+
+The loop returns to Python for what only Python does, then resumes where it stopped:
+
+* configured milestone events due in a week (:func:`abm.events.apply`, mergers): status ``DUE``,
+  before the week's processes, with the due events' indices;
+* partners' exits (their removal and logs): status ``EXIT``, after processes 2-9, with the leavers;
+  Python then observes the week (:func:`observe`) and resumes with the next.
+
+State arrays are updated in place (a mechanism's new array is copied back into the state's), except
+the familiarity ties, whose size changes: they are returned.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import types
+from numba.typed import List
+
+from abm import outcomes
+from abm.mechanisms import (
+    consensus,
+    data_sharing,
+    detection,
+    engagement,
+    familiarity,
+    interactions,
+    routines,
+    structures,
+    workload,
+)
+from abm.mechanisms import exit as partner_exit
+from abm.mechanisms import milestones as ms
+from abm.mechanisms import patient_flow as flow
+from abm.mechanisms import trust as tr
+from abm.mechanisms._numba import as_generator, jit
+
+# where a call starts its first week, and why it returned
+MILESTONES, PROCESSES = 0, 1
+DONE, DUE, EXIT = 0, 1, 2
+# milestones detected in process 10 (codes of the log; abm.model.DETECTED names them)
+NEW_LINK, TRUST_COLLAPSE, CONSENSUS_REACHED, INTEGRATION_REACHED = 0, 1, 2, 3
+PATHWAY_NONE, PATHWAY_CO_DESIGN, PATHWAY_TOP_DOWN = 0, 1, 2
+ALGEBRAIC_CONNECTIVITY_MAX_ORGS = outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
+
+Frame = namedtuple(
+    "Frame",
+    [
+        # organizations
+        "active", "size", "resources", "leadership", "clinical", "original_clinical", "is_hospital", "is_receiver",
+        "hosp", "hosp_row", "hosp_catch", "activity", "overload",
+        # pairs of organizations
+        "trust", "trust_baseline", "culture_distance", "data_level", "last_contact", "structure", "flow", "quality",
+        "p_up", "care_pairs", "ever_linked", "collapsed", "seen_level", "seen_active",
+        # clinicians
+        "clin_org", "block_start", "physician", "manager", "mandated", "engagement", "engagement_baseline",
+        "views", "champion", "tie_keys", "tie_weights",
+        # milestones: configured events, detected ones (flags, log codes -> columns of cum)
+        "at", "hazard", "repeat", "fired", "reached", "cum", "detected_cat", "detected_val",
+        # what is fixed for the call
+        "link_values", "handoff_counts", "per_staff", "support", "complexity", "team_m", "bundle_days", "meeting_interval",
+        "workshop_interval", "pathway", "shadowing", "rounds", "engagement_on", "trust_on", "mixing_random",
+        "co_design_on", "data_on", "links_fixed", "burden", "exit_on", "alg_max_orgs",
+    ],
+)  # fmt: skip
+Frame.__doc__ = "What a compiled week reads and writes: the model's state arrays (shared, not copied) and its fixed settings."
+
+
+@jit
+def _put(dst, src):
+    """Copy ``src`` into ``dst`` (same shape, C-contiguous): a mechanism's new array becomes the state's."""
+    d, s = dst.ravel(), src.ravel()
+    for k in range(d.size):
+        d[k] = s[k]
+
+
+@jit
+def _cat(parts):
+    """The int64 arrays of the list ``parts`` end to end (``np.concatenate`` of a list)."""
+    n = 0
+    for x in parts:
+        n += x.size
+    out = np.empty(n, np.int64)
+    k = 0
+    for x in parts:
+        out[k : k + x.size] = x
+        k += x.size
+    return out
+
+
+@jit
+def members(active, clin_org, physician, clinical):
+    """Who takes part while membership is unchanged: live clinicians (bool) and their indices, live
+    physicians' indices, partners (bool), ordered partner pairs (flat indices) and partner pairs i < j."""
+    n_org, n = active.size, clin_org.size
+    live = np.empty(n, np.bool_)
+    for i in range(n):
+        live[i] = active[clin_org[i]]
+    live_idx = np.flatnonzero(live)
+    phys_idx = np.flatnonzero(live & physician)
+    partners = active & clinical
+    pairs = np.zeros((n_org, n_org), np.bool_)
+    for i in range(n_org):
+        for j in range(n_org):
+            pairs[i, j] = partners[i] and partners[j] and i != j
+    upper = np.zeros((n_org, n_org), np.bool_)
+    for i in range(n_org):
+        for j in range(i + 1, n_org):
+            upper[i, j] = pairs[i, j]
+    return live, live_idx, phys_idx, partners, np.flatnonzero(pairs.ravel()), upper
+
+
+@jit
+def _cross_sector_visits(f, gen, weight, rate, activity, contacts, pairs):
+    """Shadowing or virtual-rounds visits at ``rate`` (as IntegrationModel._cross_sector_visits): visits per pair of organizations."""
+    n_org = f.active.size
+    visitors, hosts, v_org, h_org = interactions.shadowing(
+        gen, f.clin_org, f.active, f.clinical, f.is_hospital, weight, f.block_start, rate
+    )
+    if visitors.size == 0:
+        return np.zeros((n_org, n_org), np.int64)
+    visited = interactions.counts_per(v_org, n_org)
+    for o in range(n_org):
+        activity[o] += 1.0 if visited[o] > 0 else 0.0
+    contacts.append(familiarity.pair_keys(visitors, hosts, f.clin_org.size))
+    pairs.append(visitors)
+    pairs.append(hosts)
+    return interactions.org_visits(gen, v_org, h_org, n_org, f.team_m)
+
+
+_LOG_ENTRY = types.UniTuple(types.int64, 4)
+
+
+@jit
+def new_log():
+    """An empty log of detected milestones: (step, code, i, j) entries."""
+    return List.empty_list(_LOG_ENTRY)
+
+
+@jit
+def _log(f, log, step, code, i, j):
+    """One detected milestone: its log entry and its counts (category and valence) in ``cum``."""
+    log.append((step, code, i, j))
+    f.cum[f.detected_cat[code]] += 1.0
+    f.cum[f.detected_val[code]] += 1.0
+
+
+@jit
+def observe(f, params, step, row, log):
+    """Process 10: the outcomes into ``row`` (the order of abm.model.metric_names) and milestones detected into ``log``.
+
+    Consensus is over all original clinicians; link measures are recomputed only when links or
+    membership changed since the last observation (``link_values``). ``handoff_counts``: this week's
+    hand-offs and successful ones.
+    """
+    p = params[0]
+    n_handoffs, n_success = f.handoff_counts[0], f.handoff_counts[1]
+    live, live_idx, phys_idx, partners, partner_pair_idx, upper = members(f.active, f.clin_org, f.physician, f.clinical)
+    c = outcomes.consensus_of(f.views) if live_idx.size else 0.0
+    t_mean, t_min, e_live, e_phys = outcomes.trust_and_engagement(f.trust, partner_pair_idx, f.engagement, live_idx, phys_idx)
+    ci, cj = detection.trust_collapses(f.trust, f.collapsed, upper, p.link_collapse_trust)
+    li, lj = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if outcomes.links_changed(f.data_level, f.active, f.seen_level, f.seen_active):
+        systems, level = outcomes.connectivity(f.data_level, f.active, f.original_clinical)
+        alg = outcomes.algebraic_connectivity(f.data_level, partners) if f.active.size <= f.alg_max_orgs else np.nan
+        f.link_values[0], f.link_values[1], f.link_values[2] = systems, level, alg
+        li, lj = detection.new_links(f.data_level, f.ever_linked)
+    systems, link_level, alg = f.link_values[0], f.link_values[1], f.link_values[2]
+    shared = structures.mean_structure(f.structure, f.active, f.original_clinical)
+    routine = routines.share_routine(f.flow, f.quality, f.care_pairs, f.active, params)
+    k = outcomes.composite_connectivity(systems, shared, routine)
+    integration = math.sqrt(c * k)
+    for m in range(li.size):
+        _log(f, log, step, NEW_LINK, li[m], lj[m])
+    for m in range(ci.size):
+        _log(f, log, step, TRUST_COLLAPSE, ci[m], cj[m])
+    if detection.crossed(c, p.consensus_threshold, f.reached[0]):
+        f.reached[0] = True
+        _log(f, log, step, CONSENSUS_REACHED, -1, -1)
+    if detection.crossed(integration, p.integration_threshold, f.reached[1]):
+        f.reached[1] = True
+        _log(f, log, step, INTEGRATION_REACHED, -1, -1)
+    n_orig, n_kept = 0, 0
+    for o in range(f.active.size):
+        if f.original_clinical[o]:
+            n_orig += 1
+            n_kept += 1 if f.active[o] else 0
+    n_active = 0
+    for o in range(f.active.size):
+        n_active += 1 if f.active[o] else 0
+    values = (
+        c, k, systems, shared, routine, integration, t_mean, t_min, e_live, e_phys, float(n_handoffs),
+        n_success / n_handoffs if n_handoffs else np.nan, link_level, alg, float(n_active),
+        n_kept / n_orig if n_orig else 1.0,
+    )  # fmt: skip
+    for m in range(len(values)):
+        row[m] = values[m]
+    for m in range(f.cum.size):
+        row[len(values) + m] = f.cum[m]
+    return log
+
+
+@jit
+def run_weeks(f, params, gen, first, last, phase, rows, row0):
+    """Weeks ``first``..``last`` (the first from ``phase``: ``MILESTONES``, or ``PROCESSES`` once its events
+    were applied), their outcomes into ``rows[step - row0]``.
+
+    The processes are those of :meth:`abm.model.IntegrationModel.step`, in its order, with its draws.
+    Returns (status, step, indices, tie keys, tie weights, log): ``DONE`` after ``last``; ``DUE`` at a
+    week whose configured events (indices) are due, before its processes; ``EXIT`` at a week whose
+    partners (indices) leave, after processes 2-9. ``log``: the milestones detected, (step, code, i, j).
+    """
+    p = params[0]
+    rng = as_generator(gen)
+    n_org, n = f.active.size, f.clin_org.size
+    log = new_log()
+    keys, weights = f.tie_keys, f.tie_weights
+    no_visits = np.zeros((n_org, n_org), np.int64)
+    live, live_idx, phys_idx, partners, partner_pair_idx, _ = members(f.active, f.clin_org, f.physician, f.clinical)
+    for step in range(first, last + 1):
+        # 1. milestone events due this step (Python applies them)
+        if phase == MILESTONES and f.at.size:
+            due = ms.due(rng.random(f.at.size), f.at, f.hazard, f.repeat, f.fired, step)
+            if due.size:
+                return DUE, step, due, keys, weights, log
+        weight = interactions.participation(f.engagement, live, f.mandated)
+        contacts = List()
+        contacts.append(np.zeros(0, np.int64))
+        pairs = List()  # (a, b) arrays, alternating
+        # 2. patient transitions
+        s_org, r_org = flow.patients(
+            gen, f.is_hospital, f.is_receiver, f.active, f.size, f.per_staff, f.trust, f.hosp, f.hosp_row,
+            f.hosp_catch, f.overload,
+        )  # fmt: skip
+        success = np.zeros(0, np.bool_)
+        referral_ok = np.zeros(0, np.bool_)
+        ta, tb, team_success = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.bool_)
+        if s_org.size:
+            a, b = flow.pick_clinicians(gen, s_org, r_org, weight, f.block_start)
+            _, tie = familiarity.lookup(keys, weights, a, b, n)
+            success, referral_ok = flow.outcomes(
+                gen, s_org, r_org, a, tie, f.data_level, f.trust, f.engagement, f.overload, f.support,
+                f.complexity, params,
+            )  # fmt: skip
+            patient, ta, tb = flow.care_team(gen, s_org, r_org, a, b, weight, f.block_start, f.team_m)
+            team_success = success[patient]
+            contacts.append(familiarity.pair_keys(ta, tb, n))
+            pairs.append(ta)
+            pairs.append(tb)
+        f.handoff_counts[0], f.handoff_counts[1] = s_org.size, np.count_nonzero(success)
+        # 3. planned interactions
+        activity = np.zeros(n_org)
+        met = np.zeros((n_org, n_org), np.bool_)
+        if step % f.meeting_interval == 0:
+            attend, met, rep_a, rep_b = interactions.meeting(
+                gen, f.active, f.leadership, f.engagement, f.manager, f.block_start, f.team_m
+            )
+            for o in range(n_org):
+                activity[o] += 1.0 if attend[o] else 0.0
+            pairs.append(rep_a)
+            pairs.append(rep_b)
+        shadow, rounds, shadowed = no_visits, no_visits, False
+        if f.shadowing:
+            shadow = _cross_sector_visits(f, gen, weight, p.shadowing_rate, activity, contacts, pairs)
+            shadowed = True
+        if f.rounds:
+            rounds = _cross_sector_visits(f, gen, weight, p.virtual_rounds_rate, activity, contacts, pairs)
+        champion_contacts = np.zeros(0, np.int64)
+        if f.engagement_on:
+            c_from, c_to = interactions.champion_outreach(gen, live_idx, f.champion, p.outreach_rate)
+            if c_from.size:
+                champion_contacts = interactions.counts_per(c_to, n)
+                pairs.append(c_from)
+                pairs.append(c_to)
+        # 4. trust
+        joint = shadow + rounds
+        met_or_rounds = met | (rounds > 0)
+        n_events, n_good = tr.experiences(s_org, r_org, success, referral_ok, joint, f.last_contact, step)
+        keys, weights = familiarity.update_ties(keys, weights, _cat(contacts))
+        if not f.trust_on:
+            rng.random(n_org * n_org)  # the draw it would make: knock-outs keep common random numbers
+        else:
+            t, b0 = tr.update(gen, f.trust, f.trust_baseline, f.culture_distance, n_events, n_good, met_or_rounds, shadow, params)
+            _put(f.trust, t)
+            _put(f.trust_baseline, b0)
+            if shadowed:
+                _put(f.culture_distance, tr.shrink_culture_distance(f.culture_distance, shadow, params))
+        # 5. consensus, then pathway development
+        if f.mixing_random:
+            ra, rb = consensus.random_matching(gen, live_idx)
+            if ra.size:
+                _put(f.views, consensus.bounded_confidence(f.views, ra, rb, f.trust, f.clin_org, f.engagement, f.champion, params))
+        else:
+            team, mates = interactions.team_contacts(gen, live, f.clin_org, f.block_start, p.team_contact)
+            pairs.append(team)
+            pairs.append(mates)
+            firsts, seconds = List(), List()
+            for m in range(0, len(pairs), 2):
+                firsts.append(pairs[m])
+                seconds.append(pairs[m + 1])
+            _put(f.views, consensus.interact(gen, f.views, _cat(firsts), _cat(seconds), f.trust, f.clin_org, f.engagement, f.champion, params))
+        included, directed = np.zeros(0, np.bool_), np.zeros(0, np.bool_)
+        if step % f.workshop_interval == 0 and f.pathway != PATHWAY_NONE:
+            if f.pathway == PATHWAY_CO_DESIGN and not f.co_design_on:
+                rng.random(n)  # the draw it would make: knock-outs keep common random numbers
+            elif f.pathway == PATHWAY_CO_DESIGN:
+                who = consensus.workshop_participants(gen, live, f.engagement, params)
+                if np.count_nonzero(who) >= 2:
+                    _put(f.views, consensus.pull_toward(f.views, who, consensus.mean_view(f.views, who), p.codesign_pull))
+                    _put(f.structure, structures.codesign(f.structure, f.clin_org, who, f.active, params))
+                    included = who
+                    took = interactions.counts_per(f.clin_org[who], n_org)
+                    for o in range(n_org):
+                        activity[o] += 1.0 if took[o] > 0 else 0.0
+            else:
+                leaders = consensus.leaders(live, f.manager, f.clin_org, f.active, f.size)
+                if leaders.any():
+                    _put(f.views, consensus.directive(f.views, live, consensus.mean_view(f.views, leaders), f.engagement, params))
+                    directed = live
+        # 6. engagement
+        if f.engagement_on:
+            _put(f.engagement, engagement.update(
+                f.engagement, f.engagement_baseline, engagement.successes(ta, tb, team_success, n),
+                engagement.data_visibility(f.data_level, partners), f.physician, champion_contacts, included, directed,
+                f.clin_org, f.leadership, f.overload, params,
+            ))  # fmt: skip
+        # 7. data sharing and routines
+        new_flow, new_quality = routines.update(f.flow, f.quality, s_org, r_org, success, params)
+        _put(f.flow, new_flow)
+        _put(f.quality, new_quality)
+        if not f.data_on:
+            rng.random(n_org * n_org)  # the draw it would make: knock-outs keep common random numbers
+        elif f.links_fixed:
+            _put(f.data_level, data_sharing.random_links(gen, f.data_level, f.active, p.link_upgrade))
+        else:
+            _put(f.data_level, data_sharing.update_links(
+                gen, f.data_level, f.trust, f.last_contact, step, f.resources, f.active, f.p_up, params
+            ))  # fmt: skip
+        # 8. workload
+        new_activity, new_overload = workload.update(
+            f.activity, activity, f.data_level, f.active, f.size, f.resources, r_org, f.bundle_days, f.burden, params
+        )
+        _put(f.activity, new_activity)
+        _put(f.overload, new_overload)
+        # 9. partner exit (Python removes the leavers, then resumes at process 10)
+        if not f.exit_on:
+            rng.random(n_org)  # the draw it would make: knock-outs keep common random numbers
+        else:
+            leave = partner_exit.leavers(gen, f.clin_org, f.engagement, f.trust, f.active, f.overload, params)
+            if np.count_nonzero(leave):
+                return EXIT, step, np.flatnonzero(leave), keys, weights, log
+        # 10. observation
+        observe(f, params, step, rows[step - row0], log)
+        phase = MILESTONES
+    return DONE, last, np.zeros(0, np.int64), keys, weights, log
+
