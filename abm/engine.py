@@ -1,8 +1,8 @@
 """Weeks in compiled code: the fast path for runs that nobody watches between weeks.
 
 :meth:`abm.model.IntegrationModel.step` runs one week as Python calls to the compiled mechanisms:
-the path Mesa's ``batch_run``, the dashboards and users step. Experiments, sensitivity analysis,
-calibration and validation read only a run's tables, so :meth:`~abm.model.IntegrationModel.run_weeks`
+the path of Mesa's ``batch_run``, interactive viewers and users. Batch runs, sensitivity analysis,
+calibration and validation read only a run's tables (``abm.run.run_once``), so :meth:`~abm.model.IntegrationModel.run_weeks`
 runs the same weeks here, in one compiled loop (:func:`run_weeks`) that calls the same compiled
 mechanism functions in the same order, with the same draws from the same generator. No rule has a
 second copy: this module only wires the mechanisms, as ``step()`` does. Measurement and detection

@@ -18,7 +18,7 @@ import pandas as pd
 
 from abm import outcomes
 from abm.config import Scenario, load_scenario, with_overrides
-from abm.model import IntegrationModel
+from abm.model import IntegrationModel, metric_names
 
 SUMMARY_METRICS = (
     "consensus", "connectivity", "integration", "trust_mean", "trust_min", "engagement",
@@ -60,24 +60,28 @@ def summarize(steps: pd.DataFrame, milestones: pd.DataFrame, sc: Scenario) -> di
 def run_model(
     model: IntegrationModel, steps: int, probe: Callable[[IntegrationModel], Any] | None = None
 ) -> RunResult:
-    """Step an already-built model and collect its tables (the model is released afterwards).
+    """Run an already-built model ``steps`` weeks and collect its tables (the model is released afterwards).
 
-    ``probe``, if given, is called with the model before the first step and after every step; its
-    ``steps + 1`` return values are ``RunResult.probes`` (see :func:`run_once`).
+    Without a probe the weeks run in one compiled loop (:meth:`IntegrationModel.run_weeks`, the same
+    numbers as stepping). ``probe``, if given, is called with the model before the first step and
+    after every :meth:`~IntegrationModel.step`; its ``steps + 1`` return values are ``RunResult.probes``
+    (see :func:`run_once`). The step table holds the rows the model collected before (its observation at
+    construction, for a fresh model), then one row per week.
     """
     probes: list[Any] = []
     try:
-        if probe is None:  # (the plain loop: no per-step cost when nothing is probed)
-            for _ in range(steps):
-                model.step()
+        if probe is None:  # nobody watches between weeks: the compiled loop (same numbers as stepping)
+            first = model.datacollector.get_model_vars_dataframe().to_numpy(float)
+            rows = np.concatenate((first, model.run_weeks(model.steps + steps)))
+            table = pd.DataFrame(rows, columns=metric_names())
         else:
             probes.append(probe(model))
             for _ in range(steps):
                 model.step()
                 probes.append(probe(model))
-        table = model.datacollector.get_model_vars_dataframe()
-        if not isinstance(table.index, pd.RangeIndex) or table.index.start != 0:
-            table = table.reset_index(drop=True)
+            table = model.datacollector.get_model_vars_dataframe()
+            if not isinstance(table.index, pd.RangeIndex) or table.index.start != 0:
+                table = table.reset_index(drop=True)
         table.insert(0, "step", np.arange(len(table)))
         ms = model.datacollector.get_table_dataframe("milestones")
         if ms.empty:

@@ -1,0 +1,145 @@
+"""The compiled run (abm.engine, ``IntegrationModel.run_weeks``) gives the numbers of stepping, bit for bit.
+
+Experiments, sensitivity analysis, calibration and validation run through ``run_weeks``; Mesa's
+``batch_run``, the dashboards and probes step. Both must be the same model: same step table, same
+milestone table, same final state (every array), and the generator left in the same state, so that
+anything drawn afterwards is the same too. Covered: the six programs, every knock-out and reduction,
+configured events of every kind in the milestone library (scheduled, hazard-drawn and repeating,
+at 0, leave, merger), endogenous exits, and runs that switch between the two paths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abm.config import load_scenario, with_overrides
+from abm.milestone_library import library
+from abm.model import IntegrationModel
+from abm.run import run_once
+
+STEPS = 60
+KNOCKOUTS = [
+    {"params.mechanisms.engagement": False}, {"params.mechanisms.trust_building": False},
+    {"params.mechanisms.data_sharing": False}, {"params.mechanisms.exit": False},
+    {"params.mechanisms.co_design": False}, {"params.mechanisms.shadowing": False},
+    {"params.mechanisms.milestones": False}, {"params.mechanisms.workload_burden": False},
+    {"params.mechanisms.mixing": "random"}, {"params.mechanisms.link_formation": "fixed"},
+    {"params.mechanisms.initial_views": "uniform"}, {"params.mechanisms.prior_partnerships": False},
+]  # fmt: skip
+EXITS = {"params.exit_threshold": 0.45, "params.exit_hazard": 0.2}  # partners leave during the run
+
+
+def _same_model(a: IntegrationModel, b: IntegrationModel) -> None:
+    """Everything two models hold is identical: state arrays, metrics, milestone tables, generator."""
+    for name, x in vars(a.state).items():
+        y = getattr(b.state, name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True), name
+        else:
+            assert x == y, name
+    assert a.steps == b.steps
+    assert a.metrics.keys() == b.metrics.keys()
+    assert np.array_equal(list(a.metrics.values()), list(b.metrics.values()), equal_nan=True)
+    pd.testing.assert_frame_equal(
+        a.datacollector.get_table_dataframe("milestones"), b.datacollector.get_table_dataframe("milestones")
+    )
+    assert a.rng.bit_generator.state == b.rng.bit_generator.state
+
+
+@pytest.fixture(autouse=True)
+def _release_models(monkeypatch):
+    """Every model a test builds is released afterwards (Mesa 3.3.1 would keep it: see test_memory)."""
+    built: list[IntegrationModel] = []
+    init = IntegrationModel.__init__
+
+    def tracked(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        built.append(self)
+
+    monkeypatch.setattr(IntegrationModel, "__init__", tracked)
+    yield
+    for m in built:
+        m.release()
+
+
+def _stepped_and_compiled(sc, seed: int, steps: int = STEPS) -> tuple[IntegrationModel, IntegrationModel, np.ndarray]:
+    a, b = IntegrationModel(sc, seed=seed), IntegrationModel(sc, seed=seed)
+    for _ in range(steps):
+        a.step()
+    rows = b.run_weeks(steps)
+    table = a.datacollector.get_model_vars_dataframe().to_numpy(float)[1:]
+    assert np.array_equal(table, rows, equal_nan=True)
+    return a, b, rows
+
+
+@pytest.mark.parametrize("program", ["P1", "P2", "P3", "P4", "P5", "P6"])
+def test_run_once_is_stepping_for_every_program(program):
+    for seed in (0, 7):
+        fast = run_once(program, seed)
+        stepped = run_once(program, seed, probe=lambda m: None)  # a probe makes run_once step the model
+        pd.testing.assert_frame_equal(fast.steps, stepped.steps, check_exact=True)
+        pd.testing.assert_frame_equal(fast.milestones, stepped.milestones)
+        assert fast.summary.keys() == stepped.summary.keys()
+        assert np.array_equal(list(fast.summary.values()), list(stepped.summary.values()), equal_nan=True)
+
+
+@pytest.mark.parametrize("overrides", KNOCKOUTS, ids=lambda o: "-".join(f"{k.split('.')[-1]}={v}" for k, v in o.items()))
+def test_knockouts_and_reductions(overrides):
+    for program in ("P1", "P4"):
+        a, b, _ = _stepped_and_compiled(with_overrides(load_scenario(program), overrides), seed=3)
+        _same_model(a, b)
+
+
+def test_endogenous_exits_stop_and_resume_the_compiled_loop():
+    sc = with_overrides(load_scenario("P4"), EXITS)
+    a, b, rows = _stepped_and_compiled(sc, seed=5)
+    _same_model(a, b)
+    assert (~b.state.active).sum() >= 2  # several exits, at different weeks
+    assert rows[-1, list(b.metrics).index("retention")] < 1.0
+
+
+def test_every_library_event_scheduled_hazard_and_at_zero():
+    """Each library event at week 0, at week 5, and drawn by hazard (repeating), targeting real partners of P1."""
+    sc = load_scenario("P1")
+    targets = {"orgs": ["Stroke Centre", "District Hospital", "Rehab Centre"]}
+    events = []
+    for i, (key, ev) in enumerate(library().items()):
+        effects = {"merge_into": "Stroke Centre"} if "merge_into" in ev.needs else None
+        extra = {"effects": effects} if effects else {}
+        if "merge_into" in ev.needs or ev.effects.get("leave"):
+            events.append({"use": key, "name": f"{key} once", "at": 20 + i, "targets": targets, **extra})
+            continue
+        events.append({"use": key, "name": f"{key} at 0", "at": 0, "targets": targets, **extra})
+        events.append({"use": key, "name": f"{key} at 5", "at": 5, "targets": targets, **extra})
+        events.append({"use": key, "name": f"{key} drawn", "hazard": 0.05, "repeat": True, "targets": {"all": True}, **extra})
+    sc = with_overrides(sc, {"milestones": [*(e.model_dump(mode="json") for e in sc.milestones), *events]})
+    a, b, _ = _stepped_and_compiled(sc, seed=11)
+    _same_model(a, b)
+    fired = set(b.datacollector.get_table_dataframe("milestones")["name"])
+    assert any(name.endswith("drawn") for name in fired) and any(name.endswith("once") for name in fired)
+
+
+def test_switching_between_the_paths():
+    """Compiled weeks, then stepped weeks, then compiled again: as stepping throughout."""
+    sc = with_overrides(load_scenario("P6"), EXITS)
+    a, b = IntegrationModel(sc, seed=2), IntegrationModel(sc, seed=2)
+    for _ in range(40):
+        a.step()
+    b.run_weeks(15)
+    for _ in range(10):
+        b.step()
+    b.run_weeks(40)
+    _same_model(a, b)
+    table = b.datacollector.get_model_vars_dataframe()
+    assert len(table) == 1 + 10  # Mesa's DataCollector holds the stepped weeks only (run_weeks returns its rows)
+
+
+def test_run_weeks_past_the_horizon_stops_running_and_zero_weeks_do_nothing():
+    sc = load_scenario("P3")
+    m = IntegrationModel(sc, seed=1)
+    before = dict(m.metrics)
+    assert m.run_weeks(0).shape == (0, len(m.metrics)) and m.metrics == before and m.steps == 0
+    m.run_weeks(sc.steps)
+    assert m.steps == sc.steps and not m.running
