@@ -7,7 +7,6 @@ with the state's arrays, the run's generator and the parameter record; Mesa agen
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import mesa
@@ -20,7 +19,6 @@ from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_o
 from abm.mechanisms import (
     consensus,
     data_sharing,
-    detection,
     engagement,
     familiarity,
     interactions,
@@ -219,7 +217,7 @@ class IntegrationModel(mesa.Model):
 
     def patient_transitions(self) -> None:
         """2. Hospitals discharge bundle patients; each is handed off to a partner's clinician (:mod:`~abm.mechanisms.patient_flow`)."""
-        s, p, gen = self.state, self.p, self._generator()
+        s, gen = self.state, self._generator()
         s_org, r_org = flow.patients(
             gen, self._is_hospital, self._is_receiver, s.active, s.size, self._per_staff(), s.trust, self._hosp, self._hosp_row,
             self._hosp_catch, s.overload,
