@@ -8,7 +8,7 @@ read-only ``probe`` instead of stepping a model itself, so its runs replay like 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,10 +38,13 @@ class RunResult:
     probes: list[Any] = field(default_factory=list, repr=False)  # probe(model) after construction and each step
 
 
-def summarize(steps: pd.DataFrame, milestones: pd.DataFrame, sc: Scenario) -> dict[str, float]:
-    """Summary outcomes of a run: final values, first steps reaching thresholds, integration AUC."""
+def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: pd.DataFrame, sc: Scenario) -> dict[str, float]:
+    """Summary outcomes of a run: final values, first steps reaching thresholds, integration AUC.
+
+    ``steps``: the step table, or its columns as arrays by name (what :func:`run_model` has at hand).
+    """
     p = sc.params
-    col = {c: steps[c].to_numpy() for c in (*SUMMARY_METRICS, "handoff_success", "handoffs")}
+    col = {c: np.asarray(steps[c]) for c in (*SUMMARY_METRICS, "handoff_success", "handoffs")}
     out: dict[str, float] = {f"final_{m}": float(col[m][-1]) for m in SUMMARY_METRICS}
     out["time_to_consensus"] = outcomes.first_reached(col["consensus"], p.consensus_threshold)
     out["time_to_connectivity"] = outcomes.first_reached(col["connectivity"], p.connectivity_threshold)
@@ -53,7 +56,7 @@ def summarize(steps: pd.DataFrame, milestones: pd.DataFrame, sc: Scenario) -> di
     out["max_trust_mean"] = float(col["trust_mean"].max())
     out["exits"] = float((milestones["name"] == "partner exit").sum()) if len(milestones) else 0.0
     out["milestones"] = float(len(milestones))
-    out["steps"] = float(len(steps) - 1)
+    out["steps"] = float(len(col["consensus"]) - 1)
     return out
 
 
@@ -71,9 +74,10 @@ def run_model(
     probes: list[Any] = []
     try:
         if probe is None:  # nobody watches between weeks: the compiled loop (same numbers as stepping)
-            first = model.datacollector.get_model_vars_dataframe().to_numpy(float)
-            rows = np.concatenate((first, model.run_weeks(model.steps + steps)))
-            table = pd.DataFrame(rows, columns=metric_names())
+            names = metric_names()
+            rows = np.concatenate((model.datacollector.rows(names), model.run_weeks(model.steps + steps)))
+            columns = dict(zip(names, rows.T, strict=True))
+            table = pd.DataFrame({"step": np.arange(len(rows)), **columns})
         else:
             probes.append(probe(model))
             for _ in range(steps):
@@ -82,13 +86,14 @@ def run_model(
             table = model.datacollector.get_model_vars_dataframe()
             if not isinstance(table.index, pd.RangeIndex) or table.index.start != 0:
                 table = table.reset_index(drop=True)
-        table.insert(0, "step", np.arange(len(table)))
+            table.insert(0, "step", np.arange(len(table)))
+            columns = table
         ms = model.datacollector.get_table_dataframe("milestones")
         if ms.empty:
             ms = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (("step", "int64"), ("category", "object"), ("valence", "object"), ("name", "object"), ("who", "object"), ("source", "object"))})
         if ms["step"].dtype != np.int64:  # (astype copies the whole frame even when it changes nothing)
             ms = ms.astype({"step": "int64"})
-        return RunResult(table, ms, summarize(table, ms, model.config), model.config, probes=probes)
+        return RunResult(table, ms, summarize(columns, ms, model.config), model.config, probes=probes)
     finally:
         model.release()
 
