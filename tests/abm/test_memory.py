@@ -40,13 +40,19 @@ def test_memory_is_flat_over_1000_runs():
 
 def test_release_frees_the_model_and_without_it_mesa_keeps_it():
     kept = IntegrationModel("P3", seed=1)
+    assert len(kept.agents) == kept.state.n_orgs + kept.state.n_clinicians  # Mesa registers a model with its first agent
     ref_kept = weakref.ref(kept)
     freed = IntegrationModel("P3", seed=2)
+    freed.clinicians  # noqa: B018 (its agents built too)
     ref_freed = weakref.ref(freed)
+    never = IntegrationModel("P3", seed=3)  # agents never asked for (a batch run): nothing registered
+    ref_never = weakref.ref(never)
+    never.run_weeks(5)
     freed.release()
-    del kept, freed
+    del kept, freed, never
     gc.collect()
     assert ref_freed() is None
+    assert ref_never() is None
     if hasattr(mesa.Agent, "_ids"):  # Mesa 3.3.1 still holds it: this is what release() is for
         assert ref_kept() is not None
     else:  # Mesa 3.5 holds no model: nothing keeps it
