@@ -59,6 +59,10 @@ def test_wheel_holds_the_shipped_specs(wheel_files):
     assert not missing, f"shipped specs missing from the wheel: {missing}"
 
 
+def test_wheel_holds_the_dashboard_chart_template(wheel_files):
+    assert "dashboards/vegalite.vue" in wheel_files  # dashboards.vega.VegaLite reads it at import
+
+
 def test_wheel_holds_no_tests_or_caches(wheel_files):
     assert not [f for f in wheel_files if f.startswith("tests/") or "__pycache__" in f]
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from abm import IntegrationModel
+from abm.compat import MESA_VERSION, batch_run_replicates
 from abm.config import ConfigError, MilestoneEvent, load_scenario, with_overrides
 from abm.mechanisms import consensus
 from abm.mechanisms._numba import generator_handle
@@ -102,13 +103,12 @@ def test_random_mixing_run_survives_every_partner_leaving():
 def test_mesa_batch_run_without_max_steps_stops_at_the_scenario_horizon():
     sc = with_overrides(load_scenario("P3"), {"steps": 7})
     results = mesa.batch_run(
-        IntegrationModel, parameters={"scenario": [sc]}, iterations=1, number_processes=1, data_collection_period=-1, display_progress=False
-    )
+        IntegrationModel, parameters={"scenario": [sc]}, **batch_run_replicates(1), number_processes=1,
+        data_collection_period=-1, display_progress=False,
+    )  # fmt: skip
     # Mesa 3.3.1 steps while `running` (else up to max_steps=1000, i.e. 1,001 steps) and reports the last
     # collected row as Step = model.steps - 1: 6 means the model stopped after exactly 7 steps
-    # (Mesa >= 3.4 reports the model time of the row: 7)
-    from abm.compat import MESA_VERSION
-
+    # (Mesa >= 3.4 reports the model time of the row: 7; checked on Mesa 3.5.1)
     assert [r["Step"] for r in results] == ([7] if MESA_VERSION >= (3, 4) else [6])
 
 
