@@ -123,21 +123,22 @@ def members(active, clin_org, physician, clinical):
 
 
 @jit
-def _cross_sector_visits(f, gen, weight, rate, activity, contacts, pairs):
-    """Shadowing or virtual-rounds visits at ``rate`` (as IntegrationModel._cross_sector_visits): visits per pair of organizations."""
+def _cross_sector_visits(f, gen, weight, rate, activity, contacts, pairs, no_visits):
+    """Shadowing or virtual-rounds visits at ``rate`` (as IntegrationModel._cross_sector_visits): (visits per pair
+    of organizations, whether anybody visited; ``no_visits`` if nobody did)."""
     n_org = f.active.size
     visitors, hosts, v_org, h_org = interactions.shadowing(
         gen, f.clin_org, f.active, f.clinical, f.is_hospital, weight, f.block_start, rate
     )
     if visitors.size == 0:
-        return np.zeros((n_org, n_org), np.int64)
+        return no_visits, False
     visited = interactions.counts_per(v_org, n_org)
     for o in range(n_org):
         activity[o] += 1.0 if visited[o] > 0 else 0.0
     contacts.append(familiarity.pair_keys(visitors, hosts, f.clin_org.size))
     pairs.append(visitors)
     pairs.append(hosts)
-    return interactions.org_visits(gen, v_org, h_org, n_org, f.team_m)
+    return interactions.org_visits(gen, v_org, h_org, n_org, f.team_m), True
 
 
 _LOG_ENTRY = types.UniTuple(types.int64, 4)
@@ -158,16 +159,16 @@ def _log(f, log, step, code, i, j):
 
 
 @jit
-def observe(f, params, step, row, log):
+def observe(f, who, params, step, row, log):
     """Process 10: the outcomes into ``row`` (the order of abm.model.metric_names) and milestones detected into ``log``.
 
     Consensus is over all original clinicians; link measures are recomputed only when links or
-    membership changed since the last observation (``link_values``). ``handoff_counts``: this week's
-    hand-offs and successful ones.
+    membership changed since the last observation (``link_values``). ``who``: :func:`members` of the
+    current membership; ``handoff_counts``: this week's hand-offs and successful ones.
     """
     p = params[0]
     n_handoffs, n_success = f.handoff_counts[0], f.handoff_counts[1]
-    live, live_idx, phys_idx, partners, partner_pair_idx, upper = members(f.active, f.clin_org, f.physician, f.clinical)
+    _, live_idx, phys_idx, partners, partner_pair_idx, upper = who
     c = outcomes.consensus_of(f.views) if live_idx.size else 0.0
     t_mean, t_min, e_live, e_phys = outcomes.trust_and_engagement(f.trust, partner_pair_idx, f.engagement, live_idx, phys_idx)
     ci, cj = detection.trust_collapses(f.trust, f.collapsed, upper, p.link_collapse_trust)
@@ -227,8 +228,10 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
     n_org, n = f.active.size, f.clin_org.size
     log = new_log()
     keys, weights = f.tie_keys, f.tie_weights
-    no_visits = np.zeros((n_org, n_org), np.int64)
-    live, live_idx, phys_idx, partners, partner_pair_idx, _ = members(f.active, f.clin_org, f.physician, f.clinical)
+    no_visits = np.zeros((n_org, n_org), np.int64)  # "nobody met / visited this week" (read, never written)
+    no_meetings = np.zeros((n_org, n_org), np.bool_)
+    membership = members(f.active, f.clin_org, f.physician, f.clinical)
+    live, live_idx, _, partners, _, _ = membership
     for step in range(first, last + 1):
         # 1. milestone events due this step (Python applies them)
         if phase == MILESTONES and f.at.size:
@@ -262,7 +265,7 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
         f.handoff_counts[0], f.handoff_counts[1] = s_org.size, np.count_nonzero(success)
         # 3. planned interactions
         activity = np.zeros(n_org)
-        met = np.zeros((n_org, n_org), np.bool_)
+        met = no_meetings
         if step % f.meeting_interval == 0:
             attend, met, rep_a, rep_b = interactions.meeting(
                 gen, f.active, f.leadership, f.engagement, f.manager, f.block_start, f.team_m
@@ -271,12 +274,11 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
                 activity[o] += 1.0 if attend[o] else 0.0
             pairs.append(rep_a)
             pairs.append(rep_b)
-        shadow, rounds, shadowed = no_visits, no_visits, False
+        shadow, rounds, shadowed, rounded = no_visits, no_visits, False, False
         if f.shadowing:
-            shadow = _cross_sector_visits(f, gen, weight, p.shadowing_rate, activity, contacts, pairs)
-            shadowed = True
+            shadow, shadowed = _cross_sector_visits(f, gen, weight, p.shadowing_rate, activity, contacts, pairs, no_visits)
         if f.rounds:
-            rounds = _cross_sector_visits(f, gen, weight, p.virtual_rounds_rate, activity, contacts, pairs)
+            rounds, rounded = _cross_sector_visits(f, gen, weight, p.virtual_rounds_rate, activity, contacts, pairs, no_visits)
         champion_contacts = np.zeros(0, np.int64)
         if f.engagement_on:
             c_from, c_to = interactions.champion_outreach(gen, live_idx, f.champion, p.outreach_rate)
@@ -285,8 +287,10 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
                 pairs.append(c_from)
                 pairs.append(c_to)
         # 4. trust
-        joint = shadow + rounds
-        met_or_rounds = met | (rounds > 0)
+        joint, met_or_rounds = shadow, met  # joint work (shadowing, virtual rounds); meetings and rounds build trust
+        if rounded:
+            joint = shadow + rounds
+            met_or_rounds = met | (rounds > 0)
         n_events, n_good = tr.experiences(s_org, r_org, success, referral_ok, joint, f.last_contact, step)
         keys, weights = familiarity.update_ties(keys, weights, _cat(contacts))
         if not f.trust_on:
@@ -362,7 +366,7 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
             if np.count_nonzero(leave):
                 return EXIT, step, np.flatnonzero(leave), keys, weights, log
         # 10. observation
-        observe(f, params, step, rows[step - row0], log)
+        observe(f, membership, params, step, rows[step - row0], log)
         phase = MILESTONES
     return DONE, last, np.zeros(0, np.int64), keys, weights, log
 

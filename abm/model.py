@@ -428,7 +428,7 @@ class IntegrationModel(mesa.Model):
         h = self._handoffs
         self._handoff_counts[:] = (h.n, np.count_nonzero(h.success))
         row = np.empty(len(self._metric_names))
-        log = engine.observe(self._frame(), self.params, self.steps, row, engine.new_log())
+        log = engine.observe(self._frame(), self._masks()["members"], self.params, self.steps, row, engine.new_log())
         self._log_detected(log)
         self.metrics = dict(zip(self._metric_names, row.tolist(), strict=True))
         self.datacollector.collect(self)
@@ -464,10 +464,11 @@ class IntegrationModel(mesa.Model):
         s = self.state
         if self._mask_cache is not None and self._mask_cache[0] is s.active:  # (read-only: replaced, never changed)
             return self._mask_cache[1]
-        live, live_idx, phys_idx, partners, partner_pair_idx, upper = engine.members(s.active, s.clin_org, self._physician, s.clinical)
+        who = engine.members(s.active, s.clin_org, self._physician, s.clinical)
+        live, live_idx, phys_idx, partners, partner_pair_idx, upper = who
         m: dict[str, Any] = {
             "live": live, "live_idx": live_idx, "phys_idx": phys_idx, "n_live": live_idx.size, "partners": partners,
-            "partner_pair_idx": partner_pair_idx, "clinical_pairs": upper,
+            "partner_pair_idx": partner_pair_idx, "clinical_pairs": upper, "members": who,
         }  # fmt: skip
         for v in m.values():
             if isinstance(v, np.ndarray):
@@ -543,7 +544,7 @@ class IntegrationModel(mesa.Model):
             mask = np.zeros(self.state.n_orgs, bool)  # EXIT: 9. leavers removed, then 10. this week observed
             mask[idx] = True
             self._remove(mask, "detected")
-            log = engine.observe(self._frame(), self.params, step, rows[step - first], engine.new_log())
+            log = engine.observe(self._frame(), self._masks()["members"], self.params, step, rows[step - first], engine.new_log())
             self._log_detected(log)
             step, phase = step + 1, engine.MILESTONES
         self.steps = max(last, self.steps)
