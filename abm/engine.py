@@ -16,8 +16,9 @@ The loop returns to Python for what only Python does, then resumes where it stop
 * partners' exits (their removal and logs): status ``EXIT``, after processes 2-9, with the leavers;
   Python then observes the week (:func:`observe`) and resumes with the next.
 
-State arrays are updated in place (a mechanism's new array is copied back into the state's), except
-the familiarity ties, whose size changes: they are returned.
+The mechanisms return new arrays, as they do for ``step()``: the loop keeps the newest in local
+variables and returns them (:data:`Arrays`, and the familiarity ties) for the model to hold; arrays a
+mechanism updates in place (last contact, detection flags) are the model's own (:data:`Frame`).
 """
 
 from __future__ import annotations
@@ -60,13 +61,11 @@ Frame = namedtuple(
     [
         # organizations
         "active", "size", "resources", "leadership", "clinical", "original_clinical", "is_hospital", "is_receiver",
-        "hosp", "hosp_row", "hosp_catch", "activity", "overload",
+        "hosp", "hosp_row", "hosp_catch",
         # pairs of organizations
-        "trust", "trust_baseline", "culture_distance", "data_level", "last_contact", "structure", "flow", "quality",
-        "p_up", "care_pairs", "ever_linked", "collapsed", "seen_level", "seen_active",
+        "last_contact", "p_up", "care_pairs", "ever_linked", "collapsed", "seen_level", "seen_active",
         # clinicians
-        "clin_org", "block_start", "physician", "manager", "mandated", "engagement", "engagement_baseline",
-        "views", "champion", "tie_keys", "tie_weights",
+        "clin_org", "block_start", "physician", "manager", "mandated", "engagement_baseline", "champion", "tie_keys", "tie_weights",
         # milestones: configured events, detected ones (flags, log codes -> columns of cum)
         "at", "hazard", "repeat", "fired", "reached", "cum", "detected_cat", "detected_val",
         # what is fixed for the call
@@ -75,15 +74,12 @@ Frame = namedtuple(
         "co_design_on", "data_on", "links_fixed", "burden", "exit_on", "alg_max_orgs",
     ],
 )  # fmt: skip
-Frame.__doc__ = "What a compiled week reads and writes: the model's state arrays (shared, not copied) and its fixed settings."
-
-
-@jit
-def _put(dst, src):
-    """Copy ``src`` into ``dst`` (same shape, C-contiguous): a mechanism's new array becomes the state's."""
-    d, s = dst.ravel(), src.ravel()
-    for k in range(d.size):
-        d[k] = s[k]
+Frame.__doc__ = "What a compiled week reads, and the state it updates in place (shared with the model, not copied), and its settings."
+Arrays = namedtuple(
+    "Arrays",
+    ["trust", "trust_baseline", "culture_distance", "data_level", "structure", "flow", "quality", "engagement", "views", "activity", "overload"],
+)  # fmt: skip
+Arrays.__doc__ = "The state arrays a week replaces (its mechanisms return new arrays): passed in, and the new ones returned."
 
 
 @jit
@@ -159,28 +155,28 @@ def _log(f, log, step, code, i, j):
 
 
 @jit
-def observe(f, who, params, step, row, log):
+def observe(f, a, who, params, step, row, log):
     """Process 10: the outcomes into ``row`` (the order of abm.model.metric_names) and milestones detected into ``log``.
 
     Consensus is over all original clinicians; link measures are recomputed only when links or
-    membership changed since the last observation (``link_values``). ``who``: :func:`members` of the
+    membership changed since the last observation (``link_values``). ``a``: the state's arrays; ``who``: :func:`members` of the
     current membership; ``handoff_counts``: this week's hand-offs and successful ones.
     """
     p = params[0]
     n_handoffs, n_success = f.handoff_counts[0], f.handoff_counts[1]
     _, live_idx, phys_idx, partners, partner_pair_idx, upper = who
-    c = outcomes.consensus_of(f.views) if live_idx.size else 0.0
-    t_mean, t_min, e_live, e_phys = outcomes.trust_and_engagement(f.trust, partner_pair_idx, f.engagement, live_idx, phys_idx)
-    ci, cj = detection.trust_collapses(f.trust, f.collapsed, upper, p.link_collapse_trust)
+    c = outcomes.consensus_of(a.views) if live_idx.size else 0.0
+    t_mean, t_min, e_live, e_phys = outcomes.trust_and_engagement(a.trust, partner_pair_idx, a.engagement, live_idx, phys_idx)
+    ci, cj = detection.trust_collapses(a.trust, f.collapsed, upper, p.link_collapse_trust)
     li, lj = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if outcomes.links_changed(f.data_level, f.active, f.seen_level, f.seen_active):
-        systems, level = outcomes.connectivity(f.data_level, f.active, f.original_clinical)
-        alg = outcomes.algebraic_connectivity(f.data_level, partners) if f.active.size <= f.alg_max_orgs else np.nan
+    if outcomes.links_changed(a.data_level, f.active, f.seen_level, f.seen_active):
+        systems, level = outcomes.connectivity(a.data_level, f.active, f.original_clinical)
+        alg = outcomes.algebraic_connectivity(a.data_level, partners) if f.active.size <= f.alg_max_orgs else np.nan
         f.link_values[0], f.link_values[1], f.link_values[2] = systems, level, alg
-        li, lj = detection.new_links(f.data_level, f.ever_linked)
+        li, lj = detection.new_links(a.data_level, f.ever_linked)
     systems, link_level, alg = f.link_values[0], f.link_values[1], f.link_values[2]
-    shared = structures.mean_structure(f.structure, f.active, f.original_clinical)
-    routine = routines.share_routine(f.flow, f.quality, f.care_pairs, f.active, params)
+    shared = structures.mean_structure(a.structure, f.active, f.original_clinical)
+    routine = routines.share_routine(a.flow, a.quality, f.care_pairs, f.active, params)
     k = outcomes.composite_connectivity(systems, shared, routine)
     integration = math.sqrt(c * k)
     for m in range(li.size):
@@ -214,20 +210,23 @@ def observe(f, who, params, step, row, log):
 
 
 @jit
-def run_weeks(f, params, gen, first, last, phase, rows, row0):
+def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
     """Weeks ``first``..``last`` (the first from ``phase``: ``MILESTONES``, or ``PROCESSES`` once its events
     were applied), their outcomes into ``rows[step - row0]``.
 
     The processes are those of :meth:`abm.model.IntegrationModel.step`, in its order, with its draws.
-    Returns (status, step, indices, tie keys, tie weights, log): ``DONE`` after ``last``; ``DUE`` at a
-    week whose configured events (indices) are due, before its processes; ``EXIT`` at a week whose
-    partners (indices) leave, after processes 2-9. ``log``: the milestones detected, (step, code, i, j).
+    ``a``: the state's arrays that mechanisms replace. Returns (status, step, indices, tie keys, tie weights,
+    log, arrays): ``DONE`` after ``last``; ``DUE`` at a week whose configured events (indices) are due,
+    before its processes; ``EXIT`` at a week whose partners (indices) leave, after processes 2-9.
+    ``log``: the milestones detected, (step, code, i, j); ``arrays``: the state's new :data:`Arrays`.
     """
     p = params[0]
     rng = as_generator(gen)
     n_org, n = f.active.size, f.clin_org.size
     log = new_log()
     keys, weights = f.tie_keys, f.tie_weights
+    trust, baseline, distance, level, structure = a.trust, a.trust_baseline, a.culture_distance, a.data_level, a.structure
+    flows, quality, eng, views, smoothed, overload = a.flow, a.quality, a.engagement, a.views, a.activity, a.overload
     no_visits = np.zeros((n_org, n_org), np.int64)  # "nobody met / visited this week" (read, never written)
     no_meetings = np.zeros((n_org, n_org), np.bool_)
     membership = members(f.active, f.clin_org, f.physician, f.clinical)
@@ -237,15 +236,15 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
         if phase == MILESTONES and f.at.size:
             due = ms.due(rng.random(f.at.size), f.at, f.hazard, f.repeat, f.fired, step)
             if due.size:
-                return DUE, step, due, keys, weights, log
-        weight = interactions.participation(f.engagement, live, f.mandated)
+                return DUE, step, due, keys, weights, log, Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+        weight = interactions.participation(eng, live, f.mandated)
         contacts = List()
         contacts.append(np.zeros(0, np.int64))
         pairs = List()  # (a, b) arrays, alternating
         # 2. patient transitions
         s_org, r_org = flow.patients(
-            gen, f.is_hospital, f.is_receiver, f.active, f.size, f.per_staff, f.trust, f.hosp, f.hosp_row,
-            f.hosp_catch, f.overload,
+            gen, f.is_hospital, f.is_receiver, f.active, f.size, f.per_staff, trust, f.hosp, f.hosp_row,
+            f.hosp_catch, overload,
         )  # fmt: skip
         success = np.zeros(0, np.bool_)
         referral_ok = np.zeros(0, np.bool_)
@@ -254,7 +253,7 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
             a, b = flow.pick_clinicians(gen, s_org, r_org, weight, f.block_start)
             _, tie = familiarity.lookup(keys, weights, a, b, n)
             success, referral_ok = flow.outcomes(
-                gen, s_org, r_org, a, tie, f.data_level, f.trust, f.engagement, f.overload, f.support,
+                gen, s_org, r_org, a, tie, level, trust, eng, overload, f.support,
                 f.complexity, params,
             )  # fmt: skip
             patient, ta, tb = flow.care_team(gen, s_org, r_org, a, b, weight, f.block_start, f.team_m)
@@ -268,7 +267,7 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
         met = no_meetings
         if step % f.meeting_interval == 0:
             attend, met, rep_a, rep_b = interactions.meeting(
-                gen, f.active, f.leadership, f.engagement, f.manager, f.block_start, f.team_m
+                gen, f.active, f.leadership, eng, f.manager, f.block_start, f.team_m
             )
             for o in range(n_org):
                 activity[o] += 1.0 if attend[o] else 0.0
@@ -296,16 +295,14 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
         if not f.trust_on:
             rng.random(n_org * n_org)  # the draw it would make: knock-outs keep common random numbers
         else:
-            t, b0 = tr.update(gen, f.trust, f.trust_baseline, f.culture_distance, n_events, n_good, met_or_rounds, shadow, params)
-            _put(f.trust, t)
-            _put(f.trust_baseline, b0)
+            trust, baseline = tr.update(gen, trust, baseline, distance, n_events, n_good, met_or_rounds, shadow, params)
             if shadowed:
-                _put(f.culture_distance, tr.shrink_culture_distance(f.culture_distance, shadow, params))
+                distance = tr.shrink_culture_distance(distance, shadow, params)
         # 5. consensus, then pathway development
         if f.mixing_random:
             ra, rb = consensus.random_matching(gen, live_idx)
             if ra.size:
-                _put(f.views, consensus.bounded_confidence(f.views, ra, rb, f.trust, f.clin_org, f.engagement, f.champion, params))
+                views = consensus.bounded_confidence(views, ra, rb, trust, f.clin_org, eng, f.champion, params)
         else:
             team, mates = interactions.team_contacts(gen, live, f.clin_org, f.block_start, p.team_contact)
             pairs.append(team)
@@ -314,16 +311,16 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
             for m in range(0, len(pairs), 2):
                 firsts.append(pairs[m])
                 seconds.append(pairs[m + 1])
-            _put(f.views, consensus.interact(gen, f.views, _cat(firsts), _cat(seconds), f.trust, f.clin_org, f.engagement, f.champion, params))
+            views = consensus.interact(gen, views, _cat(firsts), _cat(seconds), trust, f.clin_org, eng, f.champion, params)
         included, directed = np.zeros(0, np.bool_), np.zeros(0, np.bool_)
         if step % f.workshop_interval == 0 and f.pathway != PATHWAY_NONE:
             if f.pathway == PATHWAY_CO_DESIGN and not f.co_design_on:
                 rng.random(n)  # the draw it would make: knock-outs keep common random numbers
             elif f.pathway == PATHWAY_CO_DESIGN:
-                who = consensus.workshop_participants(gen, live, f.engagement, params)
+                who = consensus.workshop_participants(gen, live, eng, params)
                 if np.count_nonzero(who) >= 2:
-                    _put(f.views, consensus.pull_toward(f.views, who, consensus.mean_view(f.views, who), p.codesign_pull))
-                    _put(f.structure, structures.codesign(f.structure, f.clin_org, who, f.active, params))
+                    views = consensus.pull_toward(views, who, consensus.mean_view(views, who), p.codesign_pull)
+                    structure = structures.codesign(structure, f.clin_org, who, f.active, params)
                     included = who
                     took = interactions.counts_per(f.clin_org[who], n_org)
                     for o in range(n_org):
@@ -331,42 +328,37 @@ def run_weeks(f, params, gen, first, last, phase, rows, row0):
             else:
                 leaders = consensus.leaders(live, f.manager, f.clin_org, f.active, f.size)
                 if leaders.any():
-                    _put(f.views, consensus.directive(f.views, live, consensus.mean_view(f.views, leaders), f.engagement, params))
+                    views = consensus.directive(views, live, consensus.mean_view(views, leaders), eng, params)
                     directed = live
         # 6. engagement
         if f.engagement_on:
-            _put(f.engagement, engagement.update(
-                f.engagement, f.engagement_baseline, engagement.successes(ta, tb, team_success, n),
-                engagement.data_visibility(f.data_level, partners), f.physician, champion_contacts, included, directed,
-                f.clin_org, f.leadership, f.overload, params,
-            ))  # fmt: skip
+            eng = engagement.update(
+                eng, f.engagement_baseline, engagement.successes(ta, tb, team_success, n),
+                engagement.data_visibility(level, partners), f.physician, champion_contacts, included, directed,
+                f.clin_org, f.leadership, overload, params,
+            )  # fmt: skip
         # 7. data sharing and routines
-        new_flow, new_quality = routines.update(f.flow, f.quality, s_org, r_org, success, params)
-        _put(f.flow, new_flow)
-        _put(f.quality, new_quality)
+        flows, quality = routines.update(flows, quality, s_org, r_org, success, params)
         if not f.data_on:
             rng.random(n_org * n_org)  # the draw it would make: knock-outs keep common random numbers
         elif f.links_fixed:
-            _put(f.data_level, data_sharing.random_links(gen, f.data_level, f.active, p.link_upgrade))
+            level = data_sharing.random_links(gen, level, f.active, p.link_upgrade)
         else:
-            _put(f.data_level, data_sharing.update_links(
-                gen, f.data_level, f.trust, f.last_contact, step, f.resources, f.active, f.p_up, params
-            ))  # fmt: skip
+            level = data_sharing.update_links(gen, level, trust, f.last_contact, step, f.resources, f.active, f.p_up, params)
         # 8. workload
-        new_activity, new_overload = workload.update(
-            f.activity, activity, f.data_level, f.active, f.size, f.resources, r_org, f.bundle_days, f.burden, params
+        smoothed, overload = workload.update(
+            smoothed, activity, level, f.active, f.size, f.resources, r_org, f.bundle_days, f.burden, params
         )
-        _put(f.activity, new_activity)
-        _put(f.overload, new_overload)
         # 9. partner exit (Python removes the leavers, then resumes at process 10)
         if not f.exit_on:
             rng.random(n_org)  # the draw it would make: knock-outs keep common random numbers
         else:
-            leave = partner_exit.leavers(gen, f.clin_org, f.engagement, f.trust, f.active, f.overload, params)
+            leave = partner_exit.leavers(gen, f.clin_org, eng, trust, f.active, overload, params)
             if np.count_nonzero(leave):
-                return EXIT, step, np.flatnonzero(leave), keys, weights, log
+                return EXIT, step, np.flatnonzero(leave), keys, weights, log, Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
         # 10. observation
-        observe(f, membership, params, step, rows[step - row0], log)
+        now = Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+        observe(f, now, membership, params, step, rows[step - row0], log)
         phase = MILESTONES
-    return DONE, last, np.zeros(0, np.int64), keys, weights, log
+    return DONE, last, np.zeros(0, np.int64), keys, weights, log, Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
 

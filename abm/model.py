@@ -428,7 +428,7 @@ class IntegrationModel(mesa.Model):
         h = self._handoffs
         self._handoff_counts[:] = (h.n, np.count_nonzero(h.success))
         row = np.empty(len(self._metric_names))
-        log = engine.observe(self._frame(), self._masks()["members"], self.params, self.steps, row, engine.new_log())
+        log = engine.observe(self._frame(), self._arrays(), self._masks()["members"], self.params, self.steps, row, engine.new_log())
         self._log_detected(log)
         self.metrics = dict(zip(self._metric_names, row.tolist(), strict=True))
         self.datacollector.collect(self)
@@ -498,13 +498,11 @@ class IntegrationModel(mesa.Model):
         return engine.Frame(
             active=s.active, size=s.size, resources=s.resources, leadership=s.leadership, clinical=s.clinical,
             original_clinical=s.original_clinical, is_hospital=self._is_hospital, is_receiver=self._is_receiver,
-            hosp=self._hosp, hosp_row=self._hosp_row, hosp_catch=self._hosp_catch, activity=s.activity, overload=s.overload,
-            trust=s.trust, trust_baseline=s.trust_baseline, culture_distance=s.culture_distance, data_level=s.data_level,
-            last_contact=s.last_contact, structure=s.structure, flow=s.flow, quality=s.quality, p_up=self._p_up,
+            hosp=self._hosp, hosp_row=self._hosp_row, hosp_catch=self._hosp_catch, last_contact=s.last_contact, p_up=self._p_up,
             care_pairs=self._care_pairs, ever_linked=s.ever_linked, collapsed=s.collapsed, seen_level=self._seen_level,
             seen_active=self._seen_active, clin_org=s.clin_org, block_start=s.block_start, physician=self._physician,
-            manager=self._manager, mandated=self._mandated, engagement=s.engagement, engagement_baseline=s.engagement_baseline,
-            views=s.views, champion=s.champion, tie_keys=s.tie_keys, tie_weights=s.tie_weights,
+            manager=self._manager, mandated=self._mandated, engagement_baseline=s.engagement_baseline, champion=s.champion,
+            tie_keys=s.tie_keys, tie_weights=s.tie_weights,
             at=sch["at"], hazard=sch["hazard"], repeat=sch["repeat"], fired=self._fired, reached=self._reached, cum=self._cum,
             detected_cat=self._detected_cat, detected_val=self._detected_val, link_values=self._link_values,
             handoff_counts=self._handoff_counts, per_staff=self._per_staff(), support=self._support(),
@@ -517,6 +515,11 @@ class IntegrationModel(mesa.Model):
             exit_on=bool(mech.exit), alg_max_orgs=engine.ALGEBRAIC_CONNECTIVITY_MAX_ORGS,
         )  # fmt: skip
 
+    def _arrays(self) -> engine.Arrays:
+        """The state's arrays that a week's mechanisms replace (:data:`abm.engine.Arrays`)."""
+        s = self.state
+        return engine.Arrays(*(getattr(s, name) for name in engine.Arrays._fields))
+
     def run_weeks(self, last: int) -> np.ndarray:
         """Weeks ``steps + 1`` .. ``last`` in one compiled loop (:func:`abm.engine.run_weeks`): the same numbers as
         calling :meth:`step` that often, without the per-step Python calls. Milestone events and exits are
@@ -527,10 +530,12 @@ class IntegrationModel(mesa.Model):
         rows = np.full((max(last - self.steps, 0), len(self._metric_names)), np.nan)
         step, phase = first, engine.MILESTONES
         while step <= last:
-            status, step, idx, keys, weights, log = engine.run_weeks(
-                self._frame(), self.params, self._generator(), step, last, phase, rows, first
+            status, step, idx, keys, weights, log, arrays = engine.run_weeks(
+                self._frame(), self._arrays(), self.params, self._generator(), step, last, phase, rows, first
             )
             self.state.tie_keys, self.state.tie_weights = keys, weights
+            for name, value in zip(engine.Arrays._fields, arrays, strict=True):
+                setattr(self.state, name, value)
             self._log_detected(log)
             self.steps = step  # (what Mesa's step() counts)
             if status == engine.DONE:
@@ -544,7 +549,9 @@ class IntegrationModel(mesa.Model):
             mask = np.zeros(self.state.n_orgs, bool)  # EXIT: 9. leavers removed, then 10. this week observed
             mask[idx] = True
             self._remove(mask, "detected")
-            log = engine.observe(self._frame(), self._masks()["members"], self.params, step, rows[step - first], engine.new_log())
+            log = engine.observe(
+                self._frame(), self._arrays(), self._masks()["members"], self.params, step, rows[step - first], engine.new_log()
+            )
             self._log_detected(log)
             step, phase = step + 1, engine.MILESTONES
         self.steps = max(last, self.steps)
