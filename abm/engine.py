@@ -63,17 +63,26 @@ Frame = namedtuple(
         "active", "size", "resources", "leadership", "clinical", "original_clinical", "is_hospital", "is_receiver",
         "hosp", "hosp_row", "hosp_catch",
         # pairs of organizations
-        "last_contact", "p_up", "care_pairs", "ever_linked", "collapsed", "seen_level", "seen_active",
+        "last_contact", "p_up",
         # clinicians
         "clin_org", "block_start", "physician", "manager", "mandated", "engagement_baseline", "champion", "tie_keys", "tie_weights",
-        # milestones: configured events, detected ones (flags, log codes -> columns of cum)
-        "at", "hazard", "repeat", "fired", "reached", "cum", "detected_cat", "detected_val",
+        # configured milestone events; what process 10 reads and keeps (an Observation)
+        "at", "hazard", "repeat", "fired", "obs",
         # what is fixed for the call
-        "link_values", "handoff_counts", "per_staff", "support", "complexity", "team_m", "bundle_days", "meeting_interval",
+        "per_staff", "support", "complexity", "team_m", "bundle_days", "meeting_interval",
         "workshop_interval", "pathway", "shadowing", "rounds", "engagement_on", "trust_on", "mixing_random",
-        "co_design_on", "data_on", "links_fixed", "burden", "exit_on", "alg_max_orgs",
+        "co_design_on", "data_on", "links_fixed", "burden", "exit_on",
     ],
 )  # fmt: skip
+Observation = namedtuple(
+    "Observation",
+    [
+        "active", "original_clinical", "care_pairs", "handoff_counts",  # what is measured (besides Arrays)
+        "collapsed", "seen_level", "seen_active", "ever_linked", "link_values", "reached",  # what detection keeps
+        "cum", "detected_cat", "detected_val", "alg_max_orgs",  # milestone counts: log codes -> columns of cum
+    ],
+)  # fmt: skip
+Observation.__doc__ = "What process 10 (:func:`observe`) reads besides the replaced arrays, and keeps between weeks (updated in place)."
 Frame.__doc__ = "What a compiled week reads, and the state it updates in place (shared with the model, not copied), and its settings."
 Arrays = namedtuple(
     "Arrays",
@@ -147,56 +156,56 @@ def new_log():
 
 
 @jit
-def _log(f, log, step, code, i, j):
+def _log(o, log, step, code, i, j):
     """One detected milestone: its log entry and its counts (category and valence) in ``cum``."""
     log.append((step, code, i, j))
-    f.cum[f.detected_cat[code]] += 1.0
-    f.cum[f.detected_val[code]] += 1.0
+    o.cum[o.detected_cat[code]] += 1.0
+    o.cum[o.detected_val[code]] += 1.0
 
 
 @jit
-def observe(f, a, who, params, step, row, log):
+def observe(o, a, who, params, step, row, log):
     """Process 10: the outcomes into ``row`` (the order of abm.model.metric_names) and milestones detected into ``log``.
 
     Consensus is over all original clinicians; link measures are recomputed only when links or
-    membership changed since the last observation (``link_values``). ``a``: the state's arrays; ``who``: :func:`members` of the
-    current membership; ``handoff_counts``: this week's hand-offs and successful ones.
+    membership changed since the last observation (``link_values``). ``o``: the :data:`Observation`; ``a``: the
+    state's :data:`Arrays`; ``who``: :func:`members` of the current membership.
     """
     p = params[0]
-    n_handoffs, n_success = f.handoff_counts[0], f.handoff_counts[1]
+    n_handoffs, n_success = o.handoff_counts[0], o.handoff_counts[1]
     _, live_idx, phys_idx, partners, partner_pair_idx, upper = who
     c = outcomes.consensus_of(a.views) if live_idx.size else 0.0
     t_mean, t_min, e_live, e_phys = outcomes.trust_and_engagement(a.trust, partner_pair_idx, a.engagement, live_idx, phys_idx)
-    ci, cj = detection.trust_collapses(a.trust, f.collapsed, upper, p.link_collapse_trust)
+    ci, cj = detection.trust_collapses(a.trust, o.collapsed, upper, p.link_collapse_trust)
     li, lj = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if outcomes.links_changed(a.data_level, f.active, f.seen_level, f.seen_active):
-        systems, level = outcomes.connectivity(a.data_level, f.active, f.original_clinical)
-        alg = outcomes.algebraic_connectivity(a.data_level, partners) if f.active.size <= f.alg_max_orgs else np.nan
-        f.link_values[0], f.link_values[1], f.link_values[2] = systems, level, alg
-        li, lj = detection.new_links(a.data_level, f.ever_linked)
-    systems, link_level, alg = f.link_values[0], f.link_values[1], f.link_values[2]
-    shared = structures.mean_structure(a.structure, f.active, f.original_clinical)
-    routine = routines.share_routine(a.flow, a.quality, f.care_pairs, f.active, params)
+    if outcomes.links_changed(a.data_level, o.active, o.seen_level, o.seen_active):
+        systems, level = outcomes.connectivity(a.data_level, o.active, o.original_clinical)
+        alg = outcomes.algebraic_connectivity(a.data_level, partners) if o.active.size <= o.alg_max_orgs else np.nan
+        o.link_values[0], o.link_values[1], o.link_values[2] = systems, level, alg
+        li, lj = detection.new_links(a.data_level, o.ever_linked)
+    systems, link_level, alg = o.link_values[0], o.link_values[1], o.link_values[2]
+    shared = structures.mean_structure(a.structure, o.active, o.original_clinical)
+    routine = routines.share_routine(a.flow, a.quality, o.care_pairs, o.active, params)
     k = outcomes.composite_connectivity(systems, shared, routine)
     integration = math.sqrt(c * k)
     for m in range(li.size):
-        _log(f, log, step, NEW_LINK, li[m], lj[m])
+        _log(o, log, step, NEW_LINK, li[m], lj[m])
     for m in range(ci.size):
-        _log(f, log, step, TRUST_COLLAPSE, ci[m], cj[m])
-    if detection.crossed(c, p.consensus_threshold, f.reached[0]):
-        f.reached[0] = True
-        _log(f, log, step, CONSENSUS_REACHED, -1, -1)
-    if detection.crossed(integration, p.integration_threshold, f.reached[1]):
-        f.reached[1] = True
-        _log(f, log, step, INTEGRATION_REACHED, -1, -1)
+        _log(o, log, step, TRUST_COLLAPSE, ci[m], cj[m])
+    if detection.crossed(c, p.consensus_threshold, o.reached[0]):
+        o.reached[0] = True
+        _log(o, log, step, CONSENSUS_REACHED, -1, -1)
+    if detection.crossed(integration, p.integration_threshold, o.reached[1]):
+        o.reached[1] = True
+        _log(o, log, step, INTEGRATION_REACHED, -1, -1)
     n_orig, n_kept = 0, 0
-    for o in range(f.active.size):
-        if f.original_clinical[o]:
+    for k in range(o.active.size):
+        if o.original_clinical[k]:
             n_orig += 1
-            n_kept += 1 if f.active[o] else 0
+            n_kept += 1 if o.active[k] else 0
     n_active = 0
-    for o in range(f.active.size):
-        n_active += 1 if f.active[o] else 0
+    for k in range(o.active.size):
+        n_active += 1 if o.active[k] else 0
     values = (
         c, k, systems, shared, routine, integration, t_mean, t_min, e_live, e_phys, float(n_handoffs),
         n_success / n_handoffs if n_handoffs else np.nan, link_level, alg, float(n_active),
@@ -204,8 +213,8 @@ def observe(f, a, who, params, step, row, log):
     )  # fmt: skip
     for m in range(len(values)):
         row[m] = values[m]
-    for m in range(f.cum.size):
-        row[len(values) + m] = f.cum[m]
+    for m in range(o.cum.size):
+        row[len(values) + m] = o.cum[m]
     return log
 
 
@@ -261,7 +270,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
             contacts.append(familiarity.pair_keys(ta, tb, n))
             pairs.append(ta)
             pairs.append(tb)
-        f.handoff_counts[0], f.handoff_counts[1] = s_org.size, np.count_nonzero(success)
+        f.obs.handoff_counts[0], f.obs.handoff_counts[1] = s_org.size, np.count_nonzero(success)
         # 3. planned interactions
         activity = np.zeros(n_org)
         met = no_meetings
@@ -358,7 +367,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
                 return EXIT, step, np.flatnonzero(leave), keys, weights, log, Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
         # 10. observation
         now = Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
-        observe(f, now, membership, params, step, rows[step - row0], log)
+        observe(f.obs, now, membership, params, step, rows[step - row0], log)
         phase = MILESTONES
     return DONE, last, np.zeros(0, np.int64), keys, weights, log, Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
 

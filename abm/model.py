@@ -428,7 +428,7 @@ class IntegrationModel(mesa.Model):
         h = self._handoffs
         self._handoff_counts[:] = (h.n, np.count_nonzero(h.success))
         row = np.empty(len(self._metric_names))
-        log = engine.observe(self._frame(), self._arrays(), self._masks()["members"], self.params, self.steps, row, engine.new_log())
+        log = engine.observe(self._observation(), self._arrays(), self._masks()["members"], self.params, self.steps, row, engine.new_log())
         self._log_detected(log)
         self.metrics = dict(zip(self._metric_names, row.tolist(), strict=True))
         self.datacollector.collect(self)
@@ -499,20 +499,28 @@ class IntegrationModel(mesa.Model):
             active=s.active, size=s.size, resources=s.resources, leadership=s.leadership, clinical=s.clinical,
             original_clinical=s.original_clinical, is_hospital=self._is_hospital, is_receiver=self._is_receiver,
             hosp=self._hosp, hosp_row=self._hosp_row, hosp_catch=self._hosp_catch, last_contact=s.last_contact, p_up=self._p_up,
-            care_pairs=self._care_pairs, ever_linked=s.ever_linked, collapsed=s.collapsed, seen_level=self._seen_level,
-            seen_active=self._seen_active, clin_org=s.clin_org, block_start=s.block_start, physician=self._physician,
+            clin_org=s.clin_org, block_start=s.block_start, physician=self._physician,
             manager=self._manager, mandated=self._mandated, engagement_baseline=s.engagement_baseline, champion=s.champion,
             tie_keys=s.tie_keys, tie_weights=s.tie_weights,
-            at=sch["at"], hazard=sch["hazard"], repeat=sch["repeat"], fired=self._fired, reached=self._reached, cum=self._cum,
-            detected_cat=self._detected_cat, detected_val=self._detected_val, link_values=self._link_values,
-            handoff_counts=self._handoff_counts, per_staff=self._per_staff(), support=self._support(),
+            at=sch["at"], hazard=sch["hazard"], repeat=sch["repeat"], fired=self._fired, obs=self._observation(),
+            per_staff=self._per_staff(), support=self._support(),
             complexity=float(self.config.program.complexity), team_m=float(self._team_m),
             bundle_days=float(self.config.program.bundle_days), meeting_interval=int(p.meeting_interval),
             workshop_interval=int(p.workshop_interval), pathway=PATHWAYS[self.config.program.pathway],
             shadowing=bool(fx.shadowing and mech.shadowing), rounds=bool(fx.virtual_rounds), engagement_on=bool(mech.engagement),
             trust_on=bool(mech.trust_building), mixing_random=mech.mixing == "random", co_design_on=bool(mech.co_design),
             data_on=bool(mech.data_sharing), links_fixed=mech.link_formation == "fixed", burden=bool(mech.workload_burden),
-            exit_on=bool(mech.exit), alg_max_orgs=engine.ALGEBRAIC_CONNECTIVITY_MAX_ORGS,
+            exit_on=bool(mech.exit),
+        )  # fmt: skip
+
+    def _observation(self) -> engine.Observation:
+        """What process 10 reads besides the replaced arrays, and keeps between weeks (:data:`abm.engine.Observation`)."""
+        s = self.state
+        return engine.Observation(
+            active=s.active, original_clinical=s.original_clinical, care_pairs=self._care_pairs, handoff_counts=self._handoff_counts,
+            collapsed=s.collapsed, seen_level=self._seen_level, seen_active=self._seen_active, ever_linked=s.ever_linked,
+            link_values=self._link_values, reached=self._reached, cum=self._cum, detected_cat=self._detected_cat,
+            detected_val=self._detected_val, alg_max_orgs=engine.ALGEBRAIC_CONNECTIVITY_MAX_ORGS,
         )  # fmt: skip
 
     def _arrays(self) -> engine.Arrays:
@@ -550,7 +558,7 @@ class IntegrationModel(mesa.Model):
             mask[idx] = True
             self._remove(mask, "detected")
             log = engine.observe(
-                self._frame(), self._arrays(), self._masks()["members"], self.params, step, rows[step - first], engine.new_log()
+                self._observation(), self._arrays(), self._masks()["members"], self.params, step, rows[step - first], engine.new_log()
             )
             self._log_detected(log)
             step, phase = step + 1, engine.MILESTONES
