@@ -28,7 +28,7 @@ run: $(STAMP)
 	@echo "Results are in results/ontario (summary tables, ensemble plots, manifest.json)."
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not golden" tests
+	$(BIN)/python -m pytest -q -m "not slow" tests  # golden included: a refactor that moves the numbers fails here
 
 # A refactor that must not change the model's numbers: P1-P6 x 20 seeds against the stored snapshot.
 golden: $(STAMP)

@@ -199,13 +199,13 @@ def observe(o, a, who, params, step, row, log):
         o.reached[1] = True
         _log(o, log, step, INTEGRATION_REACHED, -1, -1)
     n_orig, n_kept = 0, 0
-    for k in range(o.active.size):
-        if o.original_clinical[k]:
+    for org in range(o.active.size):
+        if o.original_clinical[org]:
             n_orig += 1
-            n_kept += 1 if o.active[k] else 0
+            n_kept += 1 if o.active[org] else 0
     n_active = 0
-    for k in range(o.active.size):
-        n_active += 1 if o.active[k] else 0
+    for org in range(o.active.size):
+        n_active += 1 if o.active[org] else 0
     values = (
         c, k, systems, shared, routine, integration, t_mean, t_min, e_live, e_phys, float(n_handoffs),
         n_success / n_handoffs if n_handoffs else np.nan, link_level, alg, float(n_active),
