@@ -35,6 +35,7 @@ class LopoSummary:
     fits: pd.DataFrame  # one row per held-out fit
     comparisons: pd.DataFrame  # one row per held-out comparison
     full: Path | None  # the full fit compared against (None: not found)
+    full_commit: str  # its git commit ('' without it)
     spec: dict[str, Any]  # the shared spec (holdout removed)
     commits: list[str]
 
@@ -126,8 +127,13 @@ def summarise(folders: list[Path], full: Path | None) -> LopoSummary:
             cmp_rows.append({"comparison": k, "held out": label, "target": THRESHOLDS[k][0], "null": THRESHOLDS[k][1],
                              "mean": r["mean"], "q05": r["q05"], "q95": r["q95"], "pass rate held out": r["pass_rate"],
                              "pass rate full fit": ref_rate([k])})  # fmt: skip
-    commits = sorted({(c.manifest.get("git_commit") or "unknown")[:10] for c in fits})
-    return LopoSummary(pd.DataFrame(fit_rows), pd.DataFrame(cmp_rows), ref.folder if ref is not None else None, spec, commits)
+    commits = sorted({_commit(c) for c in fits})
+    return LopoSummary(pd.DataFrame(fit_rows), pd.DataFrame(cmp_rows), ref.folder if ref is not None else None,
+                       _commit(ref) if ref is not None else "", spec, commits)  # fmt: skip
+
+
+def _commit(c: CalibrationOutputs) -> str:
+    return (c.manifest.get("git_commit") or "unknown")[:10]
 
 
 def _na(table: str) -> str:
@@ -146,7 +152,10 @@ def section(s: LopoSummary, command: str) -> str:
         f"commit {', '.join(s.commits)}), each with one pattern held out: population {spec.get('population')}, up to "
         f"{spec.get('generations')} generations, {spec.get('replicates')} replicates per particle; predictive checks "
         f"{pp.get('draws')} draws x {pp.get('replicates')} replicates (pass = the suite's rule, estimate >= target and CI low > null).",
-        "", "Full fit compared against: " + (f"`{s.full}` (no pattern held out)." if s.full is not None else "n/a (not found)."),
+        "", "Full fit compared against: " + (f"`{s.full}` (no pattern held out; commit {s.full_commit}"
+                                             + ("" if [s.full_commit] == s.commits else
+                                                ", not the held-out fits' commit: the model may differ") + ")."
+                                             if s.full is not None else "n/a (not found)."),
         "", "Per fit (final epsilon and ESS of the last generation; fit runs exclude the predictive checks; "
         "wall time of all sessions, whatever else the machine ran):",
         "", _na(markdown(s.fits)), "", "Per held-out comparison (predictive mean and 5-95% range over draws):",

@@ -50,6 +50,7 @@ def test_block_holds_each_fits_held_out_pass_rates_next_to_the_full_fit(tmp_path
     assert res.exit_code == 0, res.output
     text = doc.read_text()
     assert text.startswith("# Validation\n\nBefore.\n") and text.endswith("<!-- END GENERATED: lopo -->\n\nAfter.\n")
+    assert "(no pattern held out; commit " in text and "may differ" not in text
     assert "\nold\n" not in text and text.count("<!-- BEGIN GENERATED: lopo -->") == 1
     block = text.split("<!-- BEGIN GENERATED: lopo -->")[1]
     assert f"abm calibrate-lopo {fits['5']} {fits['6']} --full {fits['full']}" in block
@@ -82,6 +83,25 @@ def test_without_the_full_fit_its_column_says_n_a(tmp_path, fits):
     assert "Full fit compared against: n/a" in res.output and re.search(r"^\| 6 \| 6a, 6b \| .* \| n/a \|$", res.output, re.M)
 
 
+def copy_fit(src: Path, dst: Path, **manifest_changes: object) -> Path:
+    dst.mkdir()
+    for f in src.iterdir():
+        if f.is_file():
+            (dst / f.name).write_bytes(f.read_bytes())
+    m = json.loads((src / "manifest.json").read_text())
+    for k, v in manifest_changes.items():
+        m[k] = v
+    (dst / "manifest.json").write_text(json.dumps(m))
+    return dst
+
+
+def test_a_full_fit_of_another_commit_is_flagged(tmp_path, fits):
+    older = copy_fit(fits["full"], tmp_path / "older", git_commit="0123456789abcdef")
+    res = abm("calibrate-lopo", fits["5"], fits["6"], "--full", older)
+    assert res.exit_code == 0, res.output
+    assert "commit 0123456789, not the held-out fits' commit: the model may differ" in res.output
+
+
 def test_bad_input_exits_2_naming_the_directory_and_leaves_the_doc_alone(tmp_path, fits):
     doc = tmp_path / "VALIDATION.md"
     doc.write_text(DOC)
@@ -91,14 +111,8 @@ def test_bad_input_exits_2_naming_the_directory_and_leaves_the_doc_alone(tmp_pat
     assert res.exit_code == 2 and f"{empty}: not a finished calibration" in res.stderr and "Traceback" not in res.stderr
     res = abm("calibrate-lopo", fits["5"], fits["full"], "--docs", doc)  # the full fit holds nothing out
     assert res.exit_code == 2 and "holdout_keys: empty" in res.stderr
-    other = tmp_path / "other"
-    other.mkdir()
-    m = json.loads((fits["full"] / "manifest.json").read_text())
-    m["spec"]["seed"] = 9  # a full fit of another spec
-    for f in fits["full"].iterdir():
-        if f.is_file():
-            (other / f.name).write_bytes(f.read_bytes())
-    (other / "manifest.json").write_text(json.dumps(m))
+    spec = json.loads((fits["full"] / "manifest.json").read_text())["spec"]
+    other = copy_fit(fits["full"], tmp_path / "other", spec=spec | {"seed": 9})  # a full fit of another spec
     res = abm("calibrate-lopo", fits["5"], fits["6"], "--full", other, "--docs", doc)
     assert res.exit_code == 2 and "spec: not the same spec" in res.stderr
     assert doc.read_text() == DOC
