@@ -77,7 +77,7 @@ def calibrate(
 
 def calibrate_lopo(
     folders: list[Path] = typer.Argument(..., help="results directories of `abm calibrate SPEC --holdout P --out DIR`, one per held-out pattern"),
-    full: Path | None = typer.Option(None, "--full", help="the same spec's fit with nothing held out, for comparison (n/a if the directory does not exist)"),
+    full: Path | None = typer.Option(None, "--full", help="the same spec's finished fit with nothing held out, for comparison (n/a if the directory does not exist)"),
     docs: Path | None = typer.Option(None, "--docs", help="also rewrite the generated leave-one-pattern-out block of this file (docs/VALIDATION.md)"),
 ) -> None:
     """Leave-one-pattern-out: the held-out patterns' posterior predictive pass rates of several fits, next to the full fit's."""

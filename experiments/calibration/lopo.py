@@ -91,7 +91,7 @@ def summarise(folders: list[Path], full: Path | None) -> LopoSummary:
         if _spec_body(c) != spec:
             raise LopoError(f"{f / 'manifest.json'}: spec: differs from {folders[0]}'s beyond holdout; expected fits of one spec")
     ref = None
-    if full is not None and (full / "manifest.json").exists():
+    if full is not None and full.exists():
         ref = _load(full)
         if _spec_body(ref) != spec or ref.manifest.get("holdout_keys"):
             raise LopoError(f"{full / 'manifest.json'}: spec: not the same spec without held-out patterns as {folders[0]}; "

@@ -109,6 +109,8 @@ def test_bad_input_exits_2_naming_the_directory_and_leaves_the_doc_alone(tmp_pat
     empty.mkdir()
     res = abm("calibrate-lopo", fits["5"], empty, "--docs", doc)
     assert res.exit_code == 2 and f"{empty}: not a finished calibration" in res.stderr and "Traceback" not in res.stderr
+    res = abm("calibrate-lopo", fits["5"], "--full", empty, "--docs", doc)  # --full exists but is no fit
+    assert res.exit_code == 2 and f"{empty}: not a finished calibration" in res.stderr
     res = abm("calibrate-lopo", fits["5"], fits["full"], "--docs", doc)  # the full fit holds nothing out
     assert res.exit_code == 2 and "holdout_keys: empty" in res.stderr
     spec = json.loads((fits["full"] / "manifest.json").read_text())["spec"]
