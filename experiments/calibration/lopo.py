@@ -154,7 +154,7 @@ def section(s: LopoSummary, command: str) -> str:
         f"{pp.get('draws')} draws x {pp.get('replicates')} replicates (pass = the suite's rule, estimate >= target and CI low > null).",
         "", "Full fit compared against: " + (f"`{s.full}` (no pattern held out; commit {s.full_commit}"
                                              + ("" if [s.full_commit] == s.commits else
-                                                ", not the held-out fits' commit: the model may differ") + ")."
+                                                "; the fits' commits differ: check that the model did not change between them") + ")."
                                              if s.full is not None else "n/a (not found)."),
         "", "Per fit (final epsilon and ESS of the last generation; fit runs exclude the predictive checks; "
         "wall time of all sessions, whatever else the machine ran):",
