@@ -5,7 +5,8 @@ Modules: :mod:`.spec` (the calibration spec and its checks against the model), :
 (a pyabc sampler that evaluates each batch of proposals through an executor, reproducibly),
 :mod:`.run` (``calibrate``: new or resumed fits), :mod:`.progress` (the progress bar),
 :mod:`.outputs` (posterior table, generations, report, predictive checks), :mod:`.docs` (the
-generated blocks of docs/VALIDATION.md and README.md), :mod:`.posterior` (weighted, seeded draws for
+generated blocks of docs/VALIDATION.md and README.md), :mod:`.lopo` (leave-one-pattern-out: held-out
+pass rates of several fits next to the full fit's), :mod:`.posterior` (weighted, seeded draws for
 experiments, validation and the CMO table), :mod:`.toys` (pluggable test models with known
-posteriors), :mod:`.cli` (``abm calibrate``).
+posteriors), :mod:`.cli` (``abm calibrate``, ``abm calibrate-lopo``).
 """

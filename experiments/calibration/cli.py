@@ -1,4 +1,4 @@
-"""``abm calibrate SPEC --out DIR``: registered on the ``abm`` app by :func:`experiments.cli.register`.
+"""``abm calibrate SPEC --out DIR`` and ``abm calibrate-lopo DIR... [--full DIR] [--docs FILE]``: registered on the ``abm`` app by :func:`experiments.cli.register`.
 
 Exit status: 0 done, 1 the fit stopped on a model or executor error (recorded in the manifest),
 2 bad input (nothing written), 130 interrupted (stored generations kept; the same command resumes).
@@ -75,6 +75,26 @@ def calibrate(
                f"in {r.elapsed:.0f} s; wrote {out}/posterior.parquet, generations.csv, report.md")  # fmt: skip
 
 
+def calibrate_lopo(
+    folders: list[Path] = typer.Argument(..., help="results directories of `abm calibrate SPEC --holdout P --out DIR`, one per held-out pattern"),
+    full: Path | None = typer.Option(None, "--full", help="the same spec's finished fit with nothing held out, for comparison (n/a if the directory does not exist)"),
+    docs: Path | None = typer.Option(None, "--docs", help="also rewrite the generated leave-one-pattern-out block of this file (docs/VALIDATION.md)"),
+) -> None:
+    """Leave-one-pattern-out: the held-out patterns' posterior predictive pass rates of several fits, next to the full fit's."""
+    from experiments.calibration.lopo import LopoError, section, summarise, update
+
+    try:
+        summary = summarise(list(folders), full)
+    except LopoError as e:
+        fail(str(e))
+        return
+    command = "abm calibrate-lopo " + " ".join(map(str, folders)) + (f" --full {full}" if full is not None else "")
+    if docs is not None:
+        update(summary, docs, command)
+    typer.echo(section(summary, command))
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``calibrate`` to the ``abm`` command line."""
+    """Add ``calibrate`` and ``calibrate-lopo`` to the ``abm`` command line."""
     app.command("calibrate")(calibrate)
+    app.command("calibrate-lopo")(calibrate_lopo)
