@@ -119,7 +119,9 @@ def run_once(
             does not hold, e.g. ``lambda m: m.state.views[:, 0].copy()``. A probe must only
             read: it must not step the model, draw from ``model.rng`` or write to ``model.state``,
             so a run gives the same numbers with or without it. Copy arrays it returns (the
-            model updates its arrays in place). Without a probe the run does no extra work.
+            model updates its arrays in place). Without a probe the weeks run in one compiled
+            loop (:meth:`IntegrationModel.run_weeks`); with one, the model is stepped week by
+            week (:meth:`IntegrationModel.step`). Both give the same numbers, bit for bit.
     """
     sc = config if isinstance(config, Scenario) else (load_scenario(config) if config is not None else Scenario())
     if overrides:
