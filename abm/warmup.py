@@ -3,7 +3,7 @@
 ``make install`` runs ``python -m abm.warmup`` so the first experiment, test or dashboard does not pay
 the one-off compilation (about a minute on a 2-core machine); later processes load the cached machine
 code. Both paths of a week are compiled: the whole-run loop (:mod:`abm.engine`, batch runs) and each
-mechanism called on its own (``IntegrationModel.step``, dashboards).
+mechanism called on its own (``IntegrationModel.step``, interactive viewers).
 """
 
 from __future__ import annotations

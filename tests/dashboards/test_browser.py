@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.dashboards.server import CHROMIUM, CHROMIUM_ARGS, dashboard_server
+from tests.dashboards.tooltip import tooltip_text
 
 playwright = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -88,11 +89,11 @@ def test_dashboard_in_browser(experiment_dir, sensitivity_dir, tmp_path):
         page.wait_for_function("b => document.querySelector('.abm-chart-outcomes svg.marks').innerHTML !== b", arg=before_svg, timeout=20_000)
         wait_charts(page, "outcomes")
         # hover a week of the outcome chart: a tooltip with that week's values
-        box = page.locator(".abm-chart-outcomes svg.marks").bounding_box()
-        page.mouse.move(box["x"] + box["width"] * 0.12, box["y"] + box["height"] * 0.4)
-        tip = page.locator("#vg-tooltip-element")
-        tip.wait_for(state="visible", timeout=10_000)
-        assert "integration" in tip.inner_text() and "week" in tip.inner_text()
+        def hover_a_week() -> None:
+            box = page.locator(".abm-chart-outcomes svg.marks").bounding_box()
+            page.mouse.move(box["x"] + box["width"] * 0.12, box["y"] + box["height"] * 0.4)
+
+        assert "week" in tooltip_text(page, hover_a_week, "integration")
         page.screenshot(path=str(ARTIFACTS / "dashboard-explorer-hover.png"), full_page=False)
         # click an organization: its numbers are pinned under the chart
         page.mouse.move(0, 0)

@@ -21,6 +21,7 @@ from tests.dashboards.test_browser import (
     wait_charts,
     watch,
 )
+from tests.dashboards.tooltip import tooltip_text
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium")
@@ -47,10 +48,8 @@ def test_every_kind_of_results_directory_in_browser(experiment_dir, real_sensiti
         open_dir(page, experiment_dir, "dash-exp (experiment)")
         wait_charts(page, "comparison", "envelopes", "milestones")
         # hover a point of the comparison: its n, mean and CI
-        page.locator(".abm-chart-comparison svg.marks .role-mark path").first.hover(force=True)
-        tip = page.locator("#vg-tooltip-element")
-        tip.wait_for(state="visible", timeout=10_000)
-        assert "CI low" in tip.inner_text() and "mean" in tip.inner_text()
+        point = page.locator(".abm-chart-comparison svg.marks .role-mark path").first
+        assert "mean" in tooltip_text(page, lambda: point.hover(force=True), "CI low")
         page.mouse.move(0, 0)
         page.screenshot(path=str(ARTIFACTS / "dashboard-results-experiment.png"), full_page=True)
         for method in rr.METHODS:
