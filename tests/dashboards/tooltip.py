@@ -8,8 +8,9 @@ SHOWS = """n => {
     const t = document.querySelector('#vg-tooltip-element');
     if (!t) return false;
     const r = t.getBoundingClientRect();
-    return r.width > 0 && r.height > 0 && t.innerText.includes(n);
-}"""
+    const text = t.innerText;
+    return r.width > 0 && r.height > 0 && text.includes(n) ? text : false;
+}"""  # the text itself, read in the same instant as the check (a redraw may clear it right after)
 
 
 def tooltip_text(page, hover: Callable[[], None], needle: str, tries: int = 10) -> str:
@@ -24,8 +25,7 @@ def tooltip_text(page, hover: Callable[[], None], needle: str, tries: int = 10) 
         page.mouse.move(0, 0)
         hover()
         try:
-            page.wait_for_function(SHOWS, arg=needle, timeout=3_000)
-            return page.locator("#vg-tooltip-element").inner_text()
+            return page.wait_for_function(SHOWS, arg=needle, timeout=3_000).json_value()
         except PlaywrightTimeout:
-            continue
+            page.wait_for_timeout(500)  # let a redraw finish before hovering again
     raise AssertionError(f"no tooltip showing {needle!r} after {tries} hovers")
