@@ -70,35 +70,26 @@ def _sorted_unique(x):
 def update_ties(keys, weights, contacts):
     """Decay every tie, strengthen (or start) the ties of this step's contacts, forget the weakest.
 
-    ``contacts`` are pair keys (repeats allowed). Returns the new (keys, weights), keys sorted.
+    ``contacts`` are pair keys (repeats allowed). Returns the new (keys, weights), keys sorted: one
+    merge of the sorted ties with the sorted distinct contacts.
     """
-    w = weights * (1.0 - TIE_DECAY)
-    if contacts.size:
-        met = _sorted_unique(contacts)
-        n_k, n_m = keys.size, met.size
-        pos = np.searchsorted(keys, met)
-        n_new = 0
-        for k in range(n_m):
-            if pos[k] >= n_k or keys[pos[k]] != met[k]:
-                n_new += 1
-        if n_new:  # merge the new (sorted) keys in
-            merged = np.empty(n_k + n_new, np.int64)
-            w_merged = np.zeros(n_k + n_new)
-            i = j = o = 0
-            while i < n_k or j < n_m:
-                if j < n_m and (i >= n_k or met[j] < keys[i]):
-                    merged[o] = met[j]
-                    j += 1
-                else:
-                    if j < n_m and met[j] == keys[i]:
-                        j += 1
-                    merged[o] = keys[i]
-                    w_merged[o] = w[i]
-                    i += 1
-                o += 1
-            keys, w = merged, w_merged
-            pos = np.searchsorted(keys, met)
-        for k in range(n_m):
-            w[pos[k]] += TIE_GAIN * (1.0 - w[pos[k]])
-    keep = w >= TIE_FLOOR
-    return keys[keep], w[keep]
+    met = _sorted_unique(contacts)
+    n_k, n_m = keys.size, met.size
+    out_keys = np.empty(n_k + n_m, np.int64)
+    out_w = np.empty(n_k + n_m)
+    i = j = o = 0
+    while i < n_k or j < n_m:
+        if j < n_m and (i >= n_k or met[j] < keys[i]):  # a new tie: from 0, strengthened
+            key, w = met[j], 0.0
+            w += TIE_GAIN * (1.0 - w)
+            j += 1
+        else:
+            key, w = keys[i], weights[i] * (1.0 - TIE_DECAY)
+            if j < n_m and met[j] == key:
+                w += TIE_GAIN * (1.0 - w)
+                j += 1
+            i += 1
+        if w >= TIE_FLOOR:
+            out_keys[o], out_w[o] = key, w
+            o += 1
+    return out_keys[:o], out_w[:o]
