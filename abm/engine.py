@@ -156,6 +156,16 @@ def new_log():
 
 
 @jit
+def log_rows(log):
+    """The log's entries as rows of an int64 array (m, 4): step, code, i, j (Python reads it in one piece)."""
+    out = np.empty((len(log), 4), np.int64)
+    for k in range(len(log)):
+        for c in range(4):
+            out[k, c] = log[k][c]
+    return out
+
+
+@jit
 def _log(o, log, step, code, i, j):
     """One detected milestone: its log entry and its counts (category and valence) in ``cum``."""
     log.append((step, code, i, j))

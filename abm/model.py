@@ -436,7 +436,7 @@ class IntegrationModel(mesa.Model):
     def _log_detected(self, log: Any) -> None:
         """The milestones compiled code detected, (step, code, i, j) each, logged in order (compiled code counted them)."""
         names = self.state.names
-        for step, code, i, j in log:
+        for step, code, i, j in engine.log_rows(log).tolist():
             category, valence, name = DETECTED[code]
             who = "all" if i < 0 else f"{names[i]} - {names[j]}"
             self._log(category, valence, name, who, "detected", step, counted=True)
