@@ -112,12 +112,13 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _role_counts(n: int, mix: tuple[float, ...]) -> np.ndarray:
-    """Largest-remainder allocation of n clinicians to roles."""
-    raw = np.asarray(mix) * n
+def _role_counts(n: np.ndarray, mix: np.ndarray) -> np.ndarray:
+    """Largest-remainder allocation of n[i] clinicians to roles with shares mix[i] (one row per organization)."""
+    raw = mix * n[:, None]
     counts = np.floor(raw).astype(int)
-    short = n - counts.sum()
-    counts[np.argsort(-(raw - counts), kind="stable")[:short]] += 1
+    short = n - counts.sum(axis=1)
+    order = np.argsort(-(raw - counts), axis=1, kind="stable")
+    counts[np.arange(n.size)[:, None], order] += np.arange(mix.shape[1])[None, :] < short[:, None]
     return counts
 
 
@@ -155,7 +156,8 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
     n_clin = np.clip(np.rint(size * p.clinicians_per_staff), p.min_clinicians, p.max_clinicians).astype(int)
     block_start = np.concatenate(([0], np.cumsum(n_clin)))
     clin_org = np.repeat(np.arange(n_org), n_clin)
-    role = np.concatenate([np.repeat(np.arange(len(ROLES)), _role_counts(k, ROLE_MIX[o.kind])) for k, o in zip(n_clin, orgs, strict=True)]).astype(np.int8)
+    mix = np.array([ROLE_MIX[o.kind] for o in orgs], float).reshape(n_org, len(ROLES))
+    role = np.repeat(np.tile(np.arange(len(ROLES), dtype=np.int8), n_org), _role_counts(n_clin, mix).ravel())
     base_by_role = np.array([
         prog.engagement_baseline.get(r, p.baseline_physician if r == "physician" else p.baseline_other) for r in ROLES
     ])
@@ -184,7 +186,10 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
     oi, oj = np.repeat(iu, n_ties), np.repeat(ju, n_ties)
     ca = block_start[oi] + (rng.random(oi.size) * n_clin[oi]).astype(int)
     cb = block_start[oj] + (rng.random(oj.size) * n_clin[oj]).astype(int)
-    keys, inv = np.unique(pair_keys(ca.astype(np.int64), cb.astype(np.int64), n), return_inverse=True)
+    all_keys = pair_keys(ca.astype(np.int64), cb.astype(np.int64), n)
+    keys = np.sort(all_keys)  # the distinct keys, sorted (np.unique, without its ~1 ms of set-up per call)
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
+    inv = np.searchsorted(keys, all_keys)
     tie_w = np.zeros(keys.size)
     np.maximum.at(tie_w, inv, np.repeat(prior[iu, ju], n_ties))
 
