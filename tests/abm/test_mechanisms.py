@@ -146,6 +146,24 @@ def test_ties_decay_strengthen_merge_and_are_forgotten():
     assert k3.size == 0  # 0.049 < floor: forgotten
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    ties=st.dictionaries(st.integers(0, 60), st.floats(0.05, 1.0), max_size=30),
+    contacts=st.lists(st.integers(0, 60), max_size=40),
+)
+def test_ties_follow_the_rule_written_plainly(ties, contacts):
+    """The one-pass merge gives what the rule says, tie by tie: decay, gain once per contacted pair, floor."""
+    expected = {k: w * (1.0 - familiarity.TIE_DECAY) for k, w in ties.items()}
+    for k in set(contacts):
+        w = expected.get(k, 0.0)
+        expected[k] = w + familiarity.TIE_GAIN * (1.0 - w)
+    expected = {k: w for k, w in expected.items() if w >= familiarity.TIE_FLOOR}
+    keys = np.array(sorted(ties), np.int64)
+    k2, w2 = familiarity.update_ties(keys, np.array([ties[k] for k in keys], float), np.array(contacts, np.int64))
+    assert k2.tolist() == sorted(expected)
+    assert w2.tolist() == [expected[k] for k in sorted(expected)]  # bit for bit
+
+
 def test_tie_lookup_is_order_free():
     keys, weights = familiarity.pair_keys(np.array([2, 9]), np.array([5, 1]), 10), np.array([0.3, 0.7])
     order = np.argsort(keys)
