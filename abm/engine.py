@@ -80,6 +80,7 @@ Observation = namedtuple(
         "active", "original_clinical", "care_pairs", "handoff_counts",  # what is measured (besides Arrays)
         "collapsed", "seen_level", "seen_active", "ever_linked", "link_values", "reached",  # what detection keeps
         "cum", "detected_cat", "detected_val", "alg_max_orgs",  # milestone counts: log codes -> columns of cum
+        "view_order",  # the rows that sorted each column of the views last time (outcomes.sorted_columns_by)
     ],
 )  # fmt: skip
 Observation.__doc__ = "What process 10 (:func:`observe`) reads besides the replaced arrays, and keeps between weeks (updated in place)."
@@ -184,7 +185,7 @@ def observe(o, a, who, params, step, row, log):
     p = params[0]
     n_handoffs, n_success = o.handoff_counts[0], o.handoff_counts[1]
     _, live_idx, phys_idx, partners, partner_pair_idx, upper = who
-    c = outcomes.consensus_of(a.views) if live_idx.size else 0.0
+    c = outcomes.consensus_of_sorted(outcomes.sorted_columns_by(a.views, o.view_order)) if live_idx.size else 0.0
     t_mean, t_min, e_live, e_phys = outcomes.trust_and_engagement(a.trust, partner_pair_idx, a.engagement, live_idx, phys_idx)
     ci, cj = detection.trust_collapses(a.trust, o.collapsed, upper, p.link_collapse_trust)
     li, lj = np.zeros(0, np.int64), np.zeros(0, np.int64)

@@ -148,6 +148,7 @@ class IntegrationModel(mesa.Model):
         self._cum = np.zeros(len(MILESTONE_COUNTS))  # milestones so far, per MILESTONE_COUNTS
         self._detected_cat = np.array([MILESTONE_COUNTS.index(DETECTED[c][0]) for c in sorted(DETECTED)])
         self._detected_val = np.array([MILESTONE_COUNTS.index(DETECTED[c][1]) for c in sorted(DETECTED)])
+        self._view_order = np.argsort(s.views, axis=0, kind="stable")  # (a cache for sorting views; see observe)
         self._handoff_counts = np.zeros(2, np.int64)  # this step's hand-offs and successful ones (read by observe)
         self._reset_step_scratch()
         self.metrics: dict[str, float] = {}
@@ -520,7 +521,7 @@ class IntegrationModel(mesa.Model):
             active=s.active, original_clinical=s.original_clinical, care_pairs=self._care_pairs, handoff_counts=self._handoff_counts,
             collapsed=s.collapsed, seen_level=self._seen_level, seen_active=self._seen_active, ever_linked=s.ever_linked,
             link_values=self._link_values, reached=self._reached, cum=self._cum, detected_cat=self._detected_cat,
-            detected_val=self._detected_val, alg_max_orgs=engine.ALGEBRAIC_CONNECTIVITY_MAX_ORGS,
+            detected_val=self._detected_val, alg_max_orgs=engine.ALGEBRAIC_CONNECTIVITY_MAX_ORGS, view_order=self._view_order,
         )  # fmt: skip
 
     def _arrays(self) -> engine.Arrays:

@@ -78,6 +78,44 @@ def sorted_columns(views):
 
 
 @jit
+def sorted_columns_by(views, order):
+    """``np.sort(views, axis=0)``, starting from ``order``: the rows that sorted each column last time
+    (updated in place to this time's order).
+
+    Views move little from one week to the next, so an insertion sort of the last order costs
+    O(N + moves); after 4 N moves in a column (views reshuffled) that column is sorted afresh. From
+    ``BUCKET_SORT_MIN`` clinicians many views move far each week and :func:`sorted_columns` is faster
+    (``order`` is then left as it was). The sorted values are the same as ``np.sort``'s whatever
+    ``order`` held (a sorted multiset is unique).
+    """
+    n, k_dims = views.shape
+    if n >= BUCKET_SORT_MIN:
+        return sorted_columns(views)
+    out = np.empty_like(views)
+    for d in range(k_dims):
+        y = out[:, d]
+        o = order[:, d]
+        for i in range(n):
+            y[i] = views[o[i], d]
+        moves = 0
+        for i in range(1, n):
+            v, oi = y[i], o[i]
+            j = i - 1
+            while j >= 0 and y[j] > v:
+                y[j + 1], o[j + 1] = y[j], o[j]
+                j -= 1
+            moves += i - 1 - j
+            y[j + 1], o[j + 1] = v, oi
+            if moves > 4 * n:  # far from last week's order: sort afresh
+                col = np.ascontiguousarray(views[:, d])
+                o[:] = np.argsort(col)
+                for m in range(n):
+                    y[m] = col[o[m]]
+                break
+    return out
+
+
+@jit
 def mean_pairwise_distance(sorted_views):
     """D: mean |x_a - x_b| over unordered pairs, averaged over dimensions, from column-sorted views.
 

@@ -540,6 +540,20 @@ def test_bucketed_sort_is_np_sort():
         np.testing.assert_array_equal(outcomes.sorted_columns(views), np.sort(views, axis=0))
 
 
+def test_sort_from_last_order_is_np_sort_and_keeps_the_order():
+    rng = np.random.default_rng(8)
+    views = rng.random((300, 2))
+    order = np.stack([rng.permutation(300), rng.permutation(300)], axis=1)  # any start: the fallback sorts afresh
+    for _ in range(6):
+        np.testing.assert_array_equal(outcomes.sorted_columns_by(views, order), np.sort(views, axis=0))
+        np.testing.assert_array_equal(np.take_along_axis(views, order, axis=0), np.sort(views, axis=0))
+        moved = rng.random(300) < 0.1  # some views move a little, as a week's conversations move them
+        views = np.where(moved[:, None], np.clip(views + rng.normal(0.0, 0.02, views.shape), 0.0, 1.0), views)
+    big = rng.random((3000, 1))  # from BUCKET_SORT_MIN views: the bucketed sort, order left alone
+    untouched = np.arange(3000).reshape(-1, 1)
+    np.testing.assert_array_equal(outcomes.sorted_columns_by(big, untouched), np.sort(big, axis=0))
+
+
 def test_connectivity_counts_paths_and_exits():
     level = np.zeros((4, 4), np.int8)
     level[0, 1] = level[1, 0] = 2
