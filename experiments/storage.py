@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from experiments.plan import Plan
+from experiments.records import long_frame
 from experiments.worker import Outcome
 
 TABLES = ("summary", "steps", "milestones", "failures")
@@ -227,15 +228,11 @@ class ResultsStore:
         return {"seed_entropy": self.plan.spec.seed, "seed_spawn_key": ",".join(map(str, o.task.spawn_key))} | self.plan.param_values(o.task)
 
     def _long(self, ok: list[Outcome], attr: str) -> pd.DataFrame | None:
-        frames = [(o, getattr(o, attr)) for o in ok if getattr(o, attr) is not None]
-        if not frames:
+        runs = [o for o in ok if getattr(o, attr) is not None]
+        if not runs:
             return None
-        body = pd.concat([f for _, f in frames], ignore_index=True)
-        lengths = [len(f) for _, f in frames]
-        ids = pd.DataFrame({k: np.repeat([self._ids(o)[k] for o, _ in frames], lengths) for k in ID_COLUMNS})
-        if body.empty:
-            return None
-        return pd.concat([ids, body.reset_index(drop=True)], axis=1)
+        ids = {k: [getattr(o.task, k) for o in runs] for k in ID_COLUMNS}
+        return long_frame(ids, [getattr(o, attr) for o in runs])
 
     def _write(self, table: str, df: pd.DataFrame) -> None:
         # an all-missing text column would be stored with Parquet's null type and clash with the

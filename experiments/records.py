@@ -1,0 +1,108 @@
+"""A run's tables as plain arrays (what a worker sends), and one long table per chunk (what the runner writes).
+
+A worker turns each table of a run (the step table, the milestone table) into :class:`Columns`: the
+column names and the columns grouped by dtype into 2-D arrays, one row per column. A run then crosses
+the process boundary as a few arrays instead of a pickled DataFrame, and the model need not build a
+DataFrame at all (:attr:`abm.run.RunResult.step_columns`). The runner concatenates a chunk's runs
+column by column and builds one DataFrame (:func:`long_frame`): the table that concatenating the runs'
+DataFrames gives, dtypes and values alike. A table that plain arrays cannot hold unchanged (an
+extension dtype such as pandas' ``string``, non-text or repeated column names) travels as its
+DataFrame, and a chunk holding one is assembled by concatenating DataFrames as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Columns:
+    """A table as plain numpy data: ``names`` in order; ``blocks`` holds (positions in ``names``, 2-D array
+    with one row per column of that dtype)."""
+
+    names: tuple[str, ...]
+    blocks: tuple[tuple[tuple[int, ...], np.ndarray], ...]
+    n_rows: int
+
+    @classmethod
+    def from_arrays(cls, columns: Mapping[str, Any]) -> Columns:
+        """From 1-D columns of equal length by name (numpy arrays, or sequences numpy turns into 1-D arrays)."""
+        names = tuple(columns)
+        arrays = [np.asarray(a) for a in columns.values()]
+        n = len(arrays[0]) if arrays else 0
+        for name, a in zip(names, arrays, strict=True):
+            if a.ndim != 1 or len(a) != n:
+                raise ValueError(f"column {name!r}: expected a 1-D column of {n} values, got shape {a.shape}")
+        groups: dict[np.dtype, list[int]] = {}
+        for i, a in enumerate(arrays):
+            groups.setdefault(a.dtype, []).append(i)
+        blocks = tuple((tuple(idx), np.stack([arrays[i] for i in idx])) for idx in groups.values())
+        return cls(names, blocks, n)
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> Columns | pd.DataFrame:
+        """The frame's columns (its index is dropped, as the stored tables drop it); the frame itself if plain
+        arrays cannot hold it unchanged."""
+        names = list(df.columns)
+        plain = all(isinstance(c, str) for c in names) and len(set(names)) == len(names)
+        if not plain or not all(isinstance(t, np.dtype) for t in df.dtypes):
+            return df
+        return cls.from_arrays({c: df[c].to_numpy() for c in names})
+
+    @property
+    def schema(self) -> tuple[Any, ...]:
+        """Names, and the dtype and positions of each block: chunks of runs with equal schemas concatenate column-wise."""
+        return self.names, tuple((idx, a.dtype) for idx, a in self.blocks)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The columns by name, in order (views into the blocks)."""
+        out: dict[int, np.ndarray] = {}
+        for idx, a in self.blocks:
+            out.update(zip(idx, a, strict=True))
+        return {name: out[i] for i, name in enumerate(self.names)}
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a DataFrame (a RangeIndex)."""
+        return pd.DataFrame(self.arrays(), columns=list(self.names))
+
+
+Table = Columns | pd.DataFrame
+
+
+def select(columns: Mapping[str, Any] | pd.DataFrame, names: Sequence[str]) -> Any:
+    """The columns ``names``, in that order (a KeyError names the missing ones, as pandas does)."""
+    if isinstance(columns, pd.DataFrame):
+        return columns[list(names)]
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise KeyError(f"{missing} not in index")
+    return {n: columns[n] for n in names}
+
+
+def long_frame(ids: Mapping[str, Sequence[Any]], tables: Sequence[Table]) -> pd.DataFrame | None:
+    """One table of many runs: ``ids`` (identifying columns, one value per run) repeated over each run's rows,
+    then the runs' tables concatenated (None if they have no row).
+
+    Equal to concatenating the runs' DataFrames (``pd.concat(..., ignore_index=True)``) beside the repeated ids.
+    """
+    lengths = [t.n_rows if isinstance(t, Columns) else len(t) for t in tables]
+    if not sum(lengths):
+        return None
+    rep = {k: np.repeat(list(v), lengths) for k, v in ids.items()}
+    first = tables[0]
+    same = isinstance(first, Columns) and all(isinstance(t, Columns) and t.schema == first.schema for t in tables)
+    if same and not set(first.names) & set(rep):  # type: ignore[union-attr]
+        columns: dict[int, np.ndarray] = {}
+        for b, (idx, _) in enumerate(first.blocks):
+            block = np.concatenate([t.blocks[b][1] for t in tables], axis=1)  # type: ignore[union-attr]
+            columns.update(zip(idx, block, strict=True))
+        return pd.DataFrame(rep | {name: columns[i] for i, name in enumerate(first.names)})
+    body = pd.concat([t.frame() if isinstance(t, Columns) else t for t in tables], ignore_index=True)
+    if body.empty:
+        return None
+    return pd.concat([pd.DataFrame(rep), body.reset_index(drop=True)], axis=1)
