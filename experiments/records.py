@@ -4,10 +4,12 @@ A worker turns each table of a run (the step table, the milestone table) into :c
 column names and the columns grouped by dtype into 2-D arrays, one row per column. A run then crosses
 the process boundary as a few arrays instead of a pickled DataFrame, and the model need not build a
 DataFrame at all (:attr:`abm.run.RunResult.step_columns`). The runner concatenates a chunk's runs
-column by column and builds one DataFrame (:func:`long_frame`): the table that concatenating the runs'
-DataFrames gives, dtypes and values alike. A table that plain arrays cannot hold unchanged (an
-extension dtype such as pandas' ``string``, non-text or repeated column names) travels as its
-DataFrame, and a chunk holding one is assembled by concatenating DataFrames as before.
+column by column into one Arrow table (:func:`long_table`): the table, schema and pandas metadata that
+``pd.concat`` of the runs' DataFrames followed by ``DataFrame.to_parquet`` gives, without building the
+DataFrame. A table that plain arrays cannot hold unchanged (an extension dtype such as pandas'
+``string``, non-text or repeated column names) travels as its DataFrame; a chunk holding one, or whose
+columns Arrow would store other than as numbers and text (an all-missing text column, dates), is
+assembled as a DataFrame by concatenating the runs' DataFrames, as before.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,13 @@ class Columns:
         groups: dict[np.dtype, list[int]] = {}
         for i, a in enumerate(arrays):
             groups.setdefault(a.dtype, []).append(i)
-        blocks = tuple((tuple(idx), np.stack([arrays[i] for i in idx])) for idx in groups.values())
-        return cls(names, blocks, n)
+        blocks = []
+        for dtype, idx in groups.items():
+            block = np.empty((len(idx), n), dtype)
+            for row, i in enumerate(idx):
+                block[row] = arrays[i]
+            blocks.append((tuple(idx), block))
+        return cls(names, tuple(blocks), n)
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame) -> Columns | pd.DataFrame:
@@ -84,25 +92,53 @@ def select(columns: Mapping[str, Any] | pd.DataFrame, names: Sequence[str]) -> A
     return {n: columns[n] for n in names}
 
 
-def long_frame(ids: Mapping[str, Sequence[Any]], tables: Sequence[Table]) -> pd.DataFrame | None:
-    """One table of many runs: ``ids`` (identifying columns, one value per run) repeated over each run's rows,
-    then the runs' tables concatenated (None if they have no row).
+def long_table(ids: Mapping[str, Sequence[Any]], tables: Sequence[Table]) -> pa.Table | pd.DataFrame | None:
+    """One table of many runs: ``ids`` (identifying columns, one value per run) repeated over each run's rows, then
+    the runs' tables concatenated; None if they have no row.
 
-    Equal to concatenating the runs' DataFrames (``pd.concat(..., ignore_index=True)``) beside the repeated ids.
+    The Arrow table that ``pd.concat`` of the runs' DataFrames (``ignore_index=True``) beside the repeated ids, then
+    ``DataFrame.to_parquet(index=False)``, would write (values, types, pandas metadata); or that DataFrame itself
+    where this cannot be built without it (see the module's docstring).
     """
     lengths = [t.n_rows if isinstance(t, Columns) else len(t) for t in tables]
     if not sum(lengths):
         return None
-    rep = {k: np.repeat(list(v), lengths) for k, v in ids.items()}
     first = tables[0]
     same = isinstance(first, Columns) and all(isinstance(t, Columns) and t.schema == first.schema for t in tables)
-    if same and not set(first.names) & set(rep):  # type: ignore[union-attr]
+    if same and not set(first.names) & set(ids):  # type: ignore[union-attr]
         columns: dict[int, np.ndarray] = {}
-        for b, (idx, _) in enumerate(first.blocks):
+        for b, (idx, _) in enumerate(first.blocks):  # type: ignore[union-attr]
             block = np.concatenate([t.blocks[b][1] for t in tables], axis=1)  # type: ignore[union-attr]
             columns.update(zip(idx, block, strict=True))
-        return pd.DataFrame(rep | {name: columns[i] for i, name in enumerate(first.names)})
+        rep = {k: np.repeat(list(v), lengths) for k, v in ids.items()}
+        rep = {k: a.astype(object) if a.dtype.kind == "U" else a for k, a in rep.items()}  # (as pandas holds text)
+        table = _arrow(rep | {name: columns[i] for i, name in enumerate(first.names)})  # type: ignore[union-attr]
+        if table is not None:
+            return table
+    rep = {k: np.repeat(list(v), lengths) for k, v in ids.items()}
     body = pd.concat([t.frame() if isinstance(t, Columns) else t for t in tables], ignore_index=True)
     if body.empty:
         return None
     return pd.concat([pd.DataFrame(rep), body.reset_index(drop=True)], axis=1)
+
+
+_METADATA: dict[tuple[Any, ...], dict[bytes, bytes]] = {}  # (names, dtypes, Arrow types) -> pandas schema metadata
+
+
+def _arrow(columns: dict[str, np.ndarray]) -> pa.Table | None:
+    """The Arrow table ``Table.from_pandas(pd.DataFrame(columns), preserve_index=False)`` gives (NaN stored as null,
+    as pandas does), built column by column; None unless every column is numbers, booleans or text."""
+    arrays = []
+    for a in columns.values():
+        if a.dtype.kind not in "biuf" and a.dtype != object:
+            return None
+        arr = pa.array(a, from_pandas=True)
+        if a.dtype == object and arr.type != pa.string():  # all missing (null type), or not all text
+            return None
+        arrays.append(arr)
+    schema = pa.schema([pa.field(name, arr.type) for name, arr in zip(columns, arrays, strict=True)])
+    key = (tuple(columns), tuple(a.dtype for a in columns.values()), schema)
+    if key not in _METADATA:  # pandas' metadata depends on the column names, dtypes and Arrow types only
+        empty = pd.DataFrame({name: np.empty(0, a.dtype) for name, a in columns.items()})
+        _METADATA[key] = pa.Table.from_pandas(empty, schema=schema, preserve_index=False).schema.metadata
+    return pa.Table.from_arrays(arrays, schema=schema.with_metadata(_METADATA[key]))
