@@ -110,9 +110,7 @@ def long_table(ids: Mapping[str, Sequence[Any]], tables: Sequence[Table]) -> pa.
         for b, (idx, _) in enumerate(first.blocks):  # type: ignore[union-attr]
             block = np.concatenate([t.blocks[b][1] for t in tables], axis=1)  # type: ignore[union-attr]
             columns.update(zip(idx, block, strict=True))
-        rep = {k: np.repeat(list(v), lengths) for k, v in ids.items()}
-        rep = {k: a.astype(object) if a.dtype.kind == "U" else a for k, a in rep.items()}  # (as pandas holds text)
-        table = _arrow(rep | {name: columns[i] for i, name in enumerate(first.names)})  # type: ignore[union-attr]
+        table = _arrow({k: _repeat(v, lengths) for k, v in ids.items()} | {name: columns[i] for i, name in enumerate(first.names)})  # type: ignore[union-attr]
         if table is not None:
             return table
     rep = {k: np.repeat(list(v), lengths) for k, v in ids.items()}
@@ -122,23 +120,39 @@ def long_table(ids: Mapping[str, Sequence[Any]], tables: Sequence[Table]) -> pa.
     return pd.concat([pd.DataFrame(rep), body.reset_index(drop=True)], axis=1)
 
 
+def _repeat(values: Sequence[Any], lengths: list[int]) -> np.ndarray | pa.Array:
+    """Each run's value repeated over its rows (``np.repeat`` as the DataFrame path does); text as an Arrow string
+    array, taken from the distinct values (no Python string per row)."""
+    a = np.repeat(list(values), lengths)
+    if a.dtype.kind != "U":
+        return a
+    distinct, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    return pa.array(distinct, type=pa.string()).take(pa.array(np.repeat(codes, lengths)))
+
+
 _METADATA: dict[tuple[Any, ...], dict[bytes, bytes]] = {}  # (names, dtypes, Arrow types) -> pandas schema metadata
 
 
-def _arrow(columns: dict[str, np.ndarray]) -> pa.Table | None:
+def _arrow(columns: dict[str, np.ndarray | pa.Array]) -> pa.Table | None:
     """The Arrow table ``Table.from_pandas(pd.DataFrame(columns), preserve_index=False)`` gives (NaN stored as null,
-    as pandas does), built column by column; None unless every column is numbers, booleans or text."""
-    arrays = []
+    as pandas does; an Arrow string array stands for an object column of text), built column by column; None unless
+    every column is numbers, booleans or text."""
+    arrays, dtypes = [], []
     for a in columns.values():
+        if isinstance(a, pa.Array):  # text (_repeat)
+            arrays.append(a)
+            dtypes.append(np.dtype(object))
+            continue
         if a.dtype.kind not in "biuf" and a.dtype != object:
             return None
         arr = pa.array(a, from_pandas=True)
         if a.dtype == object and arr.type != pa.string():  # all missing (null type), or not all text
             return None
         arrays.append(arr)
+        dtypes.append(a.dtype)
     schema = pa.schema([pa.field(name, arr.type) for name, arr in zip(columns, arrays, strict=True)])
-    key = (tuple(columns), tuple(a.dtype for a in columns.values()), schema)
+    key = (tuple(columns), tuple(dtypes), schema)
     if key not in _METADATA:  # pandas' metadata depends on the column names, dtypes and Arrow types only
-        empty = pd.DataFrame({name: np.empty(0, a.dtype) for name, a in columns.items()})
+        empty = pd.DataFrame({name: np.empty(0, t) for name, t in zip(columns, dtypes, strict=True)})
         _METADATA[key] = pa.Table.from_pandas(empty, schema=schema, preserve_index=False).schema.metadata
     return pa.Table.from_arrays(arrays, schema=schema.with_metadata(_METADATA[key]))
