@@ -63,8 +63,12 @@ class RunResult:
     def steps(self) -> pd.DataFrame:
         """The step table: one row per step (0..T), ``step`` then every outcome of ``metric_names()``."""
         if self._steps is None:
-            self._steps = pd.DataFrame(self._step_columns)
+            self._steps = pd.DataFrame(self._step_columns, copy=True)  # (its own, writable copy of the columns)
         return self._steps
+
+    @steps.setter
+    def steps(self, table: pd.DataFrame) -> None:
+        self._steps, self._step_columns = table, None
 
     @property
     def milestones(self) -> pd.DataFrame:
@@ -73,9 +77,13 @@ class RunResult:
             self._milestones = milestone_frame(self._milestone_columns)
         return self._milestones
 
+    @milestones.setter
+    def milestones(self, table: pd.DataFrame) -> None:
+        self._milestones, self._milestone_columns = table, None
+
     @property
     def step_columns(self) -> dict[str, np.ndarray]:
-        """The step table's columns by name, in table order (read-only views: copy before changing them)."""
+        """The step table's columns by name, in table order (views of the run's data: copy before changing them)."""
         if self._step_columns is None:
             self._step_columns = {str(c): self._steps[c].to_numpy() for c in self._steps.columns}
         return self._step_columns
