@@ -4,6 +4,8 @@ metadata), and a fresh worker starts with the model's compiled kernels."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -11,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from abm import config as abm_config
 from abm.cli import app
 from abm.run import run_once
 from experiments import api
@@ -147,3 +150,17 @@ def test_a_fresh_worker_starts_with_the_compiled_kernels():
         assert handle.executor.submit(_loaded_kernels).result(timeout=300) >= 1
     finally:
         handle.close()
+
+
+def test_a_scenario_file_is_parsed_once_and_again_when_it_changes(tmp_path):
+    program = tmp_path / "prog.yaml"
+    text = (Path(abm_config.builtin_programs()["P2"])).read_text()
+    program.write_text(text)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: cached\nscenarios: [prog.yaml]\nreplicates: 1\nseed: 1\nsteps: 3\n")
+    first, again = api.plan(api.load_spec(spec)), api.plan(api.load_spec(spec))
+    assert again.scenarios["prog.yaml"] is first.scenarios["prog.yaml"]  # not parsed again
+    assert "\nsteps:" not in text
+    program.write_text(text + "\nsteps: 105\n")  # same path, new content
+    changed = api.plan(api.load_spec(spec)).scenarios["prog.yaml"]
+    assert (first.scenarios["prog.yaml"].steps, changed.steps) == (104, 105)
