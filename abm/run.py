@@ -8,8 +8,7 @@ read-only ``probe`` instead of stepping a model itself, so its runs replay like 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +25,96 @@ SUMMARY_METRICS = (
 )  # fmt: skip
 
 
-@dataclass
+MILESTONE_TYPES = (("step", "int64"), ("category", "object"), ("valence", "object"), ("name", "object"),
+                   ("who", "object"), ("source", "object"))  # the milestone table's columns and dtypes
+
+
 class RunResult:
-    """What one run produces."""
+    """What one run produces.
 
-    steps: pd.DataFrame  # one row per step (0..T): every outcome of abm.model.metric_names()
-    milestones: pd.DataFrame  # step, category, valence, name, who, source
-    summary: dict[str, float]  # final values, times to thresholds, AUC, retention
-    scenario: Scenario = field(repr=False)
-    seed: Any = None
-    probes: list[Any] = field(default_factory=list, repr=False)  # probe(model) after construction and each step
+    ``steps`` (one row per step 0..T: ``step``, then every outcome of :func:`abm.model.metric_names`) and
+    ``milestones`` (``step, category, valence, name, who, source``) are pandas DataFrames, built on first
+    access from the columns the run collected and then kept. ``step_columns`` and ``milestone_columns``
+    are the same tables as columns (name -> 1-D numpy array, in table order) without building a
+    DataFrame: what the batch machinery ships from its workers. A caller that reads only ``summary``
+    builds neither table.
+    """
+
+    def __init__(
+        self,
+        steps: pd.DataFrame | Mapping[str, np.ndarray],
+        milestones: pd.DataFrame | Mapping[str, Sequence[Any]],
+        summary: dict[str, float],
+        scenario: Scenario,
+        seed: Any = None,
+        probes: list[Any] | None = None,
+    ) -> None:
+        """``steps``/``milestones``: a DataFrame, or its columns by name (arrays or lists of equal length)."""
+        self._steps = steps if isinstance(steps, pd.DataFrame) else None
+        self._step_columns = None if isinstance(steps, pd.DataFrame) else dict(steps)
+        self._milestones = milestones if isinstance(milestones, pd.DataFrame) else None
+        self._milestone_columns = None if isinstance(milestones, pd.DataFrame) else dict(milestones)
+        self.summary = summary  # final values, times to thresholds, AUC, retention
+        self.scenario = scenario
+        self.seed = seed
+        self.probes = [] if probes is None else probes  # probe(model) after construction and each step
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        """The step table: one row per step (0..T), ``step`` then every outcome of ``metric_names()``."""
+        if self._steps is None:
+            self._steps = pd.DataFrame(self._step_columns, copy=True)  # (its own, writable copy of the columns)
+        return self._steps
+
+    @steps.setter
+    def steps(self, table: pd.DataFrame) -> None:
+        self._steps, self._step_columns = table, None
+
+    @property
+    def milestones(self) -> pd.DataFrame:
+        """The milestone timeline: ``step`` (int64), ``category``, ``valence``, ``name``, ``who``, ``source``."""
+        if self._milestones is None:
+            self._milestones = milestone_frame(self._milestone_columns)
+        return self._milestones
+
+    @milestones.setter
+    def milestones(self, table: pd.DataFrame) -> None:
+        self._milestones, self._milestone_columns = table, None
+
+    @property
+    def step_columns(self) -> dict[str, np.ndarray]:
+        """The step table's columns by name, in table order (views of the run's data: copy before changing them)."""
+        if self._step_columns is None:
+            self._step_columns = {str(c): self._steps[c].to_numpy() for c in self._steps.columns}
+        return self._step_columns
+
+    @property
+    def milestone_columns(self) -> dict[str, np.ndarray]:
+        """The milestone table's columns by name: ``step`` as int64, the text columns as object arrays."""
+        if self._milestones is not None:
+            return {str(c): self._milestones[c].to_numpy() for c in self._milestones.columns}
+        types = dict(MILESTONE_TYPES)
+        return {c: np.array(v, dtype=types.get(c, object)) for c, v in self._milestone_columns.items()}
+
+    def __repr__(self) -> str:
+        return f"RunResult(summary={self.summary!r}, seed={self.seed!r})"
 
 
-def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: pd.DataFrame, sc: Scenario) -> dict[str, float]:
+def milestone_frame(columns: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    """The milestone table from Mesa's table columns (lists): ``step`` as int64; typed columns if there is no row."""
+    ms = pd.DataFrame(columns)
+    if ms.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in MILESTONE_TYPES})
+    if ms["step"].dtype != np.int64:  # (astype copies the whole frame even when it changes nothing)
+        ms = ms.astype({"step": "int64"})
+    return ms
+
+
+def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: pd.DataFrame | Mapping[str, Sequence[Any]],
+              sc: Scenario) -> dict[str, float]:  # fmt: skip
     """Summary outcomes of a run: final values, first steps reaching thresholds, integration AUC.
 
-    ``steps``: the step table, or its columns as arrays by name (what :func:`run_model` has at hand).
+    ``steps`` and ``milestones``: the tables, or their columns by name (what :func:`run_model` has at hand).
     """
     p = sc.params
     col = {c: np.asarray(steps[c]) for c in (*SUMMARY_METRICS, "handoff_success", "handoffs")}
@@ -54,10 +127,21 @@ def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: pd.Dat
     out["auc_integration"] = float(np.trapezoid(integ) / max(len(integ) - 1, 1))
     out["mean_handoff_success"] = float(np.nanmean(col["handoff_success"])) if col["handoffs"].sum() else float("nan")
     out["max_trust_mean"] = float(col["trust_mean"].max())
-    out["exits"] = float((milestones["name"] == "partner exit").sum()) if len(milestones) else 0.0
-    out["milestones"] = float(len(milestones))
+    names = np.asarray(milestones["name"], dtype=object)
+    out["exits"] = float((names == "partner exit").sum()) if len(names) else 0.0
+    out["milestones"] = float(len(names))
     out["steps"] = float(len(col["consensus"]) - 1)
     return out
+
+
+def _milestone_columns(model: IntegrationModel) -> dict[str, list[Any]] | pd.DataFrame:
+    """The model's milestone table as Mesa collected it: columns of lists (copied), or its DataFrame if Mesa keeps
+    the table in another form."""
+    tables = getattr(model.datacollector, "tables", None)
+    cols = tables.get("milestones") if isinstance(tables, dict) else None
+    if isinstance(cols, dict) and all(isinstance(v, list) for v in cols.values()):
+        return {c: list(v) for c, v in cols.items()}
+    return milestone_frame(model.datacollector.get_table_dataframe("milestones"))
 
 
 def run_model(
@@ -76,8 +160,9 @@ def run_model(
         if probe is None:  # nobody watches between weeks: the compiled loop (same numbers as stepping)
             names = metric_names()
             rows = np.concatenate((model.datacollector.rows(names), model.run_weeks(model.steps + steps)))
-            columns = dict(zip(names, rows.T, strict=True))
-            table = pd.DataFrame({"step": np.arange(len(rows)), **columns})
+            rows.flags.writeable = False  # its columns are handed out as views (RunResult.step_columns)
+            columns = {"step": np.arange(len(rows)), **dict(zip(names, rows.T, strict=True))}
+            table: pd.DataFrame | dict[str, np.ndarray] = columns  # the DataFrame is built if someone reads it
         else:
             probes.append(probe(model))
             for _ in range(steps):
@@ -88,11 +173,7 @@ def run_model(
                 table = table.reset_index(drop=True)
             table.insert(0, "step", np.arange(len(table)))
             columns = table
-        ms = model.datacollector.get_table_dataframe("milestones")
-        if ms.empty:
-            ms = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (("step", "int64"), ("category", "object"), ("valence", "object"), ("name", "object"), ("who", "object"), ("source", "object"))})
-        if ms["step"].dtype != np.int64:  # (astype copies the whole frame even when it changes nothing)
-            ms = ms.astype({"step": "int64"})
+        ms = _milestone_columns(model)
         return RunResult(table, ms, summarize(columns, ms, model.config), model.config, probes=probes)
     finally:
         model.release()

@@ -129,8 +129,8 @@ def programs(repeats: int) -> dict[str, dict[str, Any]]:
     stepped: dict[str, list[tuple[float, float]]] = {prog: [] for prog in names}
     for s in range(1, repeats + 1):
         for prog, sc in scenarios.items():
-            samples[prog].append(timed(lambda sc=sc, s=s: run_once(sc, seed=s)))
-            stepped[prog].append(timed(lambda sc=sc, s=s: run_once(sc, seed=s, probe=_nothing)))  # a probe: step() each week
+            samples[prog].append(timed(lambda sc=sc, s=s: _tables(run_once(sc, seed=s))))
+            stepped[prog].append(timed(lambda sc=sc, s=s: _tables(run_once(sc, seed=s, probe=_nothing))))  # a probe: step() each week
     out = {}
     for prog, sc in scenarios.items():
         t = median_times(samples[prog])
@@ -141,6 +141,11 @@ def programs(repeats: int) -> dict[str, dict[str, Any]]:
         print(f"  {prog}: {t['wall_s'] * 1e3:.1f} ms (CPU {t['cpu_s'] * 1e3:.1f} ms; stepped {t['stepped']['wall_s'] * 1e3:.1f} ms), "
               f"{t['clinicians']} clinicians", flush=True)  # fmt: skip
     return out
+
+
+def _tables(result: Any) -> Any:
+    """Build the run's step and milestone DataFrames (``run_once`` builds them on first access)."""
+    return result.steps, result.milestones
 
 
 def _nothing(model: Any) -> None:

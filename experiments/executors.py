@@ -99,10 +99,11 @@ else:  # pragma: no cover - Windows, macOS without forkserver
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     # forkserver: safe with the progress bar's thread (fork is not), and workers fork from a server that
-    # already imported the model, so starting or restarting a pool is cheap. Workers die with the runner
-    # (worker_init), and the forkserver follows once its workers are gone.
+    # already imported the model and loaded its compiled kernels (experiments.preload), so starting or
+    # restarting a pool is cheap. Workers die with the runner (worker_init), and the forkserver follows
+    # once its workers are gone.
     if isinstance(_CONTEXT, multiprocessing.context.ForkServerContext):
-        _CONTEXT.set_forkserver_preload(["experiments.worker", "abm.run"])
+        _CONTEXT.set_forkserver_preload(["experiments.worker", "abm.run", "experiments.preload"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=_CONTEXT, initializer=worker_init)
 
 

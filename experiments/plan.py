@@ -114,9 +114,26 @@ def load_model(ref: str) -> Callable[..., Any]:
     return fn
 
 
+_LOADED: dict[tuple[str, int, int], Scenario] = {}  # see _load
+
+
+def _load(path: Path) -> Scenario:
+    """``load_scenario(path)``, kept in this process while the file is unchanged (same path, size and modification
+    time): a spec is resolved more than once (``abm experiment`` checks it, then runs it), and parsing a program's
+    YAML costs about 45 ms. A Scenario is immutable, so sharing one is safe."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _LOADED:
+        if len(_LOADED) >= 64:
+            _LOADED.clear()
+        _LOADED[key] = load_scenario(path)
+    return _LOADED[key]
+
+
 def _resolve_scenario(label: str, base: Path, source: str, i: int) -> Scenario:
-    if label.upper() in builtin_programs():
-        return load_scenario(label)
+    programs = builtin_programs()
+    if label.upper() in programs:
+        return _load(programs[label.upper()])
     path = Path(label)
     if not path.is_absolute() and not path.exists():
         path = base / path
@@ -124,7 +141,7 @@ def _resolve_scenario(label: str, base: Path, source: str, i: int) -> Scenario:
         known = ", ".join(builtin_programs())
         raise SpecError(f"{source}: scenarios.{i}: unknown scenario {label!r}; expected a built-in program ({known}) or an existing config file")
     try:
-        return load_scenario(path)
+        return _load(path)
     except ConfigError as e:
         raise SpecError(f"{source}: scenarios.{i}: {e}") from None
 

@@ -239,7 +239,6 @@ def _run(plan: Plan, store: ResultsStore, old: dict[str, Any] | None, handle: Ex
         else:
             counts["failed"] += 1
             failed_now += 1
-        bar.update(counts["completed"], counts["failed"])
 
     try:
         with bar:
@@ -291,6 +290,7 @@ def _run(plan: Plan, store: ResultsStore, old: dict[str, Any] | None, handle: Ex
                                             "(not failed): fix the environment and run again to resume")  # fmt: skip
                     for t, e in died:
                         record(Outcome(t, error_type="WorkerDied", error=f"worker died twice running this run ({type(e).__name__}: {e})"[:2000], traceback="", attempts=2))
+                bar.update(counts["completed"], counts["failed"])  # once per pass, not per run
                 store.maybe_flush()
                 if time.monotonic() - last_manifest > 10:
                     write_manifest("running")

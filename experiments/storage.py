@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.plan import Plan
+from experiments.records import long_table
 from experiments.worker import Outcome
 
 TABLES = ("summary", "steps", "milestones", "failures")
@@ -226,24 +228,24 @@ class ResultsStore:
     def _seeds_params(self, o: Outcome) -> dict[str, Any]:
         return {"seed_entropy": self.plan.spec.seed, "seed_spawn_key": ",".join(map(str, o.task.spawn_key))} | self.plan.param_values(o.task)
 
-    def _long(self, ok: list[Outcome], attr: str) -> pd.DataFrame | None:
-        frames = [(o, getattr(o, attr)) for o in ok if getattr(o, attr) is not None]
-        if not frames:
+    def _long(self, ok: list[Outcome], attr: str) -> pa.Table | pd.DataFrame | None:
+        runs = [o for o in ok if getattr(o, attr) is not None]
+        if not runs:
             return None
-        body = pd.concat([f for _, f in frames], ignore_index=True)
-        lengths = [len(f) for _, f in frames]
-        ids = pd.DataFrame({k: np.repeat([self._ids(o)[k] for o, _ in frames], lengths) for k in ID_COLUMNS})
-        if body.empty:
-            return None
-        return pd.concat([ids, body.reset_index(drop=True)], axis=1)
+        ids = {k: [getattr(o.task, k) for o in runs] for k in ID_COLUMNS}
+        return long_table(ids, [getattr(o, attr) for o in runs])
 
-    def _write(self, table: str, df: pd.DataFrame) -> None:
+    def _write(self, table: str, df: pa.Table | pd.DataFrame) -> None:
+        """Write chunk K of ``table``: an Arrow table as it is, a DataFrame as ``to_parquet`` writes it."""
+        path = self.out / table / f"part-{self.chunk:06d}.parquet"
+        if isinstance(df, pa.Table):  # (what to_parquet would write for the same table: records.long_table)
+            atomic_write(path, lambda p: pq.write_table(df, str(p), compression="snappy"))
+            return
         # an all-missing text column would be stored with Parquet's null type and clash with the
         # string type of other chunks when the folder is read as one dataset
         for col in df.columns[np.array([dt is np.dtype(object) for dt in df.dtypes], bool)]:
             if df[col].isna().all():
                 df[col] = df[col].astype("string")
-        path = self.out / table / f"part-{self.chunk:06d}.parquet"
         atomic_write(path, lambda p: df.to_parquet(p, index=False, engine="pyarrow"))
 
     def flush(self) -> None:

@@ -1,7 +1,9 @@
 """What runs inside a worker process: a batch of runs through the pluggable one-run function.
 
 Every run is isolated: an exception becomes a failure record (type, message, traceback) and the
-batch goes on. Only plain data crosses the process boundary.
+batch goes on. Only plain data crosses the process boundary: a run's summary as a dict and its tables
+as :class:`experiments.records.Columns` (arrays), taken from ``RunResult.step_columns`` and
+``.milestone_columns`` when the model gives them, so no DataFrame is built or pickled per run.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,16 +25,18 @@ import pandas as pd
 
 from abm.config import Scenario
 from experiments.plan import RunTask, load_model
+from experiments.records import Columns, Table, select
 
 
 @dataclass
 class Outcome:
-    """The result of one run: either a summary (and tables) or an error."""
+    """The result of one run: either a summary (and tables: :class:`Columns`, or a DataFrame that arrays
+    cannot hold unchanged) or an error."""
 
     task: RunTask
     summary: dict[str, Any] | None = None
-    steps: pd.DataFrame | None = None
-    milestones: pd.DataFrame | None = None
+    steps: Table | None = None
+    milestones: Table | None = None
     error_type: str | None = None
     error: str | None = None
     traceback: str | None = None
@@ -131,9 +136,18 @@ def preflight(job: BatchJob) -> str | None:
     return None
 
 
-def _table(result: Any, name: str) -> pd.DataFrame | None:
-    t = getattr(result, name, None)
-    return t if isinstance(t, pd.DataFrame) else None
+def _table(result: Any, name: str, columns: str, keep: tuple[str, ...] | None = None) -> Table | None:
+    """A result's table ``name`` as :class:`Columns`: from its arrays (attribute ``columns``, e.g.
+    ``RunResult.step_columns``) if it has them, else from its DataFrame; None if it has neither.
+    ``keep``: only these columns, in this order (a KeyError names the missing ones)."""
+    cols = getattr(result, columns, None)
+    if not isinstance(cols, Mapping):
+        cols = getattr(result, name, None)
+        if not isinstance(cols, pd.DataFrame):
+            return None
+    if keep is not None:
+        cols = select(cols, keep)
+    return Columns.from_frame(cols) if isinstance(cols, pd.DataFrame) else Columns.from_arrays(cols)
 
 
 def run_task(job: BatchJob, task: RunTask) -> Outcome:
@@ -143,10 +157,9 @@ def run_task(job: BatchJob, task: RunTask) -> Outcome:
         seed = np.random.SeedSequence(job.master_seed, spawn_key=task.spawn_key)
         result = fn(job.scenarios[task.scenario], seed=seed, steps=job.steps, overrides=task.overrides or None)
         summary = {str(k): _scalar(v) for k, v in dict(result.summary).items()}
-        steps = _table(result, "steps") if job.keep_steps else None
-        if steps is not None and job.step_metrics is not None:
-            steps = steps[["step", *[m for m in job.step_metrics if m != "step"]]]
-        ms = _table(result, "milestones") if job.keep_milestones else None
+        metrics = None if job.step_metrics is None else ("step", *[m for m in job.step_metrics if m != "step"])
+        steps = _table(result, "steps", "step_columns", metrics) if job.keep_steps else None
+        ms = _table(result, "milestones", "milestone_columns") if job.keep_milestones else None
         return Outcome(task, summary, steps, ms)
     except Exception as e:  # noqa: BLE001 - fault isolation: any error of a run is data
         return Outcome(task, error_type=type(e).__name__, error=str(e)[:2000], traceback=traceback.format_exc()[-20000:])
