@@ -1,6 +1,7 @@
 """What every mechanism module shares: the compile decorator, the run's generator, the parameter record.
 
-* :data:`jit`: numba's ``njit`` with an on-disk cache. With ``NUMBA_DISABLE_JIT=1`` every
+* :data:`jit`: numba's ``njit`` with an on-disk cache, invalidated when any compiled source of the
+  package changes (:mod:`abm.mechanisms._cache`). With ``NUMBA_DISABLE_JIT=1`` every
   mechanism runs as the plain Python it is written in (same numbers, slower), so a rule can be
   stepped in a debugger or measured for coverage.
 * :func:`generator_handle` / :func:`as_generator`: the run's ``numpy.random.Generator`` as compiled
@@ -24,6 +25,9 @@ import numpy as np
 from numba import config, njit, types
 from numba.extending import intrinsic
 
+from abm.mechanisms import _cache
+
+_cache.install()
 jit = njit(cache=True, nogil=True)
 JIT_DISABLED = bool(config.DISABLE_JIT)
 
