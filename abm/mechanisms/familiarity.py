@@ -55,7 +55,7 @@ def lookup(keys, weights, a, b, n):
 
 
 @jit
-def _sorted_unique(x):
+def sorted_unique(x):
     """The distinct values of an integer array, sorted."""
     y = np.sort(x)
     keep = np.empty(y.size, np.bool_)
@@ -73,7 +73,7 @@ def update_ties(keys, weights, contacts):
     ``contacts`` are pair keys (repeats allowed). Returns the new (keys, weights), keys sorted: one
     merge of the sorted ties with the sorted distinct contacts.
     """
-    met = _sorted_unique(contacts)
+    met = sorted_unique(contacts)
     n_k, n_m = keys.size, met.size
     out_keys = np.empty(n_k + n_m, np.int64)
     out_w = np.empty(n_k + n_m)
