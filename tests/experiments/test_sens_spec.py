@@ -93,3 +93,19 @@ def test_test_function_declares_its_schema():
     assert spec.params[0].lo == pytest.approx(-3.14159265)
     with pytest.raises(SpecError, match="outcomes.0"):
         spec_from_dict({**spec.to_dict(), "outcomes": ["final_integration"]})
+
+
+@pytest.mark.parametrize("name", ["p4_sobol.yaml", "p2_efast.yaml"])
+def test_every_parameter_of_a_focused_spec_acts_on_its_scenario(name):
+    """A variance-based spec over a few parameters must not spend a share of its runs on a parameter the
+    scenario never reads (e.g. ``shadowing_rate`` in a program without shadowing): at its lower and upper
+    bound, with the same seed, some outcome of the run must differ."""
+    from abm.run import run_once
+
+    spec = load_spec(SPECS / name)
+    inert = []
+    for p in spec.params:
+        lo, hi = (run_once(spec.raw.scenario, seed=3, overrides={f"params.{p.name}": v}).summary for v in (p.lo, p.hi))
+        if all(lo[k] == hi[k] or (lo[k] != lo[k] and hi[k] != hi[k]) for k in lo):  # (NaN == NaN counts as equal)
+            inert.append(p.name)
+    assert inert == []
