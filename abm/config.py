@@ -359,6 +359,10 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     ``organizations[INDEX].field`` or ``organizations[NAME].field`` (e.g.
     ``organizations[Small Hospital].it_system``), applied after the other keys, so it may refine an
     ``organizations`` list given in the same overrides.
+
+    Overrides of parameters only (every key ``params.*``: sensitivity analysis, calibration) validate
+    the parameters alone and keep the rest of the scenario: the scenario's own checks do not read
+    parameters. Invalid values are reported by the full validation, with their place in the scenario.
     """
     nested: dict[str, Any] = {}
     per_org: list[tuple[str, str, str, Any]] = []
@@ -368,6 +372,13 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
             per_org.append((key, m.group(1), m.group(2), value))
         else:
             _nest(key, value, nested)
+    if nested.keys() == {"params"} and not per_org and isinstance(nested["params"], dict):
+        try:
+            params = Params.model_validate(deep_merge(scenario.params.model_dump(mode="json"), nested["params"]))
+        except ValidationError:
+            pass  # reported below, located in the scenario
+        else:
+            return scenario.model_copy(update={"params": params})
     data = deep_merge(scenario.model_dump(mode="json"), nested)
     source = f"<{scenario.name} + overrides>"
     for key, ref, field, value in per_org:
