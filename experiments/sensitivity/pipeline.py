@@ -9,6 +9,7 @@ results alone, re-ordered to the sample order (stored row order never matters).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pandas as pd
 
 from experiments.sensitivity.analysis import Analysis, analyse
 from experiments.sensitivity.design import Design, make_design, sampler_seed
+from experiments.sensitivity.preflight import inert_parameters, inert_warning
 from experiments.sensitivity.spec import (
     DEFAULT_MODEL,
     SensitivitySpec,
@@ -83,9 +85,9 @@ def _custom_plan(exp):
     return plan
 
 
-def _extra(spec: SensitivitySpec, design: Design) -> dict[str, Any]:
+def _extra(spec: SensitivitySpec, design: Design, inert: list[str]) -> dict[str, Any]:
     return {"sensitivity": spec.to_dict(), "source": spec.source, "problem": design.problem,
-            "sampler_seed": sampler_seed(spec), "sample_points": design.n_points}  # fmt: skip
+            "sampler_seed": sampler_seed(spec), "sample_points": design.n_points, "inert_parameters": inert}  # fmt: skip
 
 
 def run(spec: SensitivitySpec | str | Path, out: str | Path, executor: Any = None, progress: bool = True,
@@ -104,7 +106,10 @@ def run(spec: SensitivitySpec | str | Path, out: str | Path, executor: Any = Non
         spec = load_spec(spec)
     design = make_design(spec)
     exp = experiment_spec(spec, design)
-    extra = _extra(spec, design)
+    inert = inert_parameters(spec)
+    for line in inert_warning(inert, spec.raw.scenario):
+        print(f"warning: {line}", file=sys.stderr)
+    extra = _extra(spec, design, inert)
     if spec.raw.model == DEFAULT_MODEL:
         summary = run_experiment(exp, out, executor=executor, progress=progress, kind=KIND, extra=extra,
                                  retry_failed=retry_failed, analyze=False, batch_size=batch_size)  # fmt: skip
@@ -208,6 +213,7 @@ def analyse_dir(out: str | Path) -> tuple[Stored, Analysis]:
     st = load(out)
     a = analyse(st.spec, st.design, st.results)
     a.warnings[:0] = failure_warnings(st.failures, st.spec.raw.replicates)
+    a.warnings[:0] = inert_warning((st.manifest.get("extra") or {}).get("inert_parameters") or [], st.spec.raw.scenario)
     return st, a
 
 

@@ -161,3 +161,18 @@ def test_resume_after_interruption_gives_the_same_indices(tmp_path):
     truth = noisy_linear_truth(1.0)["S1"]
     dn = a[(a["outcome"] == "y") & (a["statistic"] == "mean") & (a["index"] == "ST_denoised")].set_index("parameter")
     assert np.all(np.abs(dn.loc[["x1", "x2", "x3"], "value"].to_numpy() - truth) <= dn["conf"].to_numpy())
+
+
+def test_a_parameter_the_scenario_never_reads_is_reported(tmp_path, capsys):
+    """P4 has virtual rounds, not work shadowing: varying shadowing_rate there is noise only. The run says so
+    before it starts, the manifest keeps it and the report lists it; the parameters that act are not named."""
+    spec = {"name": "inert", "scenario": "P4", "parameters": {"shadowing_rate": None, "mu": None},
+            "sampler": {"name": "sobol", "N": 16}, "methods": ["sobol"], "replicates": 1, "seed": 3,
+            "outcomes": ["final_integration"], "bootstrap": {"resamples": 20, "seed": 1},
+            "executor": {"type": "local", "workers": 1}}  # fmt: skip
+    out = tmp_path / "out"
+    assert run(write_spec(tmp_path, spec), out, progress=False).ok
+    assert "warning: shadowing_rate: no summary outcome of scenario P4 changed" in capsys.readouterr().err
+    assert load(out).manifest["extra"]["inert_parameters"] == ["shadowing_rate"]
+    md = (out / "analysis" / "sensitivity_report.md").read_text()
+    assert "shadowing_rate: no summary outcome" in md and "mu: no summary" not in md
