@@ -114,26 +114,10 @@ def load_model(ref: str) -> Callable[..., Any]:
     return fn
 
 
-_LOADED: dict[tuple[str, int, int], Scenario] = {}  # see _load
-
-
-def _load(path: Path) -> Scenario:
-    """``load_scenario(path)``, kept in this process while the file is unchanged (same path, size and modification
-    time): a spec is resolved more than once (``abm experiment`` checks it, then runs it), and parsing a program's
-    YAML costs about 45 ms. A Scenario is immutable, so sharing one is safe."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-    if key not in _LOADED:
-        if len(_LOADED) >= 64:
-            _LOADED.clear()
-        _LOADED[key] = load_scenario(path)
-    return _LOADED[key]
-
-
 def _resolve_scenario(label: str, base: Path, source: str, i: int) -> Scenario:
     programs = builtin_programs()
     if label.upper() in programs:
-        return _load(programs[label.upper()])
+        return load_scenario(programs[label.upper()])  # (parsed once while the file is unchanged)
     path = Path(label)
     if not path.is_absolute() and not path.exists():
         path = base / path
@@ -141,7 +125,7 @@ def _resolve_scenario(label: str, base: Path, source: str, i: int) -> Scenario:
         known = ", ".join(builtin_programs())
         raise SpecError(f"{source}: scenarios.{i}: unknown scenario {label!r}; expected a built-in program ({known}) or an existing config file")
     try:
-        return _load(path)
+        return load_scenario(path)
     except ConfigError as e:
         raise SpecError(f"{source}: scenarios.{i}: {e}") from None
 
