@@ -124,6 +124,8 @@ def method_indices(spec: SensitivitySpec, design: Design, method: Method, y: np.
     """Indices of one method on the points of base size ``n`` (``y``: one value per design point)."""
     from SALib.analyze import delta, fast, morris, pawn, sobol
 
+    from experiments.sensitivity import sobol_indices
+
     boot = spec.raw.bootstrap
     nres = boot.resamples if resamples is None else resamples
     problem = design.problem
@@ -132,8 +134,11 @@ def method_indices(spec: SensitivitySpec, design: Design, method: Method, y: np.
     Y = y[ids]
     s = spec.raw.sampler
     if method.name == "sobol":
-        Si = sobol.analyze(problem, Y, calc_second_order=s.second_order, num_resamples=nres,
-                           conf_level=boot.confidence, seed=boot.seed)  # fmt: skip
+        if s.second_order:
+            Si = sobol.analyze(problem, Y, calc_second_order=True, num_resamples=nres,
+                               conf_level=boot.confidence, seed=boot.seed)  # fmt: skip
+        else:  # the same numbers as SALib's, all parameters at once
+            Si = sobol_indices.analyze(Y, len(names), nres, boot.confidence, boot.seed)
         rows = _rows(outcome, stat, "sobol", n, "S1", names, Si["S1"], Si["S1_conf"])
         rows += _rows(outcome, stat, "sobol", n, "ST", names, Si["ST"], Si["ST_conf"])
         if method.second_order:
