@@ -205,15 +205,30 @@ def failure_warnings(failures: pd.DataFrame, replicates: int) -> list[str]:
 
 def analyse_dir(out: str | Path) -> tuple[Stored, Analysis]:
     """Load and analyse a results directory (nothing written)."""
-    st = load(out)
+    return _analysed(load(out))
+
+
+def _analysed(st: Stored) -> tuple[Stored, Analysis]:
     a = analyse(st.spec, st.design, st.results)
     a.warnings[:0] = failure_warnings(st.failures, st.spec.raw.replicates)
     return st, a
 
 
 def report(out: str | Path) -> list[Path]:
-    """Regenerate ``out/analysis``: index, noise, convergence tables (Parquet and CSV), plots, report.md."""
+    """Regenerate ``out/analysis``: index, noise, convergence tables (Parquet and CSV), plots, report.md.
+
+    With many figures a helper process (:mod:`experiments.sensitivity.figures`) starts before the
+    analysis and draws half of them; the files are the same without it.
+    """
+    from experiments.sensitivity.figures import expected_figures, start_helper
     from experiments.sensitivity.writer import write_report
 
-    st, a = analyse_dir(out)
-    return write_report(Path(out), st, a)
+    st = load(out)
+    helper = start_helper(expected_figures(st.spec))
+    try:
+        st, a = _analysed(st)
+    except BaseException:
+        if helper is not None:
+            helper.close()
+        raise
+    return write_report(Path(out), st, a, helper)

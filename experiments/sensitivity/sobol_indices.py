@@ -22,8 +22,8 @@ def analyze(Y: np.ndarray, D: int, num_resamples: int, conf_level: float, seed: 
 
     Equal to ``SALib.analyze.sobol.analyze(problem, Y, calc_second_order=False, ...)`` for a seed >= 1.
     """
-    from scipy.stats import norm
     from SALib.analyze.sobol import CONST_RESULT_MSG, first_order, total_order
+    from scipy.stats import norm
 
     if not seed:
         raise ValueError("seed must be >= 1 (SALib draws unseeded resamples for 0)")

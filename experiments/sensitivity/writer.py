@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from experiments.analysis import markdown_table
+from experiments.sensitivity import figures
 from experiments.sensitivity.analysis import KEY_INDEX, Analysis
 
 if TYPE_CHECKING:
+    from experiments.sensitivity.figures import Helper
     from experiments.sensitivity.pipeline import Stored
-
-
-def _slug(*parts: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", "_".join(parts))
 
 
 def _table(df: pd.DataFrame, folder: Path, name: str) -> list[Path]:
@@ -25,10 +22,20 @@ def _table(df: pd.DataFrame, folder: Path, name: str) -> list[Path]:
     return [folder / f"{name}.parquet", folder / f"{name}.csv"]
 
 
-def write_report(out: Path, st: Stored, a: Analysis) -> list[Path]:
-    """Tables, plots and a short markdown report; returns the files written."""
-    from experiments.sensitivity import plots
+def write_report(out: Path, st: Stored, a: Analysis, helper: Helper | None = None) -> list[Path]:
+    """Tables, plots and a short markdown report; returns the files written.
 
+    ``helper`` (:func:`experiments.sensitivity.figures.start_helper`): a second process that draws
+    half of the figures while this one draws the others; it is always stopped on return.
+    """
+    try:
+        return _write(out, st, a, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _write(out: Path, st: Stored, a: Analysis, helper: Helper | None) -> list[Path]:
     folder = out / "analysis"
     folder.mkdir(parents=True, exist_ok=True)
     for old in list(folder.glob("sens_*")) + list(folder.glob("sensitivity_*")):
@@ -42,25 +49,15 @@ def write_report(out: Path, st: Stored, a: Analysis) -> list[Path]:
     sample.to_parquet(folder / "sensitivity_sample.parquet", index=False)
     files.append(folder / "sensitivity_sample.parquet")
 
-    def save(fig, name: str) -> None:
-        path = folder / f"{name}.png"
-        fig.savefig(path, dpi=110)
-        files.append(path)
-
-    ix = a.indices
-    if len(ix):
-        for (outcome, stat, method), _ in ix.groupby(["outcome", "statistic", "method"], sort=False):
-            if method == "morris":
-                save(plots.morris_plot(ix, outcome, stat), _slug("sens_morris", outcome, stat))
-            else:
-                save(plots.index_bars(ix, outcome, stat, method), _slug("sens_indices", method, outcome, stat))
-    conv = a.convergence
-    if len(conv) and conv["N"].nunique() > 1:
-        for (outcome, stat, method), _ in conv.groupby(["outcome", "statistic", "method"], sort=False):
-            fig = plots.convergence_plot(conv, outcome, stat, method, KEY_INDEX[method])
-            save(fig, _slug("sens_convergence", method, outcome, stat))
-    if len(a.noise):
-        save(plots.noise_plot(a.noise), "sens_noise_design")
+    tables = {"indices": a.indices, "convergence": a.convergence, "noise": a.noise}
+    todo = figures.jobs(a.indices, a.convergence, a.noise)
+    if helper is not None and len(todo) >= 2:
+        helper.send(todo[1::2], tables, folder)
+        mine = dict(zip(todo[0::2], figures.draw(todo[0::2], tables, folder), strict=True))
+        mine.update(zip(todo[1::2], helper.finish(tables, folder), strict=True))
+        files += [mine[j] for j in todo]
+    else:
+        files += figures.draw(todo, tables, folder)
     md = folder / "sensitivity_report.md"
     md.write_text(_markdown(st, a))
     files.append(md)
