@@ -181,6 +181,7 @@ def noise_split(ordered: pd.DataFrame, outcomes: list[str], n_points: int, nan_f
                 resamples: int, seed: int, confidence: float) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
     """Noise (within a point, across replicates) versus design (across points) variance per outcome."""
     rows, warns = [], []
+    draws: dict[int, np.ndarray] = {}  # points -> resample rows (one generator draw per resample, in order)
     for outcome in outcomes:
         y = outcome_values(ordered, outcome, nan_fill)
         ok = y.notna()
@@ -195,8 +196,10 @@ def noise_split(ordered: pd.DataFrame, outcomes: list[str], n_points: int, nan_f
         if not np.isfinite(est[0]):
             warns.append(f"{outcome}: constant output (zero variance): no noise/design split")
             continue
-        rng = np.random.default_rng(seed)
-        idx = np.stack([rng.integers(0, len(mat), len(mat)) for _ in range(resamples)])  # one draw per resample
+        idx = draws.get(len(mat))
+        if idx is None:  # the draws depend only on the seed and the number of points: shared by outcomes
+            rng = np.random.default_rng(seed)
+            idx = draws[len(mat)] = np.stack([rng.integers(0, len(mat), len(mat)) for _ in range(resamples)])
         a = (1 - confidence) / 2
         lo, hi = np.nanquantile(_boot_shares(mat, idx), [a, 1 - a])
         rows.append({"outcome": outcome, "points": len(mat), "runs": int(np.isfinite(mat).sum()),

@@ -11,10 +11,19 @@ mean and standard deviation reduced over the same axis in the same order;
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 
 import numpy as np
 
 EPS = np.finfo(float).eps
+
+
+@lru_cache(maxsize=8)
+def _resamples(N: int, num_resamples: int, seed: int) -> np.ndarray:
+    """SALib's resample rows (drawn as it draws them); shared by every outcome analysed at this N."""
+    r = np.random.default_rng(seed).integers(N, size=(N, num_resamples))
+    r.setflags(write=False)
+    return r
 
 
 def analyze(Y: np.ndarray, D: int, num_resamples: int, conf_level: float, seed: int) -> dict[str, np.ndarray]:
@@ -36,7 +45,7 @@ def analyze(Y: np.ndarray, D: int, num_resamples: int, conf_level: float, seed: 
     AB = np.zeros((N, D))
     for j in range(D):
         AB[:, j] = Y[j + 1 : Y.size : step]
-    r = np.random.default_rng(seed).integers(N, size=(N, num_resamples))
+    r = _resamples(N, num_resamples, seed)
     Z = norm.ppf(0.5 + conf_level / 2)
 
     S1 = np.array([first_order(A, AB[:, j], B) for j in range(D)])
@@ -50,12 +59,13 @@ def analyze(Y: np.ndarray, D: int, num_resamples: int, conf_level: float, seed: 
         s1_res = st_res = np.zeros((num_resamples, D))
     else:
         y_var = np.var(y, axis=0)[:, None]  # (resamples, 1)
-        ABr = AB[r]  # (N, resamples, D)
         ok = y_var > EPS
-        s1_res = np.divide(np.mean(Br[:, :, None] * (ABr - Ar[:, :, None]), axis=0), y_var,
-                           out=np.zeros((num_resamples, D)), where=ok)  # fmt: skip
-        st_res = np.divide(0.5 * np.mean((Ar[:, :, None] - ABr) ** 2, axis=0), y_var,
-                           out=np.zeros((num_resamples, D)), where=ok)  # fmt: skip
+        diff = AB[r] - Ar[:, :, None]  # (N, resamples, D): AB - A
+        s1_num = np.mean(diff * Br[:, :, None], axis=0)  # B (AB - A), commuted: the same products
+        np.square(diff, out=diff)  # (A - AB)^2 == (AB - A)^2 exactly
+        st_num = 0.5 * np.mean(diff, axis=0)
+        s1_res = np.divide(s1_num, y_var, out=np.zeros((num_resamples, D)), where=ok)
+        st_res = np.divide(st_num, y_var, out=np.zeros((num_resamples, D)), where=ok)
     if spread != 0.0:
         # one contiguous row per parameter: the same pairwise sums as SALib's 1-D ``.std(ddof=1)``
         S1_conf = Z * np.ascontiguousarray(s1_res.T).std(axis=1, ddof=1)

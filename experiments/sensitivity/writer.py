@@ -52,10 +52,11 @@ def _write(out: Path, st: Stored, a: Analysis, helper: Helper | None) -> list[Pa
     tables = {"indices": a.indices, "convergence": a.convergence, "noise": a.noise}
     todo = figures.jobs(a.indices, a.convergence, a.noise)
     if helper is not None and len(todo) >= 2:
-        helper.send(todo[1::2], tables, folder)
-        mine = dict(zip(todo[0::2], figures.draw(todo[0::2], tables, folder), strict=True))
-        mine.update(zip(todo[1::2], helper.finish(tables, folder), strict=True))
-        files += [mine[j] for j in todo]
+        theirs, ours = todo[0::2], todo[1::2]  # the helper takes the odd one: this process also writes report.md
+        helper.send(theirs, tables, folder)
+        done = dict(zip(ours, figures.draw(ours, tables, folder), strict=True))
+        done.update(zip(theirs, helper.finish(tables, folder), strict=True))
+        files += [done[j] for j in todo]
     else:
         files += figures.draw(todo, tables, folder)
     md = folder / "sensitivity_report.md"
