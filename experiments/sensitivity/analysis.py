@@ -20,6 +20,7 @@ Saltelli, Tarantola & Chan (1999) Technometrics 41:39 (eFAST); Borgonovo (2007) 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -362,9 +363,13 @@ def stability_warnings(stab: pd.DataFrame, sampler: str) -> list[str]:
     return out
 
 
-def analyse(spec: SensitivitySpec, design: Design, results: pd.DataFrame,
-            convergence: bool | None = None) -> Analysis:  # fmt: skip
-    """Every table of a sensitivity analysis from one-row-per-run results (any row order)."""
+def analyse(spec: SensitivitySpec, design: Design, results: pd.DataFrame, convergence: bool | None = None,
+            on_indices: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None) -> Analysis:  # fmt: skip
+    """Every table of a sensitivity analysis from one-row-per-run results (any row order).
+
+    ``on_indices(indices, convergence)``: called with those two final tables as soon as they are
+    made, before the stability and noise tables (the report starts drawing their figures then).
+    """
     from experiments.sensitivity.design import convergence_sizes
 
     r = spec.raw
@@ -410,6 +415,8 @@ def analyse(spec: SensitivitySpec, design: Design, results: pd.DataFrame,
                         conv.extend(rows)
     indices = pd.DataFrame(main, columns=INDEX_COLUMNS)
     convtab = pd.DataFrame(conv, columns=INDEX_COLUMNS)
+    if on_indices is not None:
+        on_indices(indices, convtab)
     stab = stability(convtab, sizes, r.sampler.name) if len(sizes) > 1 and len(convtab) else pd.DataFrame()
     warns += stability_warnings(stab, r.sampler.name)
     if len(sizes) == 1:

@@ -208,8 +208,8 @@ def analyse_dir(out: str | Path) -> tuple[Stored, Analysis]:
     return _analysed(load(out))
 
 
-def _analysed(st: Stored) -> tuple[Stored, Analysis]:
-    a = analyse(st.spec, st.design, st.results)
+def _analysed(st: Stored, on_indices=None) -> tuple[Stored, Analysis]:
+    a = analyse(st.spec, st.design, st.results, on_indices=on_indices)
     a.warnings[:0] = failure_warnings(st.failures, st.spec.raw.replicates)
     return st, a
 
@@ -217,18 +217,13 @@ def _analysed(st: Stored) -> tuple[Stored, Analysis]:
 def report(out: str | Path) -> list[Path]:
     """Regenerate ``out/analysis``: index, noise, convergence tables (Parquet and CSV), plots, report.md.
 
-    With many figures a helper process (:mod:`experiments.sensitivity.figures`) starts before the
-    analysis and draws half of them; the files are the same without it.
+    Figures are drawn as soon as their table is final, by this process and, for many figures, a
+    helper process started before the analysis (:mod:`experiments.sensitivity.figures`); the files
+    are the same without it.
     """
-    from experiments.sensitivity.figures import expected_figures, start_helper
+    from experiments.sensitivity.figures import Figures, expected_figures
     from experiments.sensitivity.writer import write_report
 
-    st = load(out)
-    helper = start_helper(expected_figures(st.spec))
-    try:
-        st, a = _analysed(st)
-    except BaseException:
-        if helper is not None:
-            helper.close()
-        raise
-    return write_report(Path(out), st, a, helper)
+    with Figures(expected_figures(out)) as figs:  # the helper starts now: its imports overlap load and analysis
+        st, a = _analysed(load(out), on_indices=figs.add_indices)
+        return write_report(Path(out), st, a, figs)

@@ -12,7 +12,7 @@ from experiments.sensitivity import figures
 from experiments.sensitivity.analysis import KEY_INDEX, Analysis
 
 if TYPE_CHECKING:
-    from experiments.sensitivity.figures import Helper
+    from experiments.sensitivity.figures import Figures
     from experiments.sensitivity.pipeline import Stored
 
 
@@ -22,20 +22,15 @@ def _table(df: pd.DataFrame, folder: Path, name: str) -> list[Path]:
     return [folder / f"{name}.parquet", folder / f"{name}.csv"]
 
 
-def write_report(out: Path, st: Stored, a: Analysis, helper: Helper | None = None) -> list[Path]:
+def write_report(out: Path, st: Stored, a: Analysis, figs: Figures | None = None) -> list[Path]:
     """Tables, plots and a short markdown report; returns the files written.
 
-    ``helper`` (:func:`experiments.sensitivity.figures.start_helper`): a second process that draws
-    half of the figures while this one draws the others; it is always stopped on return.
+    ``figs``: the report's :class:`~experiments.sensitivity.figures.Figures`, when the caller has
+    queued the index plots already (:func:`experiments.sensitivity.report` does, with a helper process).
     """
-    try:
-        return _write(out, st, a, helper)
-    finally:
-        if helper is not None:
-            helper.close()
-
-
-def _write(out: Path, st: Stored, a: Analysis, helper: Helper | None) -> list[Path]:
+    if figs is None:
+        with figures.Figures() as own:
+            return write_report(out, st, a, own)
     folder = out / "analysis"
     folder.mkdir(parents=True, exist_ok=True)
     for old in list(folder.glob("sens_*")) + list(folder.glob("sensitivity_*")):
@@ -48,17 +43,10 @@ def _write(out: Path, st: Stored, a: Analysis, helper: Helper | None) -> list[Pa
     sample = st.design.table()
     sample.to_parquet(folder / "sensitivity_sample.parquet", index=False)
     files.append(folder / "sensitivity_sample.parquet")
-
-    tables = {"indices": a.indices, "convergence": a.convergence, "noise": a.noise}
-    todo = figures.jobs(a.indices, a.convergence, a.noise)
-    if helper is not None and len(todo) >= 2:
-        theirs, ours = todo[0::2], todo[1::2]  # the helper takes the odd one: this process also writes report.md
-        helper.send(theirs, tables, folder)
-        done = dict(zip(ours, figures.draw(ours, tables, folder), strict=True))
-        done.update(zip(theirs, helper.finish(tables, folder), strict=True))
-        files += [done[j] for j in todo]
-    else:
-        files += figures.draw(todo, tables, folder)
+    if not figs.has_indices:
+        figs.add_indices(a.indices, a.convergence)
+    figs.add_noise(a.noise)
+    files += figs.finish(folder)
     md = folder / "sensitivity_report.md"
     md.write_text(_markdown(st, a))
     files.append(md)
