@@ -9,6 +9,7 @@ results alone, re-ordered to the sample order (stored row order never matters).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,7 +209,9 @@ def analyse_dir(out: str | Path) -> tuple[Stored, Analysis]:
     return _analysed(load(out))
 
 
-def _analysed(st: Stored, on_indices=None) -> tuple[Stored, Analysis]:
+def _analysed(st: Stored, on_indices: Callable[[pd.DataFrame, pd.DataFrame], None] | None = None,
+              ) -> tuple[Stored, Analysis]:  # fmt: skip
+    """Analyse a loaded directory (``on_indices``: as :func:`~experiments.sensitivity.analysis.analyse`)."""
     a = analyse(st.spec, st.design, st.results, on_indices=on_indices)
     a.warnings[:0] = failure_warnings(st.failures, st.spec.raw.replicates)
     return st, a
