@@ -134,3 +134,26 @@ def test_vectorized_noise_bootstrap_is_the_per_resample_loop(points, reps, holes
     const = np.full((5, reps), 3.0)
     assert np.isnan(_boot_shares(const, np.zeros((2, 5), dtype=int))).all()
     assert np.isnan(_split(const)[0])
+
+
+def test_noise_split_bounds_equal_the_plain_bootstrap_loop():
+    """noise_split end to end (draw order, draws shared by outcomes) against the original loop, written out here."""
+    from experiments.sensitivity.analysis import _split
+
+    rng = np.random.default_rng(5)
+    n, r = 301, 3
+    f = rng.normal(0, 1, n)
+    df = pd.DataFrame({"point": np.repeat(np.arange(n), r), "replicate": np.tile(np.arange(r), n),
+                       "a": (f[:, None] + rng.normal(0, 0.5, (n, r))).ravel(),
+                       "b": (f[:, None] ** 2 + rng.normal(0, 2.0, (n, r))).ravel()})  # fmt: skip
+    df.loc[df.sample(40, random_state=1).index, "b"] = np.nan  # b keeps fewer points: its own draws
+    tab, _ = noise_split(df, ["a", "b"], n, {}, 150, 7, 0.9)
+    for outcome in ("a", "b"):
+        mat = df.pivot(index="point", columns="replicate", values=outcome).to_numpy(dtype=float)
+        mat = mat[np.isfinite(mat).sum(axis=1) >= 2]
+        draws = np.random.default_rng(7)
+        boots = np.array([_split(mat[draws.integers(0, len(mat), len(mat))]) for _ in range(150)])
+        lo, hi = np.nanquantile(boots[:, 0], [0.05, 0.95])
+        row = tab.set_index("outcome").loc[outcome]
+        assert (row["noise_share_lo"], row["noise_share_hi"]) == (lo, hi), outcome
+    assert tab.set_index("outcome").loc["b", "points"] < n
