@@ -14,7 +14,8 @@ bootstrap CIs, the noise/design split of variance and a convergence check.
 >>> sa.report("results/p2-efast")          # tables and PNGs in results/p2-efast/analysis
 
 Modules: ``spec`` (schema, validation), ``design`` (SALib samples, convergence subsets),
-``analysis`` (tables from plain DataFrames), ``plots``, ``writer`` (files), ``pipeline`` (run, load, report).
+``analysis`` (tables from plain DataFrames), ``sobol_indices`` (SALib's Sobol estimator, vectorized),
+``plots``, ``writer`` (files), ``pipeline`` (run, load, report).
 """
 
 from __future__ import annotations

@@ -124,6 +124,8 @@ def method_indices(spec: SensitivitySpec, design: Design, method: Method, y: np.
     """Indices of one method on the points of base size ``n`` (``y``: one value per design point)."""
     from SALib.analyze import delta, fast, morris, pawn, sobol
 
+    from experiments.sensitivity import sobol_indices
+
     boot = spec.raw.bootstrap
     nres = boot.resamples if resamples is None else resamples
     problem = design.problem
@@ -132,8 +134,11 @@ def method_indices(spec: SensitivitySpec, design: Design, method: Method, y: np.
     Y = y[ids]
     s = spec.raw.sampler
     if method.name == "sobol":
-        Si = sobol.analyze(problem, Y, calc_second_order=s.second_order, num_resamples=nres,
-                           conf_level=boot.confidence, seed=boot.seed)  # fmt: skip
+        if s.second_order:
+            Si = sobol.analyze(problem, Y, calc_second_order=True, num_resamples=nres,
+                               conf_level=boot.confidence, seed=boot.seed)  # fmt: skip
+        else:  # the same numbers as SALib's, all parameters at once
+            Si = sobol_indices.analyze(Y, len(names), nres, boot.confidence, boot.seed)
         rows = _rows(outcome, stat, "sobol", n, "S1", names, Si["S1"], Si["S1_conf"])
         rows += _rows(outcome, stat, "sobol", n, "ST", names, Si["ST"], Si["ST_conf"])
         if method.second_order:
@@ -176,6 +181,7 @@ def noise_split(ordered: pd.DataFrame, outcomes: list[str], n_points: int, nan_f
                 resamples: int, seed: int, confidence: float) -> tuple[pd.DataFrame, list[str]]:  # fmt: skip
     """Noise (within a point, across replicates) versus design (across points) variance per outcome."""
     rows, warns = [], []
+    draws: dict[int, np.ndarray] = {}  # points -> resample rows (one generator draw per resample, in order)
     for outcome in outcomes:
         y = outcome_values(ordered, outcome, nan_fill)
         ok = y.notna()
@@ -190,10 +196,12 @@ def noise_split(ordered: pd.DataFrame, outcomes: list[str], n_points: int, nan_f
         if not np.isfinite(est[0]):
             warns.append(f"{outcome}: constant output (zero variance): no noise/design split")
             continue
-        rng = np.random.default_rng(seed)
-        boots = np.array([_split(mat[rng.integers(0, len(mat), len(mat))]) for _ in range(resamples)])
+        idx = draws.get(len(mat))
+        if idx is None:  # the draws depend only on the seed and the number of points: shared by outcomes
+            rng = np.random.default_rng(seed)
+            idx = draws[len(mat)] = np.stack([rng.integers(0, len(mat), len(mat)) for _ in range(resamples)])
         a = (1 - confidence) / 2
-        lo, hi = np.nanquantile(boots[:, 0], [a, 1 - a])
+        lo, hi = np.nanquantile(_boot_shares(mat, idx), [a, 1 - a])
         rows.append({"outcome": outcome, "points": len(mat), "runs": int(np.isfinite(mat).sum()),
                      "var_noise": est[1], "var_design": est[2], "noise_share": est[0],
                      "noise_share_lo": lo, "noise_share_hi": hi, "noise_share_of_mean": est[3]})  # fmt: skip
@@ -215,6 +223,33 @@ def _split(mat: np.ndarray) -> tuple[float, float, float, float]:
         return (np.nan, var_noise, var_design, np.nan)
     share_mean = min(var_noise * np.mean(1 / r) / var_means, 1.0) if var_means > 0 else np.nan
     return (var_noise / total, var_noise, var_design, share_mean)
+
+
+def _boot_shares(mat: np.ndarray, idx: np.ndarray, chunk: int = 64) -> np.ndarray:
+    """Noise share of :func:`_split` for every resample of rows ``idx`` (resamples x points) at once.
+
+    Bit-identical to ``[_split(mat[i])[0] for i in idx]``: the per-point terms (replicate counts,
+    means, squared deviations) do not depend on the other rows, so they are computed once and
+    gathered; each sum over a resample runs over a contiguous row of the same length, in the same
+    order, as the plain call's. Resamples go in chunks to bound memory (chunk x points x replicates).
+    """
+    r = np.isfinite(mat).sum(axis=1)
+    means = np.nanmean(mat, axis=1)
+    sq = (mat - means[:, None]) ** 2
+    sq[np.isnan(sq)] = 0  # as np.nansum
+    inv_r = 1 / r
+    out = np.empty(len(idx))
+    for s in range(0, len(idx), chunk):
+        rows = idx[s : s + chunk]
+        ss_within = sq[rows].reshape(len(rows), -1).sum(axis=1)
+        var_noise = ss_within / (r[rows] - 1).sum(axis=1)
+        var_means = np.var(means[rows], axis=1, ddof=1)
+        diff = var_means - var_noise * inv_r[rows].mean(axis=1)
+        var_design = np.where(0.0 > diff, 0.0, diff)  # as max(diff, 0.0), NaN kept
+        total = var_noise + var_design
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[s : s + chunk] = np.where(total <= 0, np.nan, var_noise / total)
+    return out
 
 
 def topdown_correlation(a: np.ndarray, b: np.ndarray) -> float:

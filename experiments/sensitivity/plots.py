@@ -10,10 +10,20 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure  # the object API: no pyplot state, no backend switching
 
+DPI = 110  # the figures are drawn at the resolution they are saved at (no dpi switch in savefig)
+
 
 def _fig(w: float, h: float):
-    fig = Figure(figsize=(w, h))
+    fig = Figure(figsize=(w, h), dpi=DPI)
     return fig, fig.subplots()
+
+
+def _layout(fig: Figure) -> Figure:
+    """Tight layout once, then no layout engine: savefig would otherwise lay the figure out again."""
+    fig.tight_layout()
+    fig.set_layout_engine(None)
+    return fig
+
 
 PAIRS = {"sobol": ("S1", "ST"), "fast": ("S1", "ST"), "delta": ("delta", "S1"), "pawn": ("median", "maximum")}
 
@@ -36,10 +46,9 @@ def index_bars(ix: pd.DataFrame, outcome: str, statistic: str, method: str) -> F
     ax.set_yticks(y, order)
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel("index (bars: 95% bootstrap CI)" if method != "pawn" else "PAWN KS statistic")
-    ax.set_title(f"{method}: {outcome} ({statistic} over replicates)")
+    ax.set_title(f"{method}: {outcome} ({statistic} over replicates)", y=1.0)
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    return fig
+    return _layout(fig)
 
 
 def morris_plot(ix: pd.DataFrame, outcome: str, statistic: str) -> Figure:
@@ -58,10 +67,9 @@ def morris_plot(ix: pd.DataFrame, outcome: str, statistic: str) -> Figure:
     ax.plot([0, lim], [0, lim], ls="--", lw=0.6, color="grey", label="sigma = mu*")
     ax.set_xlabel("mu* (mean |elementary effect|)")
     ax.set_ylabel("sigma (sd of elementary effects)")
-    ax.set_title(f"Morris: {outcome} ({statistic} over replicates)")
+    ax.set_title(f"Morris: {outcome} ({statistic} over replicates)", y=1.0)
     ax.legend(loc="upper left")
-    fig.tight_layout()
-    return fig
+    return _layout(fig)
 
 
 def convergence_plot(conv: pd.DataFrame, outcome: str, statistic: str, method: str, index: str,
@@ -85,10 +93,9 @@ def convergence_plot(conv: pd.DataFrame, outcome: str, statistic: str, method: s
     ax.set_xticks(sorted(sub["N"].unique()), [str(n) for n in sorted(sub["N"].unique())])
     ax.set_xlabel("base sample size N")
     ax.set_ylabel(index)
-    ax.set_title(f"Convergence, {method} {index}: {outcome} ({statistic})")
+    ax.set_title(f"Convergence, {method} {index}: {outcome} ({statistic})", y=1.0)
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    return fig
+    return _layout(fig)
 
 
 def noise_plot(noise: pd.DataFrame) -> Figure:
@@ -105,7 +112,6 @@ def noise_plot(noise: pd.DataFrame) -> Figure:
     ax.set_yticks(y, t["outcome"])
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of the variance of a single run (bar: 95% bootstrap CI)")
-    ax.set_title("Noise versus design")
+    ax.set_title("Noise versus design", y=1.0)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2, fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _layout(fig)

@@ -44,7 +44,7 @@ def write_report(out: Path, st: Stored, a: Analysis) -> list[Path]:
 
     def save(fig, name: str) -> None:
         path = folder / f"{name}.png"
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=plots.DPI)
         files.append(path)
 
     ix = a.indices

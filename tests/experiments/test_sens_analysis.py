@@ -112,3 +112,48 @@ def test_delta_runs_and_separates_ishigami_inputs():
     d = ix.loc["delta"].loc[["x1", "x2", "x3"]]
     assert d.between(0, 1).all() and d.idxmin() == "x3"
     assert ix.loc["S1"].loc[["x1", "x2", "x3"]].idxmin() == "x3"
+
+
+@pytest.mark.parametrize("points, reps, holes", [(7, 2, 0.0), (301, 5, 0.1), (1000, 3, 0.3), (65, 8, 0.0)])
+def test_vectorized_noise_bootstrap_is_the_per_resample_loop(points, reps, holes):
+    """_boot_shares gathers per-point terms once; each resample must equal a plain _split call bit for bit."""
+    from experiments.sensitivity.analysis import _boot_shares, _split
+
+    rng = np.random.default_rng(points)
+    mat = rng.normal(0, 2, (points, 1))[:, [0] * reps] + rng.gamma(1.5, 1.0, (points, reps)) * 1e3
+    mat[rng.random(mat.shape) < holes] = np.nan
+    mat[:, :2] = np.where(np.isnan(mat[:, :2]), 1.0, mat[:, :2])  # >= 2 replicates per point, as noise_split keeps
+    mat[: points // 3] = 5.0  # constant points: zero within-point variance (exercises the max(., 0) clip)
+    draws = np.random.default_rng(42)
+    idx = np.stack([draws.integers(0, points, points) for _ in range(37)])
+    plain = np.array([_split(mat[i])[0] for i in idx])
+    fast = _boot_shares(mat, idx, chunk=5)
+    np.testing.assert_array_equal(fast, plain)  # exact, NaN where the plain loop gives NaN
+    assert plain.dtype == fast.dtype and not np.array_equal(fast, np.full_like(fast, fast[0]), equal_nan=True)
+    # all-constant resample: no variance at all -> NaN share, as _split
+    const = np.full((5, reps), 3.0)
+    assert np.isnan(_boot_shares(const, np.zeros((2, 5), dtype=int))).all()
+    assert np.isnan(_split(const)[0])
+
+
+def test_noise_split_bounds_equal_the_plain_bootstrap_loop():
+    """noise_split end to end (draw order, draws shared by outcomes) against the original loop, written out here."""
+    from experiments.sensitivity.analysis import _split
+
+    rng = np.random.default_rng(5)
+    n, r = 301, 3
+    f = rng.normal(0, 1, n)
+    df = pd.DataFrame({"point": np.repeat(np.arange(n), r), "replicate": np.tile(np.arange(r), n),
+                       "a": (f[:, None] + rng.normal(0, 0.5, (n, r))).ravel(),
+                       "b": (f[:, None] ** 2 + rng.normal(0, 2.0, (n, r))).ravel()})  # fmt: skip
+    df.loc[df.sample(40, random_state=1).index, "b"] = np.nan  # b keeps fewer points: its own draws
+    tab, _ = noise_split(df, ["a", "b"], n, {}, 150, 7, 0.9)
+    for outcome in ("a", "b"):
+        mat = df.pivot(index="point", columns="replicate", values=outcome).to_numpy(dtype=float)
+        mat = mat[np.isfinite(mat).sum(axis=1) >= 2]
+        draws = np.random.default_rng(7)
+        boots = np.array([_split(mat[draws.integers(0, len(mat), len(mat))]) for _ in range(150)])
+        lo, hi = np.nanquantile(boots[:, 0], [0.05, 0.95])
+        row = tab.set_index("outcome").loc[outcome]
+        assert (row["noise_share_lo"], row["noise_share_hi"]) == (lo, hi), outcome
+    assert tab.set_index("outcome").loc["b", "points"] < n
