@@ -203,6 +203,23 @@ def paired_effects(summary: pd.DataFrame, failures: pd.DataFrame | None = None, 
     return pd.DataFrame(rows)
 
 
+def inert_interventions(summary: pd.DataFrame, baseline: str = "baseline") -> dict[str, list[str]]:
+    """Intervention -> the scenarios in which it changed nothing: every one of its runs equals its baseline
+    pair (same scenario, design point and replicate, so the same seed) in every outcome (NaN equal to NaN)."""
+    if summary.empty or baseline not in set(summary["intervention"]):
+        return {}
+    outs, key = outcome_columns(summary), ["scenario", "point", "replicate"]
+    base = summary[summary["intervention"] == baseline].set_index(key)[outs].sort_index()
+    found: dict[str, list[str]] = {}
+    others = summary[summary["intervention"] != baseline]
+    for (iv, sc), runs in others.groupby(["intervention", "scenario"], sort=False):
+        runs = runs.set_index(key)[outs].sort_index()
+        common = runs.index.intersection(base.index)
+        if len(common) and runs.loc[common].equals(base.loc[common]):
+            found.setdefault(str(iv), []).append(str(sc))
+    return found
+
+
 def ensemble(steps: pd.DataFrame, metrics: tuple[str, ...] = ENSEMBLE_METRICS, by_point: bool = True) -> pd.DataFrame:
     """Quantiles over replicates of each metric at each step, per scenario, intervention and design point
     (``by_point=False``: pooled over the design's points)."""
@@ -299,8 +316,8 @@ def _ensembles(r: Results, adir: Path, params: pd.DataFrame) -> tuple[list[Path]
 
 
 def report_warnings(r: Results, stats: pd.DataFrame | None = None) -> list[str]:
-    """Problems a reader of the tables must know: failed runs per design point (with reasons), runs not
-    done yet, NaN outcomes."""
+    """Problems a reader of the tables must know: failed runs per design point (with reasons), interventions
+    that changed nothing in a scenario, runs not done yet, NaN outcomes."""
     m = r.manifest
     summary, failures = r.summary, r.failures
     params = point_parameters(summary, failures)
@@ -317,6 +334,10 @@ def report_warnings(r: Results, stats: pd.DataFrame | None = None) -> list[str]:
             out.append(f"  {sc} / {iv} / {point_label(params, pt)}: {len(f)}{of} runs failed (run_id {ids}): {reasons_text(f)}")
         if len(groups) > MAX_LISTED:
             out.append(f"  ... and {len(groups) - MAX_LISTED} more groups (see failures/)")
+    for iv, scenarios in inert_interventions(summary).items():
+        out.append(f"{iv} changed nothing in {', '.join(scenarios)}: every run equals its baseline pair (same seed) in every "
+                   "outcome, so the scenario does not use what it changes (e.g. a feature the program lacks); its paired "
+                   "effects there are zero by construction, not evidence")  # fmt: skip
     remaining = (m.get("runs") or {}).get("remaining")
     if remaining:
         out.append(f"{remaining} runs not run yet (status {m.get('status')}): tables cover completed runs only; "

@@ -143,3 +143,14 @@ def test_report_with_a_missing_custom_model_exits_2_in_one_line(tmp_path, module
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and "Traceback" not in res.output, res.stderr
     assert "gone_model" in lines[0] and "PYTHONPATH" in lines[0]
+
+
+def test_an_intervention_that_changes_nothing_is_named_in_the_report(tmp_path):
+    """Work shadowing exists only in P3: switched off in P1 every run equals its baseline pair (same seed), and the
+    report says that zero is by construction; in P3 it acts and is not named."""
+    spec = api.build_spec(name="inert", scenarios=["P1", "P3"], interventions=["baseline", "no_shadowing"],
+                          replicates=2, seed=5, steps=30)  # fmt: skip
+    out = tmp_path / "out"
+    assert api.run_experiment(spec, out, executor=1, progress=False).ok
+    warnings = (out / "analysis" / "report.md").read_text().split("## Warnings")[1].split("\n## ")[0]
+    assert "no_shadowing changed nothing in P1:" in warnings and "P3" not in warnings
