@@ -336,8 +336,9 @@ def report_warnings(r: Results, stats: pd.DataFrame | None = None) -> list[str]:
             out.append(f"  ... and {len(groups) - MAX_LISTED} more groups (see failures/)")
     for iv, scenarios in inert_interventions(summary).items():
         out.append(f"{iv} changed nothing in {', '.join(scenarios)}: every run equals its baseline pair (same seed) in every "
-                   "outcome, so the scenario does not use what it changes (e.g. a feature the program lacks); its paired "
-                   "effects there are zero by construction, not evidence")  # fmt: skip
+                   "outcome. Either the scenario lacks what it switches off (e.g. a feature the program does not have) or "
+                   "that never came into play in these runs (e.g. exit, when no partner came near leaving); the zero "
+                   "effects there are by construction, not an estimate")  # fmt: skip
     remaining = (m.get("runs") or {}).get("remaining")
     if remaining:
         out.append(f"{remaining} runs not run yet (status {m.get('status')}): tables cover completed runs only; "
