@@ -129,7 +129,7 @@ def members(active, clin_org, physician, clinical):
 
 
 @jit
-def _cross_sector_visits(f, gen, weight, rate, activity, contacts, pairs, no_visits):
+def _cross_sector_visits(f, gen, weight, rate, activity, contacts, firsts, seconds, no_visits):
     """Shadowing or virtual-rounds visits at ``rate`` (as IntegrationModel._cross_sector_visits): (visits per pair
     of organizations, whether anybody visited; ``no_visits`` if nobody did)."""
     n_org = f.active.size
@@ -142,8 +142,8 @@ def _cross_sector_visits(f, gen, weight, rate, activity, contacts, pairs, no_vis
     for o in range(n_org):
         activity[o] += 1.0 if visited[o] > 0 else 0.0
     contacts.append(familiarity.pair_keys(visitors, hosts, f.clin_org.size))
-    pairs.append(visitors)
-    pairs.append(hosts)
+    firsts.append(visitors)
+    seconds.append(hosts)
     return interactions.org_visits(gen, v_org, h_org, n_org, f.team_m), True
 
 
@@ -260,7 +260,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
         weight = interactions.participation(eng, live, f.mandated)
         contacts = List()
         contacts.append(np.zeros(0, np.int64))
-        pairs = List()  # (a, b) arrays, alternating
+        firsts, seconds = List(), List()  # this week's practice contacts (a, b): arrays, in the order of step()
         # 2. patient transitions
         s_org, r_org = flow.patients(
             gen, f.is_hospital, f.is_receiver, f.active, f.size, f.per_staff, trust, f.hosp, f.hosp_row,
@@ -279,8 +279,8 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
             patient, ta, tb = flow.care_team(gen, s_org, r_org, a, b, weight, f.block_start, f.team_m)
             team_success = success[patient]
             contacts.append(familiarity.pair_keys(ta, tb, n))
-            pairs.append(ta)
-            pairs.append(tb)
+            firsts.append(ta)
+            seconds.append(tb)
         f.obs.handoff_counts[0], f.obs.handoff_counts[1] = s_org.size, np.count_nonzero(success)
         # 3. planned interactions
         activity = np.zeros(n_org)
@@ -291,20 +291,20 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
             )
             for o in range(n_org):
                 activity[o] += 1.0 if attend[o] else 0.0
-            pairs.append(rep_a)
-            pairs.append(rep_b)
+            firsts.append(rep_a)
+            seconds.append(rep_b)
         shadow, rounds, shadowed, rounded = no_visits, no_visits, False, False
         if f.shadowing:
-            shadow, shadowed = _cross_sector_visits(f, gen, weight, p.shadowing_rate, activity, contacts, pairs, no_visits)
+            shadow, shadowed = _cross_sector_visits(f, gen, weight, p.shadowing_rate, activity, contacts, firsts, seconds, no_visits)
         if f.rounds:
-            rounds, rounded = _cross_sector_visits(f, gen, weight, p.virtual_rounds_rate, activity, contacts, pairs, no_visits)
+            rounds, rounded = _cross_sector_visits(f, gen, weight, p.virtual_rounds_rate, activity, contacts, firsts, seconds, no_visits)
         champion_contacts = np.zeros(0, np.int64)
         if f.engagement_on:
             c_from, c_to = interactions.champion_outreach(gen, live_idx, f.champion, p.outreach_rate)
             if c_from.size:
                 champion_contacts = interactions.counts_per(c_to, n)
-                pairs.append(c_from)
-                pairs.append(c_to)
+                firsts.append(c_from)
+                seconds.append(c_to)
         # 4. trust
         joint, met_or_rounds = shadow, met  # joint work (shadowing, virtual rounds); meetings and rounds build trust
         if rounded:
@@ -325,12 +325,8 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
                 views = consensus.bounded_confidence(views, ra, rb, trust, f.clin_org, eng, f.champion, params)
         else:
             team, mates = interactions.team_contacts(gen, live, f.clin_org, f.block_start, p.team_contact)
-            pairs.append(team)
-            pairs.append(mates)
-            firsts, seconds = List(), List()
-            for m in range(0, len(pairs), 2):
-                firsts.append(pairs[m])
-                seconds.append(pairs[m + 1])
+            firsts.append(team)
+            seconds.append(mates)
             views = consensus.interact(gen, views, _cat(firsts), _cat(seconds), trust, f.clin_org, eng, f.champion, params)
         included, directed = np.zeros(0, np.bool_), np.zeros(0, np.bool_)
         if step % f.workshop_interval == 0 and f.pathway != PATHWAY_NONE:
