@@ -117,7 +117,8 @@ def run_inputs(out: str | Path, run_id: int) -> RunInputs:
     )  # fmt: skip
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Two outcome values are the same: equal, or both NaN (an outcome never reached in either run)."""
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     return a == b
@@ -134,6 +135,6 @@ def replay_run(out: str | Path, run_id: int) -> Replay:
     for key in sorted(set(inp.stored) | set(result.summary)):
         stored, now = inp.stored.get(key), result.summary.get(key)
         stored = stored.item() if isinstance(stored, np.generic) else stored
-        if not _same(stored, now):
+        if not same_value(stored, now):
             differences[key] = (stored, now)
     return Replay(inp, result, differences)
