@@ -7,6 +7,8 @@ PYTHON ?= $(shell scripts/find_python.sh || echo python3)
 VENV   ?= .venv
 EXTRAS ?= dev
 BIN    := $(VENV)/bin
+# pytest processes for make test / test-all (pytest-xdist; whole files per process, so a file's fixtures are built once)
+TEST_WORKERS ?= auto
 STAMP  := $(VENV)/.installed
 export SOLARA_TELEMETRY_MIXPANEL_ENABLE := False
 
@@ -28,14 +30,14 @@ run: $(STAMP)
 	@echo "Results are in results/ontario (summary tables, ensemble plots, manifest.json)."
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow" tests  # golden included: a refactor that moves the numbers fails here
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow" tests  # golden included: a refactor that moves the numbers fails here
 
 # A refactor that must not change the model's numbers: P1-P6 x 20 seeds against the stored snapshot.
 golden: $(STAMP)
 	$(BIN)/python -m pytest -q -m golden tests
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check abm experiments dashboards tests benchmarks
