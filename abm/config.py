@@ -11,9 +11,10 @@ import json
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+import numpy as np
+from pydantic import Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from abm.params import Frozen, Params
 
@@ -183,6 +184,24 @@ class MilestoneEvent(Frozen):
         return self
 
 
+class PriorPartnership(Frozen):
+    """A prior partnership between two organizations, by name: ``{between: [A, B], strength: 0.6}``."""
+
+    between: tuple[str, str] = Field(description="the two organizations' names")
+    strength: float = Field(ge=0, le=1, description="strength of the partnership in [0,1] (symmetric)")
+
+
+def _prior_form(v: Any) -> str:
+    """``pairs`` when the entries are mappings (named pairs), else ``matrix``."""
+    return "pairs" if isinstance(v, list) and v and isinstance(v[0], dict | PriorPartnership) else "matrix"
+
+
+PriorPartnerships = Annotated[
+    Annotated[list[list[float]], Tag("matrix")] | Annotated[list[PriorPartnership], Tag("pairs")],
+    Discriminator(_prior_form),
+]
+
+
 def _default_orgs() -> list[Organization]:
     return [
         Organization(name="Hospital", kind="hospital", size=1000, it_system=1),
@@ -198,8 +217,10 @@ class Scenario(Frozen):
     description: str = "A generic three-partner program"
     steps: int = Field(104, ge=1, le=5200, description="default horizon in steps")
     organizations: list[Organization] = Field(default_factory=_default_orgs, min_length=2)
-    prior_partnerships: list[list[float]] | None = Field(
-        None, description="square matrix of prior partnership strength in [0,1], one row per organization"
+    prior_partnerships: PriorPartnerships | None = Field(
+        None,
+        description="prior partnership strength in [0,1]: a square matrix (one row per organization) or a "
+        "list of named pairs {between: [A, B], strength: s} (pairs not listed: 0)",
     )
     program: Program = Field(default_factory=Program)
     milestones: list[MilestoneEvent] = Field(default_factory=list)
@@ -211,7 +232,20 @@ class Scenario(Frozen):
         if len(set(names)) != len(names):
             raise ValueError("organization names must be unique")
         n = len(names)
-        if self.prior_partnerships is not None:
+        if self.prior_partnerships is not None and _prior_form(self.prior_partnerships) == "pairs":
+            seen: set[frozenset[str]] = set()
+            known_names = set(names)
+            for i, pair in enumerate(self.prior_partnerships):
+                for who in pair.between:  # type: ignore[union-attr]
+                    if who not in known_names:
+                        raise ValueError(f"prior_partnerships.{i}.between: unknown organization {who!r}; expected one of {sorted(names)}")
+                key = frozenset(pair.between)  # type: ignore[union-attr]
+                if len(key) == 1:
+                    raise ValueError(f"prior_partnerships.{i}.between: an organization paired with itself ({pair.between[0]!r})")  # type: ignore[union-attr]
+                if key in seen:
+                    raise ValueError(f"prior_partnerships.{i}.between: the pair {sorted(key)} is listed twice")
+                seen.add(key)
+        elif self.prior_partnerships is not None:
             m = self.prior_partnerships
             if len(m) != n or any(len(row) != n for row in m):
                 shape = f"{len(m)}x{max((len(r) for r in m), default=0)}"
@@ -238,6 +272,21 @@ class Scenario(Frozen):
                     f"milestones.{i}.effects.merge_into: unknown organization {ev.effects.merge_into!r}; expected one of {sorted(known)}"
                 )
         return self
+
+    def prior_matrix(self) -> np.ndarray | None:
+        """Prior partnership strengths as an O x O array (rows and columns in organization order), from
+        either form; None if the scenario gives none. Named pairs fill both directions."""
+        m = self.prior_partnerships
+        if m is None:
+            return None
+        if _prior_form(m) == "matrix":
+            return np.array(m, float).reshape(len(m), len(m))
+        index = {o.name: i for i, o in enumerate(self.organizations)}
+        out = np.zeros((len(index), len(index)))
+        for pair in m:
+            i, j = index[pair.between[0]], index[pair.between[1]]  # type: ignore[union-attr]
+            out[i, j] = out[j, i] = pair.strength  # type: ignore[union-attr]
+        return out
 
     def digest(self) -> str:
         """A short hash of the resolved scenario (provenance)."""

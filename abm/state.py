@@ -131,7 +131,8 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
     size = np.array([o.size for o in orgs], float)
     culture = np.array([o.culture if o.culture is not None else DEFAULT_CULTURE[o.kind] for o in orgs])
     clinical = np.array([o.clinical if o.clinical is not None else o.kind != "authority" for o in orgs])
-    prior = np.array(sc.prior_partnerships, float) if sc.prior_partnerships and m.prior_partnerships else np.zeros((n_org, n_org))
+    given = sc.prior_matrix() if m.prior_partnerships else None
+    prior = given if given is not None and given.size else np.zeros((n_org, n_org))
     prior = np.maximum(prior, prior.T)
     np.fill_diagonal(prior, 0.0)
 

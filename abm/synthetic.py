@@ -71,7 +71,9 @@ def synthetic_region(
         "description": f"Synthetic region: {n_orgs} organizations, about {n_clinicians} clinicians (seed {seed})",
         "steps": steps,
         "organizations": orgs,
-        "prior_partnerships": prior.tolist(),
+        "prior_partnerships": [
+            {"between": [orgs[i]["name"], orgs[j]["name"]], "strength": float(prior[i, j])} for i, j in zip(*np.nonzero(np.triu(prior, 1)), strict=True)
+        ],  # named pairs: a few per organization, not an O x O matrix
         "program": {
             "condition": "COPD/CHF", "complexity": 0.8, "pathway": "co_design",
             "features": {"coordinator": True, "line_24_7": True, "champions": True, "shadowing": shadowing},

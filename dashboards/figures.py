@@ -91,7 +91,8 @@ def org_layout(scenario: Scenario) -> np.ndarray:
     """Node positions (O x 2), fixed per scenario: prior partners and same-region partners sit close."""
     orgs = scenario.organizations
     n = len(orgs)
-    prior = np.array(scenario.prior_partnerships) if scenario.prior_partnerships is not None else np.zeros((n, n))
+    given = scenario.prior_matrix()
+    prior = given if given is not None and given.size else np.zeros((n, n))
     region = np.array([o.region for o in orgs])
     w = 0.05 + prior + 0.5 * (region[:, None] == region[None, :])
     return _layout_cached(n, tuple(tuple(float(x) for x in row) for row in w))

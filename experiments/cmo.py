@@ -50,7 +50,7 @@ def context(programs: list[str]) -> pd.DataFrame:
     for p in programs:
         sc = scenario(p)
         orgs = sc.organizations
-        prior = np.array(sc.prior_partnerships or [[0.0]])
+        prior = sc.prior_matrix() if sc.prior_partnerships else np.zeros((1, 1))
         res = [o.resources for o in orgs]
         rows.append({
             "program": p, "partners": len(orgs), "condition": sc.program.condition,

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from abm.config import Scenario
 from abm.params import Params
 from experiments.validation.runner import scenario
@@ -70,10 +72,12 @@ def p1_small_equalized() -> Scenario:
     small, peer = names.index(SMALL_PARTNER), names.index(SMALL_PEER)
     for field in ("leadership", "privacy", "it_system", "region", "kind", "culture", "clinical"):
         data["organizations"][small][field] = data["organizations"][peer][field]
-    prior = data["prior_partnerships"]
+    prior = sc.prior_matrix()
+    prior = prior if prior is not None else np.zeros((len(names), len(names)))
     for j in range(len(names)):
         if j != small:
-            prior[small][j] = prior[j][small] = PRIOR_WITH_SMALL
+            prior[small, j] = prior[j, small] = PRIOR_WITH_SMALL
+    data["prior_partnerships"] = prior.tolist()
     for group in data["program"]["shared_systems"]:
         if SMALL_PEER in group["orgs"] and SMALL_PARTNER not in group["orgs"]:
             group["orgs"].append(SMALL_PARTNER)

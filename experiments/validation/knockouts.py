@@ -39,7 +39,8 @@ def applies(sc: Scenario, mechanism: str) -> bool:
     if mechanism == "co_design":
         return prog.pathway == "co_design"
     if mechanism == "prior_partnerships":
-        return bool(sc.prior_partnerships) and any(x > 0 for row in sc.prior_partnerships for x in row)
+        prior = sc.prior_matrix()
+        return prior is not None and bool((prior > 0).any())
     if mechanism == "data_sharing":  # links still have to form: some clinical pair starts below level 2
         if prog.features.realtime_dashboard or prog.initial_data_level >= 2:
             return False
