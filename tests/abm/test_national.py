@@ -1,0 +1,78 @@
+"""National runs (abm.national): a federation of regional runs, each exactly the ordinary model's run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abm.model import metric_names
+from abm.national import run_nation, synthetic_nation
+from abm.run import run_once
+from abm.synthetic import n_clinicians_of
+
+
+@pytest.fixture(scope="module")
+def nation():
+    return synthetic_nation(n_orgs=45, n_clinicians=900, seed=5, steps=30)
+
+
+@pytest.fixture(scope="module")
+def result(nation):
+    return run_nation(nation, seed=11)
+
+
+def test_synthetic_nation_has_the_organizations_and_clinicians_asked_for(nation):
+    assert len(nation) == 2  # regions of about 20 organizations
+    assert sum(len(sc.organizations) for sc in nation) == 45
+    assert abs(sum(n_clinicians_of(sc) for sc in nation) - 900) <= 0.05 * 900
+    assert len({sc.name for sc in nation}) == len(nation)
+    again = synthetic_nation(n_orgs=45, n_clinicians=900, seed=5, steps=30)
+    assert [sc.digest() for sc in again] == [sc.digest() for sc in nation]
+    assert [sc.digest() for sc in synthetic_nation(n_orgs=45, n_clinicians=900, seed=6, steps=30)] != [sc.digest() for sc in nation]
+
+
+def test_each_region_is_the_ordinary_run_with_its_child_seed(nation, result):
+    children = np.random.SeedSequence(11).spawn(len(nation))
+    for sc, child, (_, row) in zip(nation, children, result.regions.iterrows(), strict=True):
+        alone = run_once(sc, seed=child)
+        assert pd.Series(alone.summary).equals(row[list(alone.summary)].astype(float))
+        mine = result.steps[result.steps.region == sc.name].drop(columns="region").reset_index(drop=True)
+        assert mine.equals(alone.steps.astype(mine.dtypes.to_dict()))
+
+
+def test_one_seed_fixes_the_nation(nation, result):
+    again = run_nation(nation, seed=11)
+    assert again.national.equals(result.national) and again.regions.equals(result.regions)
+    other = run_nation(nation, seed=12)
+    assert not other.national.equals(result.national)
+
+
+def test_national_outcomes_aggregate_the_regions(nation, result):
+    steps, nat = result.steps, result.national
+    weights = dict(zip(result.regions.region, result.regions.clinicians, strict=True))
+    w = steps.region.map(weights).to_numpy(float)
+    for m in ("consensus", "integration", "engagement"):
+        expect = (steps[m] * w).groupby(steps.step).sum() / pd.Series(w).groupby(steps.step.to_numpy()).sum()
+        np.testing.assert_allclose(nat[m], expect.to_numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(nat["handoffs"], steps.groupby("step")["handoffs"].sum())
+    np.testing.assert_array_equal(nat["trust_min"], steps.groupby("step")["trust_min"].min())
+    good = (steps.handoff_success.fillna(0) * steps.handoffs).groupby(steps.step).sum()
+    n = steps.groupby("step")["handoffs"].sum()
+    np.testing.assert_allclose(nat["handoff_success"], np.where(n > 0, good / n.where(n > 0), np.nan), rtol=1e-12)
+    lo, hi = steps.groupby("step")["integration"].min(), steps.groupby("step")["integration"].max()
+    assert ((nat.integration_p10 >= lo - 1e-12) & (nat.integration_p90 <= hi + 1e-12)).all()
+    assert set(metric_names()) <= set(nat.columns)
+
+
+def test_bad_nations_are_refused(nation):
+    with pytest.raises(ValueError, match="at least one region"):
+        run_nation([])
+    with pytest.raises(ValueError, match="unique; repeated: \\['region-0'\\]"):
+        run_nation([nation[0], nation[0]])
+    longer = nation[1].model_copy(update={"steps": 31})
+    with pytest.raises(ValueError, match="different horizons"):
+        run_nation([nation[0], longer])
+    assert len(run_nation([nation[0], longer], steps=3).national) == 4
+    with pytest.raises(ValueError, match="at least n_orgs"):
+        synthetic_nation(n_orgs=40, n_clinicians=10)
