@@ -98,6 +98,44 @@ def parse_sets(items: list[str]) -> dict[str, object]:
 
 
 @app.command()
+def national(
+    regions: list[str] = typer.Argument(None, help="the regions: config files or built-in programs (distinct names)"),
+    synthetic: str | None = typer.Option(None, metavar="ORGS:CLINICIANS", help="a synthetic nation instead, e.g. 10000:500000 (regions of about 20 organizations)"),
+    seed: int = typer.Option(0, min=0, help="the nation's seed (>= 0); region r runs with its r-th child seed"),
+    steps: int | None = typer.Option(None, min=1, help="steps (weeks); default from the configs (they must agree)"),
+    out: Path | None = typer.Option(None, help="directory for national, regions and steps tables and provenance"),
+) -> None:
+    """Run a nation as a federation of regions that do not interact (abm/national.py) and print its outcomes."""
+    from abm.io import write_nation
+    from abm.national import run_nation, synthetic_nation
+
+    if bool(regions) == (synthetic is not None):
+        fail("national: give region configs or --synthetic ORGS:CLINICIANS (one of the two)")
+    try:
+        if synthetic is not None:
+            o, sep, c = synthetic.partition(":")
+            if not sep or not o.strip().isdigit() or not c.strip().isdigit():
+                raise ConfigError(f"--synthetic {synthetic!r}: expected ORGS:CLINICIANS, two whole numbers (e.g. 10000:500000)")
+            scs = synthetic_nation(int(o), int(c), seed=seed, steps=steps or 104)
+        else:
+            scs = [load_scenario(r) for r in regions]
+        result = run_nation(scs, seed=seed, steps=steps)
+    except (ConfigError, ValueError) as e:
+        fail(str(e) if isinstance(e, ConfigError) else f"national: {e}")
+    last = result.national.iloc[-1]
+    console.print(f"[bold]{len(scs)} regions[/], {int(result.regions.organizations.sum()):,} organizations, "
+                  f"{int(result.regions.clinicians.sum()):,} clinicians, seed={seed}, {int(last['step'])} steps")  # fmt: skip
+    for key in ("integration", "integration_p10", "integration_p90", "consensus", "connectivity", "trust_mean", "engagement", "retention"):
+        console.print(f"  {key:<28} {last[key]:.3f}")
+    if out is not None:
+        try:
+            write_nation(result, out, {"command": "abm national", "regions_given": regions or None, "synthetic": synthetic})
+        except OSError as e:
+            fail(f"{out}: cannot write results ({e.strerror})")
+        console.print(f"wrote {out}/national.parquet (.csv), regions.parquet (.csv), steps.parquet, run.json")
+
+
+@app.command()
 def milestones() -> None:
     """List the milestone library: events a config references with `use: NAME` (timing and targets are the config's)."""
     from abm.milestone_library import library

@@ -54,3 +54,30 @@ def swap_in(tmp: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, final)
+
+
+def write_nation(result: Any, out: str | Path, extra: dict[str, Any] | None = None) -> Path:
+    """Write a national run (:class:`abm.national.NationalResult`): ``national`` (Parquet, CSV), ``regions``
+    (Parquet, CSV), every region's steps (``steps.parquet``) and provenance (``run.json``: seed, versions,
+    each region's scenario digest). Atomic, as :func:`write_run`."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        result.national.to_parquet(tmp / "national.parquet", index=False)
+        result.national.to_csv(tmp / "national.csv", index=False)
+        result.regions.to_parquet(tmp / "regions.parquet", index=False)
+        result.regions.to_csv(tmp / "regions.csv", index=False)
+        result.steps.to_parquet(tmp / "steps.parquet", index=False)
+        prov = {
+            "seed": result.seed if isinstance(result.seed, int | None) else str(result.seed),
+            "seeds": "region r runs with SeedSequence(seed).spawn(regions)[r]",
+            "regions": {sc.name: sc.digest() for sc in result.scenarios},
+            "versions": versions(),
+        } | (extra or {})
+        (tmp / "run.json").write_text(json.dumps(prov, indent=2, default=str))
+        swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

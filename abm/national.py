@@ -45,12 +45,14 @@ SUMMED = ("handoffs", "active_partners")
 @dataclass
 class NationalResult:
     """A national run: one row per region (``regions``), the national step table (``national``,
-    module docstring) and every region's step table stacked with a ``region`` column (``steps``)."""
+    module docstring), every region's step table stacked with a ``region`` column (``steps``), the
+    nation's seed and the regions' scenarios."""
 
     regions: pd.DataFrame
     national: pd.DataFrame
     steps: pd.DataFrame
     seed: Any
+    scenarios: list[Scenario]
 
 
 def _clinical_partners(sc: Scenario) -> int:
@@ -92,7 +94,7 @@ def run_nation(regions: Sequence[Scenario], seed: Any = 0, steps: int | None = N
     steps_long = pd.DataFrame(stack.reshape(-1, len(metrics)), columns=metrics)
     steps_long.insert(0, "step", np.tile(np.arange(n_steps), len(regions)))
     steps_long.insert(0, "region", np.repeat(names, n_steps))
-    return NationalResult(region_table, national, steps_long, seed)
+    return NationalResult(region_table, national, steps_long, seed, list(regions))
 
 
 def _aggregate(stack: np.ndarray, metrics: list[str], regions: pd.DataFrame) -> pd.DataFrame:

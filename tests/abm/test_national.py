@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from abm.config import load_scenario
 from abm.model import metric_names
 from abm.national import run_nation, synthetic_nation
 from abm.run import run_once
@@ -76,3 +77,46 @@ def test_bad_nations_are_refused(nation):
     assert len(run_nation([nation[0], longer], steps=3).national) == 4
     with pytest.raises(ValueError, match="at least n_orgs"):
         synthetic_nation(n_orgs=40, n_clinicians=10)
+
+
+def test_abm_national_writes_the_tables_the_api_gives(tmp_path):
+    from typer.testing import CliRunner
+
+    from abm.cli import app
+
+    out = tmp_path / "nation"
+    res = CliRunner().invoke(app, ["national", "P1", "P2", "--seed", "4", "--steps", "12", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    api = run_nation([load_scenario("P1"), load_scenario("P2")], seed=4, steps=12)
+    assert pd.read_parquet(out / "national.parquet").equals(api.national)
+    assert pd.read_parquet(out / "regions.parquet").equals(api.regions)
+    assert pd.read_parquet(out / "steps.parquet").equals(api.steps)
+    import json
+
+    prov = json.loads((out / "run.json").read_text())
+    assert prov["seed"] == 4 and set(prov["regions"]) == {"P1", "P2"} and "numpy" in json.dumps(prov["versions"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["P1", "P1"], "region names must be unique"),
+        ([], "give region configs or --synthetic"),
+        (["--synthetic", "45x900"], "expected ORGS:CLINICIANS"),
+        (["P1", "--synthetic", "40:800"], "one of the two"),
+        (["missing.yaml"], "missing.yaml"),
+        (["--synthetic", "1:1"], "n_orgs must be at least 2"),
+    ],
+)
+def test_abm_national_refuses_bad_input_with_one_line_and_writes_nothing(tmp_path, args, message):
+    from typer.testing import CliRunner
+
+    from abm.cli import app
+
+    out = tmp_path / "nation"
+    res = CliRunner().invoke(app, ["national", *args, "--steps", "3", "--out", str(out)])
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert message in text and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) <= 2  # one message (rich may wrap it)
+    assert not out.exists() and not list(tmp_path.iterdir())
