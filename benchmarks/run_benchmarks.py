@@ -162,9 +162,20 @@ def large_region(repeats: int) -> dict[str, Any]:
     return t
 
 
+PEAK_MB = """
+def peak_mb():
+    # this process's own peak resident memory: VmHWM starts afresh at exec, whereas ru_maxrss keeps the
+    # parent's high-water mark across fork + exec on Linux (it would report the benchmark process's peak)
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
 PROVINCE_SCRIPT = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
+{peak}
 from abm.synthetic import synthetic_region
 from abm.run import run_once
 t0 = time.perf_counter()
@@ -173,7 +184,7 @@ t1, c1 = time.perf_counter(), time.process_time()
 r = run_once(sc, seed={seed})
 t2, c2 = time.perf_counter(), time.process_time()
 print(json.dumps({{"scenario_s": t1 - t0, "wall_s": t2 - t1, "cpu_s": c2 - c1,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_rss_mb": peak_mb(),
                   "final_consensus": r.summary["final_consensus"], "exits": r.summary["exits"]}}))
 """
 
@@ -181,7 +192,7 @@ print(json.dumps({{"scenario_s": t1 - t0, "wall_s": t2 - t1, "cpu_s": c2 - c1,
 def province(repeats: int) -> dict[str, Any]:
     runs = []
     for seed in range(repeats):
-        res = subprocess.run([sys.executable, "-c", PROVINCE_SCRIPT.format(root=str(ROOT), seed=seed)],
+        res = subprocess.run([sys.executable, "-c", PROVINCE_SCRIPT.format(root=str(ROOT), seed=seed, peak=PEAK_MB)],
                              capture_output=True, text=True, check=True)  # fmt: skip
         runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
     out = median_times([(r["wall_s"], r["cpu_s"]) for r in runs])
@@ -225,13 +236,14 @@ def pair_bytes_per_pair(n_orgs: int = 100) -> float:
 NATIONAL_SCRIPT = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
+{peak}
 from abm.national import run_nation, synthetic_nation
 t0, c0 = time.perf_counter(), time.process_time()
 regions = synthetic_nation({orgs}, {clinicians}, seed=1)
 r = run_nation(regions, seed={seed})
 t1, c1 = time.perf_counter(), time.process_time()
 print(json.dumps({{"wall_s": t1 - t0, "cpu_s": c1 - c0, "regions": len(regions),
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_rss_mb": peak_mb(),
                   "final_integration": float(r.national["integration"].iloc[-1])}}))
 """
 
@@ -240,7 +252,7 @@ def national() -> dict[str, Any]:
     """The national system as a federation of regions (fresh process), and what one dense model would hold."""
     n_org, n_clin = NATIONAL
     need_mb = pair_bytes_per_pair() * n_org**2 / 2**20
-    res = subprocess.run([sys.executable, "-c", NATIONAL_SCRIPT.format(root=str(ROOT), orgs=n_org, clinicians=n_clin, seed=0)],
+    res = subprocess.run([sys.executable, "-c", NATIONAL_SCRIPT.format(root=str(ROOT), orgs=n_org, clinicians=n_clin, seed=0, peak=PEAK_MB)],
                          capture_output=True, text=True, check=True)  # fmt: skip
     run = json.loads(res.stdout.strip().splitlines()[-1])
     out: dict[str, Any] = {"organizations": n_org, "clinicians": n_clin, "dense_pair_state_mb": need_mb, **run}
