@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,7 @@ def write_run(result: RunResult, out: str | Path, extra: dict[str, Any] | None =
     Everything is written into a temporary sibling directory, then renamed into place: ``out`` either
     holds a complete run or is left as it was.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         result.steps.to_parquet(tmp / "steps.parquet", index=False)
         result.steps.to_csv(tmp / "steps.csv", index=False)
         result.milestones.to_parquet(tmp / "milestones.parquet", index=False)
@@ -37,11 +36,22 @@ def write_run(result: RunResult, out: str | Path, extra: dict[str, Any] | None =
         } | (extra or {})
         (tmp / "run.json").write_text(json.dumps(prov, indent=2, default=str))
         plot_run(result.steps, result.milestones, f"{result.scenario.name}: {result.scenario.description}", tmp / "outcomes.png")
+    return Path(out)
+
+
+@contextmanager
+def atomic_dir(out: str | Path) -> Iterator[Path]:
+    """A temporary sibling directory of ``out`` to write into; on success it replaces ``out``
+    (:func:`swap_in`), on any error it is removed and ``out`` is left as it was."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
         swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
 
 
 def swap_in(tmp: Path, final: Path) -> None:
@@ -60,10 +70,7 @@ def write_nation(result: Any, out: str | Path, extra: dict[str, Any] | None = No
     """Write a national run (:class:`abm.national.NationalResult`): ``national`` (Parquet, CSV), ``regions``
     (Parquet, CSV), every region's steps (``steps.parquet``) and provenance (``run.json``: seed, versions,
     each region's scenario digest). Atomic, as :func:`write_run`."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         result.national.to_parquet(tmp / "national.parquet", index=False)
         result.national.to_csv(tmp / "national.csv", index=False)
         result.regions.to_parquet(tmp / "regions.parquet", index=False)
@@ -76,8 +83,4 @@ def write_nation(result: Any, out: str | Path, extra: dict[str, Any] | None = No
             "versions": versions(),
         } | (extra or {})
         (tmp / "run.json").write_text(json.dumps(prov, indent=2, default=str))
-        swap_in(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return Path(out)

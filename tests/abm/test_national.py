@@ -120,3 +120,24 @@ def test_abm_national_refuses_bad_input_with_one_line_and_writes_nothing(tmp_pat
     assert message in text and "Traceback" not in res.output
     assert len(res.output.strip().splitlines()) <= 2  # one message (rich may wrap it)
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_a_failed_write_leaves_the_earlier_results_as_they_were(tmp_path, result):
+    from abm.io import write_nation
+
+    out = tmp_path / "nation"
+    write_nation(result, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    class Broken:
+        def __getattr__(self, name):
+            return getattr(result, name)
+
+        @property
+        def steps(self):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_nation(Broken(), out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nation"]  # no temporary directory left behind
