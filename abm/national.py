@@ -75,7 +75,7 @@ def run_nation(regions: Sequence[Scenario], seed: Any = 0, steps: int | None = N
         raise ValueError(f"region names must be unique; repeated: {twice}")
     horizons = {sc.steps for sc in regions} if steps is None else {steps}
     if len(horizons) != 1:
-        raise ValueError(f"regions have different horizons {sorted(horizons)}; pass steps= to run them all alike")
+        raise ValueError(f"regions have different horizons {sorted(horizons)}; give steps (--steps) to run them all alike")
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     children = ss.spawn(len(regions))
     metrics = metric_names()
