@@ -64,6 +64,8 @@ def serve(results: Path | None = None, timeout: float = 90.0, log: Path | None =
     if results is not None:
         cmd += ["--results", str(results)]
     env = dict(os.environ, **OFFLINE_ENV, **(env or {}))
+    if log:
+        Path(log).parent.mkdir(parents=True, exist_ok=True)  # a test may be the first to write there
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
