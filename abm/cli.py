@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from abm.cli_errors import fail
+from abm.cli_errors import err, fail
 from abm.config import ConfigError, builtin_programs, load_scenario, with_overrides
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Agent-based model of how integration of care is generated.")
@@ -119,7 +119,11 @@ def national(
             scs = synthetic_nation(int(o), int(c), seed=seed, steps=steps or 104)
         else:
             scs = [load_scenario(r) for r in regions]
-        result = run_nation(scs, seed=seed, steps=steps)
+        from rich.progress import Progress
+
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task(f"{len(scs)} regions", total=len(scs))
+            result = run_nation(scs, seed=seed, steps=steps, progress=lambda done, _: bar.update(task, completed=done))
     except (ConfigError, ValueError) as e:
         fail(str(e) if isinstance(e, ConfigError) else f"national: {e}")
     last = result.national.iloc[-1]

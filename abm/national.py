@@ -27,7 +27,7 @@ National outcomes per step (:attr:`NationalResult.national`), from the regions' 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,13 +59,16 @@ def _clinical_partners(sc: Scenario) -> int:
     return sum(bool(o.clinical) if o.clinical is not None else o.kind != "authority" for o in sc.organizations)
 
 
-def run_nation(regions: Sequence[Scenario], seed: Any = 0, steps: int | None = None) -> NationalResult:
+def run_nation(
+    regions: Sequence[Scenario], seed: Any = 0, steps: int | None = None, progress: Callable[[int, int], None] | None = None
+) -> NationalResult:
     """Run every region with its own child seed of ``seed`` and aggregate (module docstring).
 
     Args:
         regions: the regions' scenarios (distinct names; at least one).
         seed: an int or a ``numpy.random.SeedSequence`` for the whole nation.
         steps: horizon (default: each region's ``steps``; regions must then agree).
+        progress: called as ``progress(done, total)`` after each region (e.g. to move a progress bar).
     """
     if not regions:
         raise ValueError("a nation needs at least one region")
@@ -87,6 +90,8 @@ def run_nation(regions: Sequence[Scenario], seed: Any = 0, steps: int | None = N
         clinicians = n_clinicians_of(sc)
         rows.append({"region": sc.name, "organizations": len(sc.organizations), "clinicians": clinicians,
                      "clinical_partners": _clinical_partners(sc), **r.summary})  # fmt: skip
+        if progress is not None:
+            progress(len(rows), len(regions))
     region_table = pd.DataFrame(rows)
     stack = np.stack(tables)  # regions x steps x metrics
     national = _aggregate(stack, metrics, region_table)

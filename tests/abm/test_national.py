@@ -141,3 +141,10 @@ def test_a_failed_write_leaves_the_earlier_results_as_they_were(tmp_path, result
         write_nation(Broken(), out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nation"]  # no temporary directory left behind
+
+
+def test_progress_hears_of_every_region(nation, result):
+    calls = []
+    again = run_nation(nation, seed=11, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(k, len(nation)) for k in range(1, len(nation) + 1)]
+    assert again.national.equals(result.national)  # watching does not change the run
