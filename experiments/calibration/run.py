@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,16 +106,24 @@ def observed_stats(res: Resolved) -> dict[str, float]:
 
 
 def stored_generations(db: Path) -> int:
-    """Generations stored in a history database (0 if none, or no database)."""
+    """Generations stored in a history database (0 if none, or no database): pyabc's ``History.max_t`` + 1
+    for run 1, read with sqlite in read-only mode.
+
+    Not through ``pyabc.History``: every session it opens creates the schema's missing tables, so reading a
+    database that a running fit is still setting up (a watcher, a test polling it) could make the fit's own
+    ``CREATE TABLE`` fail ("table already exists") and stop it.
+    """
     if not db.exists():
         return 0
-    import pyabc
-
     try:
-        h = pyabc.History(f"sqlite:///{db}", _id=1, create=False)
-        return int(h.max_t) + 1 if h.max_t is not None else 0
-    except Exception:  # noqa: BLE001 - a database cut short before its first generation: start again
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            row = con.execute("SELECT MAX(p.t) FROM populations p JOIN abc_smc a ON p.abc_smc_id = a.id WHERE a.id = 1").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:  # a database cut short before its first generation: start again
         return 0
+    return int(row[0]) + 1 if row and row[0] is not None else 0
 
 
 def _quiet() -> None:
