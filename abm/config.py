@@ -61,6 +61,11 @@ class Organization(Frozen):
     culture: float | None = Field(None, ge=0, le=1, description="0 community .. 1 hospital; default by kind")
     clinical: bool | None = Field(None, description="counts in connectivity; default: all kinds but authority")
 
+    @property
+    def is_clinical(self) -> bool:
+        """Whether it counts as a clinical partner: ``clinical`` if given, else every kind but authority."""
+        return self.clinical if self.clinical is not None else self.kind != "authority"
+
 
 class Features(Frozen):
     """Program features (paper 002, Table 2)."""

@@ -56,7 +56,7 @@ class NationalResult:
 
 
 def _clinical_partners(sc: Scenario) -> int:
-    return sum(bool(o.clinical) if o.clinical is not None else o.kind != "authority" for o in sc.organizations)
+    return sum(o.is_clinical for o in sc.organizations)
 
 
 def run_nation(

@@ -130,7 +130,7 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
     kind = np.array([KINDS.index(o.kind) for o in orgs], np.int8)
     size = np.array([o.size for o in orgs], float)
     culture = np.array([o.culture if o.culture is not None else DEFAULT_CULTURE[o.kind] for o in orgs])
-    clinical = np.array([o.clinical if o.clinical is not None else o.kind != "authority" for o in orgs])
+    clinical = np.array([o.is_clinical for o in orgs])
     given = sc.prior_matrix() if m.prior_partnerships else None
     prior = given if given is not None and given.size else np.zeros((n_org, n_org))
     prior = np.maximum(prior, prior.T)

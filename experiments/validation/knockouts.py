@@ -44,7 +44,7 @@ def applies(sc: Scenario, mechanism: str) -> bool:
     if mechanism == "data_sharing":  # links still have to form: some clinical pair starts below level 2
         if prog.features.realtime_dashboard or prog.initial_data_level >= 2:
             return False
-        clinical = {o.name for o in sc.organizations if (o.clinical if o.clinical is not None else o.kind != "authority")}
+        clinical = {o.name for o in sc.organizations if o.is_clinical}
         linked = set()
         for g in prog.shared_systems:
             if g.level >= 2:
