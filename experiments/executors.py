@@ -53,7 +53,14 @@ class ExecutorHandle:
             self.executor.shutdown(wait=not cancel)
             self._client.close()
         else:
+            # The pool's manager thread outlives shutdown(wait=False) to close the pool's pipes. CPython 3.11's exit
+            # hook wakes every such thread without a lock, so one closing its pipe at that moment makes the exit
+            # print an OSError traceback after a clean Ctrl-C. Waiting for it here (the exit hook would wait for it
+            # anyway) leaves the exit hook nothing to race with.
+            manager = getattr(self.executor, "_executor_manager_thread", None)
             self.executor.shutdown(wait=not cancel, cancel_futures=cancel)
+            if manager is not None:
+                manager.join()
 
 
 _LAUNCH = threading.Lock()
