@@ -17,7 +17,7 @@ it; a hazard event fires independently per region.
 National outcomes per step (:attr:`NationalResult.national`), from the regions' step tables:
 
 * counts add up: ``handoffs``, ``active_partners`` and the cumulative milestone counts ``ms_*``;
-* ``trust_min`` is the lowest over regions; ``handoff_success`` is weighted by hand-offs and
+* ``trust_min`` is the lowest over the regions where it is defined; ``handoff_success`` is weighted by hand-offs and
   ``retention`` by the region's original clinical partners;
 * every other metric (consensus, connectivity, integration, trust_mean, engagement, ...) is the
   mean over regions weighted by clinician agents: a mean of regional values (consensus within
@@ -113,7 +113,7 @@ def _aggregate(stack: np.ndarray, metrics: list[str], regions: pd.DataFrame) -> 
         if m in SUMMED or m.startswith("ms_"):
             out[m] = x.sum(axis=0)
         elif m == "trust_min":
-            out[m] = x.min(axis=0)
+            out[m] = np.fmin.reduce(x, axis=0)  # over the regions where it is defined
         elif m == "handoff_success":
             out[m] = _weighted_mean(x, stack[:, :, col["handoffs"]])
         elif m == "retention":

@@ -66,6 +66,20 @@ def test_national_outcomes_aggregate_the_regions(nation, result):
     assert set(metric_names()) <= set(nat.columns)
 
 
+def test_a_region_without_a_value_is_left_out_not_propagated(result):
+    # a region whose partners all left has no trust_min or consensus that step: the others still count
+    from abm.national import _aggregate
+
+    metrics = metric_names()
+    stack = np.stack([g[metrics].to_numpy() for _, g in result.steps.groupby("region", sort=False)])
+    stack[0, 5:, metrics.index("trust_min")] = np.nan
+    stack[0, 5:, metrics.index("consensus")] = np.nan
+    nat = _aggregate(stack, metrics, result.regions)
+    assert np.isfinite(nat["trust_min"]).all() and np.isfinite(nat["consensus"]).all()
+    np.testing.assert_array_equal(nat["trust_min"][5:], stack[1:, 5:, metrics.index("trust_min")].min(axis=0))
+    np.testing.assert_array_equal(nat["trust_min"][:5], result.national["trust_min"][:5])
+
+
 def test_bad_nations_are_refused(nation):
     with pytest.raises(ValueError, match="at least one region"):
         run_nation([])
