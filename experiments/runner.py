@@ -300,11 +300,6 @@ def _run(plan: Plan, store: ResultsStore, old: dict[str, Any] | None, handle: Ex
         for fut in inflight:
             fut.cancel()
     finally:
-        if own:
-            try:
-                handle.close(cancel=True)
-            except Exception:  # noqa: BLE001 - closing a broken executor must not hide the results
-                pass
         with _sigint_deferred():  # a second Ctrl-C must not cut the last chunk short
             store.flush()
             # the record of truth is what is stored
@@ -314,5 +309,10 @@ def _run(plan: Plan, store: ResultsStore, old: dict[str, Any] | None, handle: Ex
         remaining = plan.n_runs - counts["completed"] - counts["failed"]
         status = COMPLETE_WITH_FAILURES if counts["failed"] else COMPLETE
         write_manifest("interrupted" if interrupted else (status if not remaining else "incomplete"))
+        if own:  # after the results are safe: closing waits for the batches still running
+            try:
+                handle.close(cancel=True)
+            except Exception:  # noqa: BLE001 - closing a broken executor must not hide the results
+                pass
     return RunSummary(Path(out), plan.n_runs, counts["completed"], counts["failed"], len(skip), ran, failed_now,
                       interrupted, time.monotonic() - t0)  # fmt: skip
