@@ -104,10 +104,13 @@ def national(
     seed: int = typer.Option(0, min=0, help="the nation's seed (>= 0); region r runs with its r-th child seed"),
     steps: int | None = typer.Option(None, min=1, help="steps (weeks); default from the configs (they must agree)"),
     out: Path | None = typer.Option(None, help="directory for national, regions and steps tables and provenance"),
+    workers: int = typer.Option(1, min=1, help="processes to run regions on in parallel (the result does not depend on it)"),
 ) -> None:
     """Run a nation as a federation of regions that do not interact (abm/national.py) and print its outcomes."""
+    from contextlib import nullcontext
+
     from abm.io import write_nation
-    from abm.national import run_nation, synthetic_nation
+    from abm.national import region_pool, run_nation, synthetic_nation
 
     if bool(regions) == (synthetic is not None):
         fail("national: give region configs or --synthetic ORGS:CLINICIANS (one of the two)")
@@ -121,11 +124,13 @@ def national(
             scs = [load_scenario(r) for r in regions]
         from rich.progress import Progress
 
-        with Progress(console=err, transient=True) as bar:
+        with Progress(console=err, transient=True) as bar, (region_pool(workers) if workers > 1 else nullcontext()) as pool:
             task = bar.add_task(f"{len(scs)} regions", total=len(scs))
-            result = run_nation(scs, seed=seed, steps=steps, progress=lambda done, _: bar.update(task, completed=done))
+            result = run_nation(scs, seed=seed, steps=steps, progress=lambda done, _: bar.update(task, completed=done), executor=pool)
     except (ConfigError, ValueError) as e:
         fail(str(e) if isinstance(e, ConfigError) else f"national: {e}")
+    except KeyboardInterrupt:
+        fail("national: interrupted; nothing was written", 130)
     last = result.national.iloc[-1]
     console.print(f"[bold]{len(scs)} regions[/], {int(result.regions.organizations.sum()):,} organizations, "
                   f"{int(result.regions.clinicians.sum()):,} clinicians, seed={seed}, {int(last['step'])} steps")  # fmt: skip

@@ -16,6 +16,7 @@ import pandas as pd
 from abm import compat, engine, events, merger
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
+from abm.interrupts import interrupts_after
 from abm.mechanisms import (
     consensus,
     data_sharing,
@@ -195,6 +196,7 @@ class IntegrationModel(mesa.Model):
         return super().agents_by_type
 
     # ------------------------------------------------------------------ schedule
+    @interrupts_after()  # Ctrl-C waits for the compiled call under way (abm/interrupts.py)
     def step(self) -> None:
         """One week, in the order of the ODD process overview."""
         self._reset_step_scratch()
@@ -529,6 +531,7 @@ class IntegrationModel(mesa.Model):
         s = self.state
         return engine.Arrays(*(getattr(s, name) for name in engine.Arrays._fields))
 
+    @interrupts_after()
     def run_weeks(self, last: int) -> np.ndarray:
         """Weeks ``steps + 1`` .. ``last`` in one compiled loop (:func:`abm.engine.run_weeks`): the same numbers as
         calling :meth:`step` that often, without the per-step Python calls. Milestone events and exits are

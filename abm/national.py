@@ -27,7 +27,10 @@ National outcomes per step (:attr:`NationalResult.national`), from the regions' 
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,8 +62,33 @@ def _clinical_partners(sc: Scenario) -> int:
     return sum(o.is_clinical for o in sc.organizations)
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's: it cancels what is left
+
+
+def region_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes for :func:`run_nation` (forkserver where available: safe beside threads)."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+
+
+def run_region(sc: Scenario, seed: np.random.SeedSequence, steps: int | None) -> tuple[np.ndarray, dict[str, Any]]:
+    """One region's run: its step table (steps x :func:`metric_names`) and its row of the region table."""
+    r = run_once(sc, seed=seed, steps=steps)
+    cols = r.step_columns
+    table = np.column_stack([cols[m] for m in metric_names()])
+    row = {"region": sc.name, "organizations": len(sc.organizations), "clinicians": n_clinicians_of(sc),
+           "clinical_partners": _clinical_partners(sc), **r.summary}  # fmt: skip
+    return table, row
+
+
 def run_nation(
-    regions: Sequence[Scenario], seed: Any = 0, steps: int | None = None, progress: Callable[[int, int], None] | None = None
+    regions: Sequence[Scenario],
+    seed: Any = 0,
+    steps: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> NationalResult:
     """Run every region with its own child seed of ``seed`` and aggregate (module docstring).
 
@@ -69,6 +97,9 @@ def run_nation(
         seed: an int or a ``numpy.random.SeedSequence`` for the whole nation.
         steps: horizon (default: each region's ``steps``; regions must then agree).
         progress: called as ``progress(done, total)`` after each region (e.g. to move a progress bar).
+        executor: a ``concurrent.futures.Executor`` (e.g. a ``ProcessPoolExecutor``) to run regions on in
+            parallel; None runs them one after another. The result is the same either way: each region has
+            its own seed, and regions are assembled in the order given.
     """
     if not regions:
         raise ValueError("a nation needs at least one region")
@@ -82,16 +113,25 @@ def run_nation(
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     children = ss.spawn(len(regions))
     metrics = metric_names()
-    rows, tables = [], []
-    for sc, child in zip(regions, children, strict=True):
-        r = run_once(sc, seed=child, steps=steps)
-        cols = r.step_columns
-        tables.append(np.column_stack([cols[m] for m in metrics]))
-        clinicians = n_clinicians_of(sc)
-        rows.append({"region": sc.name, "organizations": len(sc.organizations), "clinicians": clinicians,
-                     "clinical_partners": _clinical_partners(sc), **r.summary})  # fmt: skip
-        if progress is not None:
-            progress(len(rows), len(regions))
+    done: list[tuple[np.ndarray, dict[str, Any]] | None] = [None] * len(regions)
+    if executor is None:
+        for r, (sc, child) in enumerate(zip(regions, children, strict=True)):
+            done[r] = run_region(sc, child, steps)
+            if progress is not None:
+                progress(r + 1, len(regions))
+    else:
+        futures = {executor.submit(run_region, sc, child, steps): r for r, (sc, child) in enumerate(zip(regions, children, strict=True))}
+        try:
+            for n, fut in enumerate(as_completed(futures), 1):
+                done[futures[fut]] = fut.result()
+                if progress is not None:
+                    progress(n, len(regions))
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+    tables = [t for t, _ in done]  # type: ignore[misc]
+    rows = [row for _, row in done]  # type: ignore[misc]
     region_table = pd.DataFrame(rows)
     stack = np.stack(tables)  # regions x steps x metrics
     national = _aggregate(stack, metrics, region_table)

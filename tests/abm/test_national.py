@@ -162,3 +162,43 @@ def test_progress_hears_of_every_region(nation, result):
     again = run_nation(nation, seed=11, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(k, len(nation)) for k in range(1, len(nation) + 1)]
     assert again.national.equals(result.national)  # watching does not change the run
+
+
+def test_regions_on_worker_processes_give_the_same_nation(nation, result):
+    from concurrent.futures import Executor
+
+    from abm.national import region_pool
+
+    class Counted(Executor):  # the real pool, with its submissions counted
+        def __init__(self, pool):
+            self.pool, self.n = pool, 0
+
+        def submit(self, fn, /, *args, **kwargs):
+            self.n += 1
+            return self.pool.submit(fn, *args, **kwargs)
+
+    calls = []
+    with region_pool(2) as pool:
+        counted = Counted(pool)
+        again = run_nation(nation, seed=11, executor=counted, progress=lambda done, total: calls.append((done, total)))
+    assert counted.n == len(nation)
+    for name in ("national", "regions", "steps"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(result, name), check_exact=True)
+    assert calls == [(k, len(nation)) for k in range(1, len(nation) + 1)]
+
+
+def test_abm_national_on_two_workers_writes_what_one_writes(tmp_path):
+    from typer.testing import CliRunner
+
+    from abm.cli import app
+
+    outs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        res = CliRunner().invoke(app, ["national", "--synthetic", "60:1200", "--steps", "8", "--workers", workers, "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        outs.append(out)
+    for table in ("national", "regions", "steps"):
+        pd.testing.assert_frame_equal(pd.read_parquet(outs[0] / f"{table}.parquet"), pd.read_parquet(outs[1] / f"{table}.parquet"), check_exact=True)
+    bad = CliRunner().invoke(app, ["national", "P1", "P2", "--workers", "0"])
+    assert bad.exit_code == 2 and "--workers" in bad.output

@@ -1,0 +1,81 @@
+"""Ctrl-C while compiled code runs (abm/interrupts.py): a KeyboardInterrupt once the call returns, never a crash."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from abm.interrupts import interrupts_after
+
+# A large region run (seconds of compiled code) beside a second Python thread, as under a progress bar or
+# in a Jupyter kernel, interrupted one second in. Before the fix this died of a segmentation fault.
+SCRIPT = textwrap.dedent("""
+    import os, signal, sys, threading, time
+    from abm.model import IntegrationModel
+    from abm.run import run_once
+    from abm.synthetic import synthetic_region
+
+    sc = synthetic_region(1000, 50000, seed=1)
+    stop = threading.Event()
+    threading.Thread(target=lambda: [None for _ in iter(lambda: stop.wait(0.02), True)], daemon=True).start()
+    threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    t0 = time.monotonic()
+    try:
+        if sys.argv[1] == "run_once":
+            run_once(sc, seed=1)
+        else:
+            m = IntegrationModel(sc, seed=1)
+            while True:
+                m.step()
+    except KeyboardInterrupt:
+        print(f"interrupted after {time.monotonic() - t0:.1f} s")
+""")
+
+
+@pytest.mark.parametrize("path", ["run_once", "step"])
+def test_ctrl_c_during_compiled_weeks_is_a_keyboard_interrupt(path):
+    res = subprocess.run([sys.executable, "-X", "faulthandler", "-c", SCRIPT, path], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.startswith("interrupted after"), res.stdout + res.stderr[-3000:]
+
+
+def test_a_signal_in_the_block_reaches_the_handler_after_it():
+    seen = []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_after():
+            signal.raise_signal(signal.SIGINT)
+            seen.append("block ran on")
+    assert seen == ["block ran on"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    calls = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: calls.append(signum))
+    try:
+        with interrupts_after():
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+            assert calls == []
+        assert calls == [signal.SIGINT]  # once, after the block
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_outside_the_main_thread_it_changes_nothing():
+    errors = []
+
+    def body():
+        try:
+            with interrupts_after():
+                pass
+        except Exception as e:  # noqa: BLE001 - signal.signal outside the main thread raises ValueError
+            errors.append(e)
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    assert errors == [] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
