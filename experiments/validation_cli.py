@@ -7,6 +7,7 @@ and one line on stderr.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import typer
@@ -133,7 +134,20 @@ def cmo(
     typer.echo(f"{int(df['applies'].sum())} knock-outs x {replicates} replicates; wrote {out}/cmo_table.csv, cmo_table.md, cmo_heatmap.png")
 
 
+def _interruptible(command):  # noqa: ANN001, ANN202
+    """Ctrl-C gets one line and exit status 130, not typer's silent exit."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            fail(f"{command.__name__}: interrupted; these suites do not resume: run the same command again", 130)
+
+    return run
+
+
 def register(app: typer.Typer) -> None:
     """Add ``validate`` and ``cmo`` to the ``abm`` command line."""
-    app.command("validate")(validate)
-    app.command("cmo")(cmo)
+    app.command("validate")(_interruptible(validate))
+    app.command("cmo")(_interruptible(cmo))
