@@ -8,12 +8,24 @@ model. A throw-away model is run once in the background at start (:func:`dashboa
 from __future__ import annotations
 
 import threading
+import warnings
 
 import solara
 import solara.lab
 
-from dashboards.explorer import Explorer, warm_up
-from dashboards.results_page import ResultsBrowser
+# Mesa's SolaraViz (mesa/visualization/solara_viz.py) calls a hook after an early return, and solara's
+# rules-of-hooks lint printed a warning about it at every start. Only that known warning about Mesa's
+# code is silenced (before Mesa's components are defined); ours stay checked.
+warnings.filterwarnings(
+    "ignore", message=r".*[/\\]mesa[/\\]visualization[/\\]solara_viz\.py:\d+: \w+: `use_state` found despite early return",
+    category=UserWarning,
+)
+# Served over plain http (loopback by default), solara falls back to samesite=lax session cookies, which is
+# what a page that is not embedded in an iframe needs; its advice on iframes printed at the first page load.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
+
+from dashboards.explorer import Explorer, warm_up  # noqa: E402
+from dashboards.results_page import ResultsBrowser  # noqa: E402
 
 TITLE = "Integration of care: agent-based model"
 threading.Thread(target=warm_up, name="abm-warm-up", daemon=True).start()

@@ -70,6 +70,10 @@ def test_fastest_play_no_error_and_stops_at_horizon():
         page.screenshot(path=str(ARTIFACTS / "dashboard-fast-play.png"), full_page=False)
         browser.close()
     assert not errors, errors[:3]
+    # what the terminal that started it shows: no warning or traceback (solara's lint of Mesa's
+    # SolaraViz and its cookie advice for http printed at every start)
+    log = (ARTIFACTS / "dashboard-play-server.log").read_text()
+    assert "Warning" not in log and "Traceback" not in log, log[:2000]
 
 
 @pytest.mark.timeout(300)
