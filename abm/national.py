@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -67,10 +68,23 @@ def _ignore_sigint() -> None:
 
 
 def region_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes for :func:`run_nation` (forkserver where available: safe beside threads)."""
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+    """A pool of ``workers`` processes for :func:`run_nation`.
+
+    Started with ``spawn``: safe beside threads, and it leaves the process's one forkserver, and the modules
+    other pools preload into it, alone. As with any spawned pool, a script that calls this needs the usual
+    ``if __name__ == "__main__":`` guard.
+    """
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint)
+    if threading.current_thread() is threading.main_thread():
+        # start the workers with Ctrl-C ignored, which they inherit: one pressed while they still import is
+        # the caller's alone (no traceback from each worker); a submission starts a worker while none is idle
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            for _ in range(workers):
+                pool.submit(int)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    return pool
 
 
 def run_region(sc: Scenario, seed: np.random.SeedSequence, steps: int | None) -> tuple[np.ndarray, dict[str, Any]]:
