@@ -152,6 +152,37 @@ def test_a_fresh_worker_starts_with_the_compiled_kernels():
         handle.close()
 
 
+NATION_THEN_EXPERIMENT = """
+from abm.national import region_pool, run_nation, synthetic_nation
+from experiments.executors import make_executor
+from experiments.spec import LocalExecutor
+from tests.experiments.test_exp_records import _loaded_kernels
+
+if __name__ == "__main__":
+    with region_pool(1) as pool:
+        run_nation(synthetic_nation(4, 40, seed=1, steps=2), seed=1, executor=pool)
+    handle = make_executor(LocalExecutor(workers=1))
+    print(handle.executor.submit(_loaded_kernels).result(timeout=300))
+    handle.close()
+"""
+
+
+def test_a_nation_run_first_leaves_experiment_workers_their_compiled_kernels(tmp_path):
+    # the process has one forkserver, which experiment pools start with the kernels loaded; a nation's pool
+    # that started it first (without them) made every later experiment worker load them on its first run
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "nation_then_experiment.py"
+    script.write_text(NATION_THEN_EXPERIMENT)
+    root = Path(__file__).resolve().parents[2]
+    res = subprocess.run([sys.executable, str(script)], cwd=root, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(root)})  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert int(res.stdout.split()[-1]) >= 1, res.stdout
+
+
 def test_a_cancelled_pool_leaves_no_thread_behind():
     # CPython 3.11's exit hook races with a pool thread still closing its pipes: a clean Ctrl-C then ended
     # with an OSError traceback (seen once in CI). close(cancel=True) returns only when that thread is done.
