@@ -28,8 +28,6 @@ National outcomes per step (:attr:`NationalResult.national`), from the regions' 
 from __future__ import annotations
 
 import multiprocessing
-import signal
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from abm.config import Scenario
+from abm.interrupts import ignore_sigint, sigint_ignored
 from abm.model import metric_names
 from abm.run import run_once
 from abm.synthetic import ORGS_PER_REGION, n_clinicians_of, synthetic_region
@@ -63,10 +62,6 @@ def _clinical_partners(sc: Scenario) -> int:
     return sum(o.is_clinical for o in sc.organizations)
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's: it cancels what is left
-
-
 def region_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` processes for :func:`run_nation`.
 
@@ -74,16 +69,12 @@ def region_pool(workers: int) -> ProcessPoolExecutor:
     other pools preload into it, alone. As with any spawned pool, a script that calls this needs the usual
     ``if __name__ == "__main__":`` guard.
     """
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint)
-    if threading.current_thread() is threading.main_thread():
-        # start the workers with Ctrl-C ignored, which they inherit: one pressed while they still import is
-        # the caller's alone (no traceback from each worker); a submission starts a worker while none is idle
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            for _ in range(workers):
-                pool.submit(int)
-        finally:
-            signal.signal(signal.SIGINT, previous)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=ignore_sigint)
+    # start the workers with Ctrl-C ignored, which they inherit: one pressed while they still import is the
+    # caller's alone (no traceback from each worker); a submission starts a worker while none is idle
+    with sigint_ignored():
+        for _ in range(workers):
+            pool.submit(int)
     return pool
 
 

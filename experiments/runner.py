@@ -8,18 +8,16 @@ is kept and the directory can be resumed.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from abm.interrupts import sigint_ignored
 from experiments.executors import ExecutorError, ExecutorHandle, make_executor
 from experiments.manifest import new_manifest, now, session_entry
 from experiments.plan import Plan, RunTask
@@ -62,19 +60,6 @@ class RunSummary:
         if self.remaining:
             return "incomplete"
         return COMPLETE_WITH_FAILURES if self.failed else COMPLETE
-
-
-@contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Ignore SIGINT for the duration (main thread only; elsewhere signals are not ours to handle)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _job_of(plan: Plan) -> dict[str, Any]:
@@ -300,7 +285,7 @@ def _run(plan: Plan, store: ResultsStore, old: dict[str, Any] | None, handle: Ex
         for fut in inflight:
             fut.cancel()
     finally:
-        with _sigint_deferred():  # a second Ctrl-C must not cut the last chunk short
+        with sigint_ignored():  # a second Ctrl-C must not cut the last chunk short
             store.flush()
             # the record of truth is what is stored
             stored = store.done_ids("summary")

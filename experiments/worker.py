@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from abm.config import Scenario
+from abm.interrupts import ignore_sigint
 from experiments.plan import RunTask, load_model
 from experiments.records import Columns, Table, select
 
@@ -59,11 +60,6 @@ class BatchJob:
     keep_steps: bool = True
     keep_milestones: bool = True
     step_metrics: tuple[str, ...] | None = None
-
-
-def ignore_sigint() -> None:
-    """Ctrl-C is handled by the parent, which stops the pool cleanly."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 PR_SET_PDEATHSIG = 1

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from abm.interrupts import interrupts_after
+from abm.interrupts import interrupts_after, sigint_ignored
 
 # A large region run (seconds of compiled code) beside a second Python thread, as under a progress bar or
 # in a Jupyter kernel, interrupted one second in. Before the fix this died of a segmentation fault.
@@ -65,12 +65,18 @@ def test_a_signal_in_the_block_reaches_the_handler_after_it():
         signal.signal(signal.SIGINT, previous)
 
 
+def test_a_signal_while_ignored_is_dropped():
+    with sigint_ignored():
+        signal.raise_signal(signal.SIGINT)  # would raise KeyboardInterrupt here or after the block
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_outside_the_main_thread_it_changes_nothing():
     errors = []
 
     def body():
         try:
-            with interrupts_after():
+            with interrupts_after(), sigint_ignored():
                 pass
         except Exception as e:  # noqa: BLE001 - signal.signal outside the main thread raises ValueError
             errors.append(e)
