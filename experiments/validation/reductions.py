@@ -18,13 +18,13 @@ Complexity 7(3):55; Gilbert (1959), Ann Math Stat 30:1141.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from abm.config import Organization, Scenario, load_scenario, with_overrides
 from abm.run import run_once
+from experiments.validation.runner import pool_map
 
 DW_MAJOR_SHARE = 0.05  # a cluster holding at least this share of agents is "major"
 DW_GAP = 0.02  # views farther apart than this belong to different clusters
@@ -121,8 +121,7 @@ def pmap(fn, arglist: list[tuple], workers: int = 2) -> list[Any]:
     """Map a reduction over argument tuples with a small process pool (order kept)."""
     if workers <= 1:
         return [fn(*a) for a in arglist]
-    with ProcessPoolExecutor(max_workers=workers) as ex:
-        return list(ex.map(_call, [(fn, a) for a in arglist], chunksize=max(1, len(arglist) // (8 * workers))))
+    return pool_map(_call, [(fn, a) for a in arglist], workers)
 
 
 # ---------------------------------------------------------------- the reductions table

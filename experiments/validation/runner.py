@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from abm.config import Scenario, load_scenario, with_overrides
+from abm.interrupts import ignore_sigint
 
 SERIES = ("consensus", "connectivity", "integration", "trust_mean", "engagement", "engagement_physicians", "retention")
 
@@ -120,9 +121,18 @@ def run_arms(
     if workers <= 1:
         out = [_job(j) for j in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
-            out = list(ex.map(_job, jobs, chunksize=max(1, len(jobs) // (8 * workers))))
+        out = pool_map(_job, jobs, workers)
     return {name: out[k * n : (k + 1) * n] for k, name in enumerate(arms)}
+
+
+def pool_map(fn, items: list, workers: int) -> list[Any]:  # noqa: ANN001
+    """``fn`` over ``items`` on ``workers`` processes, in order. Workers ignore Ctrl-C; the caller's Ctrl-C
+    cancels the chunks not yet started (``with ProcessPoolExecutor`` would have run them all first)."""
+    ex = ProcessPoolExecutor(max_workers=workers, initializer=ignore_sigint)
+    try:
+        return list(ex.map(fn, items, chunksize=max(1, len(items) // (8 * workers))))
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
 
 
 def column(records: list[Record], key: str) -> np.ndarray:
