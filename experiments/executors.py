@@ -11,11 +11,12 @@ import multiprocessing
 import multiprocessing.context
 import os
 import threading
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import spawn
 from typing import Any
 
+from abm.interrupts import interrupts_after, sigint_ignored
 from experiments.spec import DaskExecutor, LocalExecutor
 from experiments.worker import worker_init
 
@@ -46,7 +47,7 @@ class ExecutorHandle:
         """Replace a broken local pool by a fresh one (Dask replaces dead workers itself)."""
         if self.kind == "local":
             self.executor.shutdown(wait=False, cancel_futures=True)
-            self.executor = _pool(self.workers)
+            self.executor = local_pool(self.workers)
 
     def close(self, cancel: bool = False) -> None:
         if self._client is not None:  # Dask: cancel what is left of ours, leave the cluster running
@@ -71,7 +72,7 @@ def _without_main(data: dict[str, Any]) -> dict[str, Any]:
 
 
 if "forkserver" in multiprocessing.get_all_start_methods():
-    from multiprocessing import popen_forkserver
+    from multiprocessing import forkserver, popen_forkserver
 
     class _NoMainPopen(popen_forkserver.Popen):
         """Start a worker without re-running the caller's main script in it.
@@ -104,14 +105,32 @@ else:  # pragma: no cover - Windows, macOS without forkserver
     _CONTEXT = multiprocessing.get_context("spawn")
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    # forkserver: safe with the progress bar's thread (fork is not), and workers fork from a server that
-    # already imported the model and loaded its compiled kernels (experiments.preload), so starting or
-    # restarting a pool is cheap. Workers die with the runner (worker_init), and the forkserver follows
-    # once its workers are gone.
+class _Pool(ProcessPoolExecutor):
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        # A submit may start a worker, which waits for the server to finish its imports. Ctrl-C then waits for
+        # the submit (interrupts_after): cut short, the request would still be served later, by a worker the pool
+        # never recorded (so shutdown would not wait for it), after the caller and its semaphores are gone; that
+        # worker would print its traceback after the caller's one-line message.
+        with interrupts_after():
+            return super().submit(fn, *args, **kwargs)
+
+
+def local_pool(workers: int) -> ProcessPoolExecutor:
+    """A local process pool: its workers fork from one server that already imported the model and loaded its
+    compiled kernels (:mod:`experiments.preload`), and they ignore Ctrl-C from birth (the caller handles it).
+
+    forkserver is safe with a progress bar's thread (fork is not), and starting or restarting a pool is
+    cheap. The pool names its start method: the process's default is not ours to rely on (importing Mesa
+    3.3.1 makes it ``spawn``, whose workers each import the model again). Workers die with the runner
+    (:func:`~experiments.worker.worker_init`), and the server follows once its workers are gone.
+    """
     if isinstance(_CONTEXT, multiprocessing.context.ForkServerContext):
         _CONTEXT.set_forkserver_preload(["experiments.worker", "abm.run", "experiments.preload"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_CONTEXT, initializer=worker_init)
+        # The server, and every worker it forks, inherits Ctrl-C ignored: a Ctrl-C during its seconds of imports
+        # would otherwise print its own traceback beside the caller's one-line message.
+        with sigint_ignored():
+            forkserver.ensure_running()
+    return _Pool(max_workers=workers, mp_context=_CONTEXT, initializer=worker_init)
 
 
 def make_executor(cfg: LocalExecutor | DaskExecutor | None = None) -> ExecutorHandle:
@@ -119,7 +138,7 @@ def make_executor(cfg: LocalExecutor | DaskExecutor | None = None) -> ExecutorHa
     cfg = cfg or LocalExecutor()
     if isinstance(cfg, LocalExecutor):
         n = cfg.workers or default_workers()
-        return ExecutorHandle("local", n, _pool(n))
+        return ExecutorHandle("local", n, local_pool(n))
     from distributed import Client
 
     try:

@@ -14,14 +14,13 @@ any experiment run::
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from abm.config import Scenario, load_scenario, with_overrides
-from abm.interrupts import ignore_sigint
+from experiments.executors import local_pool
 
 SERIES = ("consensus", "connectivity", "integration", "trust_mean", "engagement", "engagement_physicians", "retention")
 
@@ -126,9 +125,10 @@ def run_arms(
 
 
 def pool_map(fn, items: list, workers: int) -> list[Any]:  # noqa: ANN001
-    """``fn`` over ``items`` on ``workers`` processes, in order. Workers ignore Ctrl-C; the caller's Ctrl-C
-    cancels the chunks not yet started (``with ProcessPoolExecutor`` would have run them all first)."""
-    ex = ProcessPoolExecutor(max_workers=workers, initializer=ignore_sigint)
+    """``fn`` over ``items`` on ``workers`` processes (:func:`~experiments.executors.local_pool`), in order. Workers
+    ignore Ctrl-C; the caller's Ctrl-C cancels the chunks not yet started (``with ProcessPoolExecutor`` would
+    have run them all first)."""
+    ex = local_pool(workers)
     try:
         return list(ex.map(fn, items, chunksize=max(1, len(items) // (8 * workers))))
     finally:
