@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from abm.cli_errors import fail
+from abm.cli_errors import fail, interruptible
 
 
 def experiment(
@@ -48,26 +48,22 @@ def experiment(
         where = "--scheduler" if scheduler else f"{spec}: executor.address"
         fail(f"{where}: {e}" if isinstance(e, api.ExecutorError) else str(e))
         return
-    try:  # one worker imports the model and runs a step: a missing module fails here, not in every run
-        api.check_workers(handle, p)
-    except api.ExecutorError as e:
-        handle.close(cancel=True)
-        fail(f"{spec}: model: {e}")
-        return
-    console.print(f"[bold]{s.name}[/]: {p.n_runs} runs ({len(p.scenarios)} scenarios x {len(p.interventions)} "
-                  f"interventions x {p.n_points} design points x {s.replicates} replicates) on "
-                  f"{handle.kind} ({handle.workers} workers) -> {out}", highlight=False)  # fmt: skip
     # SIGTERM (a batch system's time limit) stops as cleanly as Ctrl-C
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
+        try:  # one worker imports the model and runs a step: a missing module fails here, not in every run
+            api.check_workers(handle, p)
+        except api.ExecutorError as e:
+            fail(f"{spec}: model: {e}")
+            return
+        console.print(f"[bold]{s.name}[/]: {p.n_runs} runs ({len(p.scenarios)} scenarios x {len(p.interventions)} "
+                      f"interventions x {p.n_points} design points x {s.replicates} replicates) on "
+                      f"{handle.kind} ({handle.workers} workers) -> {out}", highlight=False)  # fmt: skip
         r = api.run_experiment(s, out, executor=handle, progress=progress, retry_failed=retry_failed)
     except (api.StoreError, api.ExecutorError) as e:  # another runner took the directory; workers that cannot start
         fail(str(e))
         return
-    except KeyboardInterrupt:  # pragma: no cover - interrupted between runs and storage
-        fail("interrupted; completed runs are kept, run the same command again to resume", 130)
-        return
-    finally:
+    finally:  # Ctrl-C (while the workers start, or between runs and storage): see register
         signal.signal(signal.SIGTERM, previous)
         handle.close(cancel=True)
     console.print(f"{r.completed} completed, {r.failed} failed, {r.remaining} remaining of {r.total} "
@@ -210,9 +206,12 @@ def discover(
     typer.echo(f"written: {folder} (summary.md, trajectory.csv, boxes.csv, tradeoff.png, box.png)")
 
 
+RESUME = "completed runs are kept, run the same command again to resume"
+
+
 def register(app: typer.Typer) -> None:
     """Add the experiment, report, specs, discover, replay and calibrate commands to the ``abm`` app."""
-    app.command("experiment")(experiment)
+    app.command("experiment")(interruptible(RESUME)(experiment))
     app.command("report")(report)
     app.command("specs")(specs)
     app.command("discover")(discover)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from abm.cli_errors import fail
+from abm.cli_errors import fail, interruptible
 
 
 def sensitivity(
@@ -58,9 +58,6 @@ def sensitivity(
     except ExecutorError as e:
         fail(f"{spec}: executor.address: {e}")
         return
-    except KeyboardInterrupt:  # pragma: no cover - interrupted between runs and storage
-        fail("interrupted; completed runs are kept, run the same command again to resume", 130)
-        return
     finally:
         signal.signal(signal.SIGTERM, previous)
     console.print(f"{r.completed} completed, {r.failed} failed, {r.remaining} remaining of {r.total} "
@@ -79,4 +76,4 @@ def sensitivity(
 
 def register(app: typer.Typer) -> None:
     """Add the ``sensitivity`` command to the ``abm`` app."""
-    app.command("sensitivity")(sensitivity)
+    app.command("sensitivity")(interruptible("completed runs are kept, run the same command again to resume")(sensitivity))

@@ -7,12 +7,11 @@ and one line on stderr.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import typer
 
-from abm.cli_errors import fail
+from abm.cli_errors import fail, interruptible
 
 PROGRAM_NAMES = ("P1", "P2", "P3", "P4", "P5", "P6")
 
@@ -134,20 +133,8 @@ def cmo(
     typer.echo(f"{int(df['applies'].sum())} knock-outs x {replicates} replicates; wrote {out}/cmo_table.csv, cmo_table.md, cmo_heatmap.png")
 
 
-def _interruptible(command):  # noqa: ANN001, ANN202
-    """Ctrl-C gets one line and exit status 130, not typer's silent exit."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        try:
-            return command(*args, **kwargs)
-        except KeyboardInterrupt:
-            fail(f"{command.__name__}: interrupted; these suites do not resume: run the same command again", 130)
-
-    return run
-
-
 def register(app: typer.Typer) -> None:
     """Add ``validate`` and ``cmo`` to the ``abm`` command line."""
-    app.command("validate")(_interruptible(validate))
-    app.command("cmo")(_interruptible(cmo))
+    again = "these suites do not resume: run the same command again"
+    app.command("validate")(interruptible(again)(validate))
+    app.command("cmo")(interruptible(again)(cmo))

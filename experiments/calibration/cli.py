@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from abm.cli_errors import fail
+from abm.cli_errors import fail, interruptible
 
 
 def calibrate(
@@ -96,5 +96,5 @@ def calibrate_lopo(
 
 def register(app: typer.Typer) -> None:
     """Add ``calibrate`` and ``calibrate-lopo`` to the ``abm`` command line."""
-    app.command("calibrate")(calibrate)
+    app.command("calibrate")(interruptible("stored generations are kept, run the same command again to resume")(calibrate))
     app.command("calibrate-lopo")(calibrate_lopo)

@@ -85,3 +85,35 @@ def test_outside_the_main_thread_it_changes_nothing():
     t.start()
     t.join()
     assert errors == [] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+# Ctrl-C while the `abm` command is still loading its modules (most of a second): the import of the command
+# line raises KeyboardInterrupt, here made to happen at that import every time.
+LOADING = textwrap.dedent("""
+    import sys
+
+    class InterruptedImport:
+        def find_spec(self, name, path=None, target=None):
+            if name == "abm.cli":
+                raise KeyboardInterrupt
+
+    sys.meta_path.insert(0, InterruptedImport())
+    sys.argv = ["abm", "scenarios"]
+    from abm.__main__ import main
+    main()
+""")
+
+
+def test_ctrl_c_while_the_command_loads_is_one_line_and_130():
+    r = subprocess.run([sys.executable, "-c", LOADING], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 130, r.stderr
+    assert r.stderr == "error: interrupted\n"
+
+
+def test_the_abm_command_is_main():
+    from importlib.metadata import entry_points
+
+    (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "abm"]
+    assert ep.value == "abm.__main__:main"
+    r = subprocess.run([sys.executable, "-m", "abm", "scenarios"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "P4" in r.stdout, r.stderr

@@ -98,3 +98,20 @@ def test_ctrl_c_stops_cleanly_and_keeps_completed_runs(tmp_path, reference):
     res = api.run_experiment(spec, out, executor=1, progress=False, analyze=False)
     assert res.ok and res.skipped == m["runs"]["completed"]
     _check_same(out, reference)
+
+
+def test_ctrl_c_while_the_workers_start_is_one_line_and_130(tmp_path):
+    # the first seconds: the forkserver imports the model while one worker is asked to run a step (the preflight)
+    spec, out = tmp_path / "spec.yaml", tmp_path / "out"
+    spec.write_text(SPEC)
+    proc = _start(spec, out)
+    deadline = time.monotonic() + 120
+    while not subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True).stdout and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    lines = err.decode().strip().splitlines()
+    assert proc.returncode == 130, err.decode()
+    assert len(lines) == 1 and "experiment: interrupted" in lines[0] and "resume" in lines[0], err.decode()
