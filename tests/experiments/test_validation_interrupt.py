@@ -26,6 +26,13 @@ def _sigint_ignored_or_blocked(pid: str) -> bool | None:
     return bool(mask & (1 << (signal.SIGINT - 1)))
 
 
+def _is_python(pid: str) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().startswith("python")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def test_every_helper_process_is_deaf_to_ctrl_c_from_birth(tmp_path):
     """A terminal's Ctrl-C reaches the whole process group. Every process `abm validate` starts (multiprocessing's
     resource tracker, the forkserver, its workers) must ignore it from birth, before its imports are done, or it
@@ -39,6 +46,8 @@ def test_every_helper_process_is_deaf_to_ctrl_c_from_birth(tmp_path):
         while len(seen) < 4 and all(seen.values()) and proc.poll() is None and time.monotonic() < deadline:  # tracker, server, 2 workers
             for pid in _children(proc.pid):
                 for p in [pid, *_children(int(pid))]:  # the server's workers are its children
+                    if not _is_python(p):  # e.g. a short-lived `git rev-parse` for the provenance
+                        continue
                     state = _sigint_ignored_or_blocked(p)
                     if state is not None:
                         seen.setdefault(p, state)
