@@ -6,10 +6,10 @@ about half a second, which every worker would otherwise pay on its first run, an
 restart. One week of a built-in program, run here once per runner process, loads the kernels of the
 compiled whole-run path. A failure here is harmless: the workers then load the kernels themselves.
 
-Then the server's objects (the imported modules' objects: about 190,000) are
-frozen out of the garbage collector (:func:`gc.freeze`, as Python's documentation advises before forking
-workers): otherwise each worker's full collections traverse them all again, about 0.2 ms per P4 run
-(one 90-110 ms collection every ~500 runs), and touching them copies their pages into every worker.
+Then the objects of the imported modules (about 190,000) are frozen out of the garbage collector
+(:func:`gc.freeze`, as Python's documentation advises before forking workers): otherwise each worker's
+full collections traverse them all again, about 0.2 ms per P4 run (one 90-110 ms collection every ~500
+runs), and touching them copies their pages into every worker.
 """
 
 from __future__ import annotations
