@@ -102,12 +102,21 @@ class RunResult:
 
 def milestone_frame(columns: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     """The milestone table from Mesa's table columns (lists): ``step`` as int64; typed columns if there is no row."""
-    ms = pd.DataFrame(columns)
-    if ms.empty:
+    if isinstance(columns, pd.DataFrame):
+        ms = columns
+        if ms.empty:
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in MILESTONE_TYPES})
+        return ms if ms["step"].dtype == np.int64 else ms.astype({"step": "int64"})  # (astype copies the whole frame)
+    if not len(columns.get("step", ())):
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in MILESTONE_TYPES})
-    if ms["step"].dtype != np.int64:  # (astype copies the whole frame even when it changes nothing)
-        ms = ms.astype({"step": "int64"})
-    return ms
+    arrays: dict[str, np.ndarray] = {}
+    for c, values in columns.items():  # arrays first: a DataFrame of lists infers each column's type, slowly
+        if c == "step":
+            arrays[c] = np.asarray(values, np.int64)
+        else:
+            arrays[c] = np.empty(len(values), object)
+            arrays[c][:] = values
+    return pd.DataFrame(arrays, copy=False)
 
 
 def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: pd.DataFrame | Mapping[str, Sequence[Any]],

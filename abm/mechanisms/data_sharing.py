@@ -40,24 +40,25 @@ def upgrade_probability(it_system, privacy, params):
 
 @jit
 def update_links(gen, level, trust, last_contact, step, resources, active, q, params):
-    """New symmetric level matrix (module docstring): one uniform draw per ordered pair, the upper triangle decides."""
+    """New symmetric level matrix (module docstring): one uniform draw per ordered pair, in row-major order (the
+    draws of ``random(n * n)``, taken one at a time), the upper triangle's decide."""
     p = params[0]
     n = level.shape[0]
-    u = as_generator(gen).random(n * n)
+    rng = as_generator(gen)
     new = np.zeros((n, n), np.int8)
     for i in range(n):
-        for j in range(i + 1, n):
-            if not (active[i] and active[j]):
+        for j in range(n):
+            u = rng.random()
+            if j <= i or not (active[i] and active[j]):
                 continue
-            f = i * n + j
             lv = level[i, j]
             mutual = min(trust[i, j], trust[j, i])
             delta = 0
             worked = step - last_contact[i, j] <= p.contact_window
             resourced = resources[i] >= p.min_resources and resources[j] >= p.min_resources
-            if worked and resourced and mutual > p.link_trust_gate and lv < 3 and u[f] < q[i, j]:
+            if worked and resourced and mutual > p.link_trust_gate and lv < 3 and u < q[i, j]:
                 delta += 1
-            if mutual < p.link_collapse_trust and lv > 0 and u[f] < p.link_decay:
+            if mutual < p.link_collapse_trust and lv > 0 and u < p.link_decay:
                 delta -= 1
             new[i, j] = lv + delta
             new[j, i] = new[i, j]

@@ -74,21 +74,23 @@ def contact(t, rate, distance, p):
 def update(gen, trust, baseline, culture_distance, n_events, n_good, met, shadow_counts, params):
     """New (trust, baseline) after one step: experience, planned contact, relaxation, in that order.
 
-    One uniform draw per ordered pair, whether or not it had experience. The diagonal stays 1.
+    One uniform draw per ordered pair, whether or not it had experience, in row-major order (the draws
+    of ``random(n * n)``, taken one at a time: no n x n array of them). The diagonal stays 1.
     """
     p = params[0]
     n = trust.shape[0]
-    u = as_generator(gen).random(n * n)
-    t = trust.copy()
+    rng = as_generator(gen)
+    t = np.empty((n, n))
     new_b = np.empty((n, n))
     shadow_rate = p.trust_alpha * p.shadow_alpha_ratio
     for i in range(n):
         for j in range(n):
-            x = t[i, j]
+            u = rng.random()
+            x = trust[i, j]
             d = culture_distance[i, j]
             interacted = False
             if n_events[i, j] > 0:
-                x = experience(x, n_good[i, j] / n_events[i, j], d, u[i * n + j], p)
+                x = experience(x, n_good[i, j] / n_events[i, j], d, u, p)
                 interacted = True
             if met[i, j]:
                 x = contact(x, p.meeting_trust, d, p)
