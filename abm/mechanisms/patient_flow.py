@@ -97,7 +97,8 @@ def choose_rows(gen, rows, w):
     cols = np.empty(m, np.int64)
     for k in range(m):
         r = rows[kept[k]]
-        idx = np.searchsorted(cum, r + u[k] * (1.0 - 1e-12), side="right") - r * n_col
+        # (searched within row r only: earlier rows' sums are <= r, so the search over all of cum finds the same column)
+        idx = np.searchsorted(cum[r * n_col : (r + 1) * n_col], r + u[k] * (1.0 - 1e-12), side="right")
         cols[k] = min(idx, n_col - 1)
     return kept, cols
 
@@ -138,7 +139,8 @@ def pick_in_blocks(u, org, weight, block_start):
     for k in range(org.size):
         first, end = block_start[org[k]], block_start[org[k] + 1]
         lo, hi = cum[first], cum[end]
-        idx = np.searchsorted(cum, lo + u[k] * (hi - lo), side="right") - 1
+        # (searched within the block only: the sums before it are <= lo, so a search of all of cum finds the same)
+        idx = first + np.searchsorted(cum[first : end + 1], lo + u[k] * (hi - lo), side="right") - 1
         out[k] = min(max(idx, first), end - 1)
     return out
 
