@@ -49,12 +49,15 @@ def trust_collapses(trust, collapsed, pairs, low):
     m = 0
     for i in range(n):  # first the new collapses (few), then the state
         for j in range(n):
-            m += 1 if pairs[i, j] and not collapsed[i, j] and min(trust[i, j], trust[j, i]) < low else 0
+            if pairs[i, j] and not collapsed[i, j]:
+                m += 1 if min(trust[i, j], trust[j, i]) < low else 0
     li = np.empty(m, np.int64)
     lj = np.empty(m, np.int64)
     k = 0
     for i in range(n):
         for j in range(n):
+            if not (pairs[i, j] or collapsed[i, j]):  # stays not collapsed, whatever its trust
+                continue
             mutual = min(trust[i, j], trust[j, i])
             new = mutual < low and pairs[i, j] and not collapsed[i, j]
             if new:

@@ -58,12 +58,12 @@ def lookup(keys, weights, a, b, n):
 def sorted_unique(x):
     """The distinct values of an integer array, sorted."""
     y = np.sort(x)
-    keep = np.empty(y.size, np.bool_)
-    if y.size:
-        keep[0] = True
-    for i in range(1, y.size):
-        keep[i] = y[i] != y[i - 1]
-    return y[keep]
+    m = 0
+    for i in range(y.size):  # each first occurrence moved to the front, in place
+        if m == 0 or y[i] != y[m - 1]:
+            y[m] = y[i]
+            m += 1
+    return y[:m]
 
 
 @jit
