@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from abm.cli_errors import err, fail
+from abm.cli_errors import err, fail, interruptible
 from abm.config import ConfigError, builtin_programs, load_scenario, with_overrides
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Agent-based model of how integration of care is generated.")
@@ -25,6 +25,7 @@ console = Console()
 
 
 @app.command()
+@interruptible("nothing was written")
 def run(
     config: str = typer.Argument(..., help="config file or built-in program (P1..P6)"),
     seed: int = typer.Option(0, min=0, help="random seed (>= 0); one seed fixes the run bit for bit"),

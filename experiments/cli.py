@@ -212,10 +212,10 @@ RESUME = "completed runs are kept, run the same command again to resume"
 def register(app: typer.Typer) -> None:
     """Add the experiment, report, specs, discover, replay and calibrate commands to the ``abm`` app."""
     app.command("experiment")(interruptible(RESUME)(experiment))
-    app.command("report")(report)
+    app.command("report")(interruptible("analysis/ may be incomplete: run the same command again")(report))
     app.command("specs")(specs)
-    app.command("discover")(discover)
-    app.command("replay")(replay)
+    app.command("discover")(interruptible("nothing was written")(discover))
+    app.command("replay")(interruptible("nothing was written")(replay))
     from experiments.calibration.cli import register as register_calibration
 
     register_calibration(app)  # abm calibrate

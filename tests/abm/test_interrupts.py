@@ -117,3 +117,23 @@ def test_the_abm_command_is_main():
     assert ep.value == "abm.__main__:main"
     r = subprocess.run([sys.executable, "-m", "abm", "scenarios"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "P4" in r.stdout, r.stderr
+
+
+def test_ctrl_c_in_abm_run_is_one_line_130_and_writes_nothing(tmp_path):
+    """``abm run`` interrupted (the whole process group, as a terminal does) while it runs 200,000 weeks: one line,
+    exit status 130, and no output directory (not even a temporary one)."""
+    import os
+    import time
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("abm")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([str(exe), "run", "P4", "--steps", "200000", "--out", str(out)], start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(5.0)  # loaded and running (a Ctrl-C while it loads is one line and 130 too: the test above)
+    assert proc.poll() is None, proc.communicate()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "interrupted" in err, err
+    assert list(tmp_path.iterdir()) == []
