@@ -100,23 +100,22 @@ class RunResult:
         return f"RunResult(summary={self.summary!r}, seed={self.seed!r})"
 
 
-def milestone_frame(columns: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
-    """The milestone table from Mesa's table columns (lists): ``step`` as int64; typed columns if there is no row."""
-    if isinstance(columns, pd.DataFrame):
-        ms = columns
-        if ms.empty:
-            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in MILESTONE_TYPES})
-        return ms if ms["step"].dtype == np.int64 else ms.astype({"step": "int64"})  # (astype copies the whole frame)
-    if not len(columns.get("step", ())):
+def milestone_frame(columns: Mapping[str, Sequence[Any]] | pd.DataFrame) -> pd.DataFrame:
+    """The milestone table from Mesa's table columns (lists) or its DataFrame: ``step`` as int64; typed columns if
+    there is no row."""
+    if not isinstance(columns, pd.DataFrame):  # arrays first: a DataFrame of lists infers each column's type, slowly
+        columns = {c: np.asarray(v, np.int64) if c == "step" else _objects(v) for c, v in columns.items()}
+    ms = pd.DataFrame(columns, copy=False)
+    if ms.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in MILESTONE_TYPES})
-    arrays: dict[str, np.ndarray] = {}
-    for c, values in columns.items():  # arrays first: a DataFrame of lists infers each column's type, slowly
-        if c == "step":
-            arrays[c] = np.asarray(values, np.int64)
-        else:
-            arrays[c] = np.empty(len(values), object)
-            arrays[c][:] = values
-    return pd.DataFrame(arrays, copy=False)
+    return ms if ms["step"].dtype == np.int64 else ms.astype({"step": "int64"})  # (astype copies the whole frame)
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """``values`` as a 1-D object array (``np.array`` would make a 2-D array of a list of tuples)."""
+    out = np.empty(len(values), object)
+    out[:] = values
+    return out
 
 
 def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: pd.DataFrame | Mapping[str, Sequence[Any]],

@@ -85,17 +85,12 @@ class Plan:
 
     def param_values(self, task: RunTask) -> dict[str, Any]:
         """The design's values of this run's point (plain Python scalars, by column), and its posterior draw."""
-        if self._design_rows is None:  # once per plan: indexing the DataFrame per run costs the runner ~0.1 ms a run
-            cols = {c: [_py(v) for v in self.design[c].to_numpy()] for c in self.design.columns}
-            self._design_rows = [dict(zip(cols, vals, strict=True)) for vals in zip(*cols.values(), strict=True)]
-        values = dict(self._design_rows[task.point]) if self.design.columns.size else {}
+        if self._design_rows is None:  # once per plan (pandas boxes to Python scalars): not a DataFrame lookup per run
+            self._design_rows = self.design.to_dict("records") if len(self.design.columns) else [{}] * len(self.design)
+        values = dict(self._design_rows[task.point])
         if self.posterior is not None:  # the replicate's posterior draw
             values |= {f"param.{k}": v for k, v in self.posterior.draw(self.spec.seed, task.replicate).items()}
         return values
-
-
-def _py(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
