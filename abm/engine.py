@@ -238,7 +238,8 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
     ``a``: the state's arrays that mechanisms replace. Returns (status, step, indices, tie keys, tie weights,
     log, arrays): ``DONE`` after ``last``; ``DUE`` at a week whose configured events (indices) are due,
     before its processes; ``EXIT`` at a week whose partners (indices) leave, after processes 2-9.
-    ``log``: the milestones detected, (step, code, i, j); ``arrays``: the state's new :data:`Arrays`.
+    ``log``: the milestones detected, one row (step, code, i, j) each (:func:`log_rows`); ``arrays``: the state's
+    new :data:`Arrays`.
     """
     p = params[0]
     rng = as_generator(gen)
@@ -256,7 +257,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
         if phase == MILESTONES and f.at.size:
             due = ms.due(rng.random(f.at.size), f.at, f.hazard, f.repeat, f.fired, step)
             if due.size:
-                return DUE, step, due, keys, weights, log, Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+                return DUE, step, due, keys, weights, log_rows(log), Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
         weight = interactions.participation(eng, live, f.mandated)
         contacts = List()
         contacts.append(np.zeros(0, np.int64))
@@ -371,10 +372,10 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
         else:
             leave = partner_exit.leavers(gen, f.clin_org, eng, trust, f.active, overload, params)
             if np.count_nonzero(leave):
-                return EXIT, step, np.flatnonzero(leave), keys, weights, log, Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+                return EXIT, step, np.flatnonzero(leave), keys, weights, log_rows(log), Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
         # 10. observation
         now = Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
         observe(f.obs, now, membership, params, step, rows[step - row0], log)
         phase = MILESTONES
-    return DONE, last, np.zeros(0, np.int64), keys, weights, log, Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+    return DONE, last, np.zeros(0, np.int64), keys, weights, log_rows(log), Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
 

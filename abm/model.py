@@ -432,17 +432,21 @@ class IntegrationModel(mesa.Model):
         self._handoff_counts[:] = (h.n, np.count_nonzero(h.success))
         row = np.empty(len(self._metric_names))
         log = engine.observe(self._observation(), self._arrays(), self._masks()["members"], self.params, self.steps, row, engine.new_log())
-        self._log_detected(log)
+        self._log_detected(engine.log_rows(log))
         self.metrics = dict(zip(self._metric_names, row.tolist(), strict=True))
         self.datacollector.collect(self)
 
-    def _log_detected(self, log: Any) -> None:
-        """The milestones compiled code detected, (step, code, i, j) each, logged in order (compiled code counted them)."""
+    def _log_detected(self, entries: np.ndarray) -> None:
+        """The milestones compiled code detected, rows (step, code, i, j) of :func:`abm.engine.log_rows`, logged in
+        order (compiled code counted them)."""
+        if not entries.shape[0]:
+            return
         names = self.state.names
-        for step, code, i, j in engine.log_rows(log).tolist():
-            category, valence, name = DETECTED[code]
-            who = "all" if i < 0 else f"{names[i]} - {names[j]}"
-            self._log(category, valence, name, who, "detected", step, counted=True)
+        rows = [
+            (step, *DETECTED[code], "all" if i < 0 else f"{names[i]} - {names[j]}", "detected")
+            for step, code, i, j in entries.tolist()
+        ]
+        self.datacollector.add_table_rows("milestones", dict(zip(MILESTONE_COLUMNS, map(list, zip(*rows)), strict=True)))
 
     def _log(self, category: str, valence: str, name: str, who: str, source: str, step: int | None = None,
              counted: bool = False) -> None:  # fmt: skip
@@ -542,13 +546,13 @@ class IntegrationModel(mesa.Model):
         rows = np.full((max(last - self.steps, 0), len(self._metric_names)), np.nan)
         step, phase = first, engine.MILESTONES
         while step <= last:
-            status, step, idx, keys, weights, log, arrays = engine.run_weeks(
+            status, step, idx, keys, weights, entries, arrays = engine.run_weeks(
                 self._frame(), self._arrays(), self.params, self._generator(), step, last, phase, rows, first
             )
             self.state.tie_keys, self.state.tie_weights = keys, weights
             for name, value in zip(engine.Arrays._fields, arrays, strict=True):
                 setattr(self.state, name, value)
-            self._log_detected(log)
+            self._log_detected(entries)
             self.steps = step  # (what Mesa's step() counts)
             if status == engine.DONE:
                 break
@@ -564,7 +568,7 @@ class IntegrationModel(mesa.Model):
             log = engine.observe(
                 self._observation(), self._arrays(), self._masks()["members"], self.params, step, rows[step - first], engine.new_log()
             )
-            self._log_detected(log)
+            self._log_detected(engine.log_rows(log))
             step, phase = step + 1, engine.MILESTONES
         self.steps = max(last, self.steps)
         if rows.shape[0]:
@@ -669,6 +673,15 @@ class MetricsCollector(mesa.DataCollector):
         metrics = model.metrics
         for var, values in self.model_vars.items():
             values.append(metrics[var])
+
+    def add_table_rows(self, table_name: str, columns: dict[str, list[Any]]) -> None:
+        """Several rows at once, given as columns (every column of the table, of equal length): what
+        ``add_table_row`` would append row by row, without a dictionary per row."""
+        table = self.tables[table_name]
+        if list(columns) != list(table) or len({len(v) for v in columns.values()}) > 1:
+            raise ValueError(f"table {table_name!r} takes columns {list(table)} of equal length, got {list(columns)}")
+        for column, values in columns.items():
+            table[column].extend(values)
 
     def rows(self, names: list[str]) -> np.ndarray:
         """The collected values of the model reporters ``names`` as a float array, one row per collection."""

@@ -7,9 +7,11 @@ import sys
 
 import mesa
 import numpy as np
+import pytest
 
 from abm import IntegrationModel, compat
 from abm.config import load_scenario
+from abm.model import MILESTONE_COLUMNS
 
 
 def test_runs_under_mesa_batch_run():
@@ -51,6 +53,24 @@ def test_datacollector_holds_every_step_and_the_milestone_table():
     ms = m.datacollector.get_table_dataframe("milestones")
     assert {"nursing team hired for the program", "hospital manager moves to the CCAC"} <= set(ms["name"])
     m.release()
+
+
+def test_rows_added_as_columns_are_the_rows_mesa_would_add_one_by_one():
+    a, b = IntegrationModel("P2", seed=4), IntegrationModel("P2", seed=4)
+    rows = [(3, "structural_inter", "facilitating", "electronic link established", "A - B", "detected"),
+            (5, "relational", "disrupting", "trust collapse", "B - C", "detected")]  # fmt: skip
+    for row in rows:
+        a.datacollector.add_table_row("milestones", dict(zip(MILESTONE_COLUMNS, row, strict=True)))
+    b.datacollector.add_table_rows("milestones", dict(zip(MILESTONE_COLUMNS, map(list, zip(*rows)), strict=True)))
+    assert a.datacollector.get_table_dataframe("milestones").equals(b.datacollector.get_table_dataframe("milestones"))
+    before = len(b.datacollector.get_table_dataframe("milestones"))
+    with pytest.raises(ValueError, match="takes columns"):
+        b.datacollector.add_table_rows("milestones", {"step": [1], "name": ["x"]})
+    with pytest.raises(ValueError, match="equal length"):
+        b.datacollector.add_table_rows("milestones", {c: [1] * (2 if c == "who" else 1) for c in MILESTONE_COLUMNS})
+    assert len(b.datacollector.get_table_dataframe("milestones")) == before  # nothing half-added
+    a.release()
+    b.release()
 
 
 def test_console_script_exit_status_and_no_traceback(tmp_path):
