@@ -446,7 +446,7 @@ class IntegrationModel(mesa.Model):
             (step, *DETECTED[code], "all" if i < 0 else f"{names[i]} - {names[j]}", "detected")
             for step, code, i, j in entries.tolist()
         ]
-        self.datacollector.add_table_rows("milestones", dict(zip(MILESTONE_COLUMNS, map(list, zip(*rows)), strict=True)))
+        self.datacollector.add_table_rows("milestones", dict(zip(MILESTONE_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
 
     def _log(self, category: str, valence: str, name: str, who: str, source: str, step: int | None = None,
              counted: bool = False) -> None:  # fmt: skip

@@ -61,7 +61,7 @@ def test_rows_added_as_columns_are_the_rows_mesa_would_add_one_by_one():
             (5, "relational", "disrupting", "trust collapse", "B - C", "detected")]  # fmt: skip
     for row in rows:
         a.datacollector.add_table_row("milestones", dict(zip(MILESTONE_COLUMNS, row, strict=True)))
-    b.datacollector.add_table_rows("milestones", dict(zip(MILESTONE_COLUMNS, map(list, zip(*rows)), strict=True)))
+    b.datacollector.add_table_rows("milestones", dict(zip(MILESTONE_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
     assert a.datacollector.get_table_dataframe("milestones").equals(b.datacollector.get_table_dataframe("milestones"))
     before = len(b.datacollector.get_table_dataframe("milestones"))
     with pytest.raises(ValueError, match="takes columns"):
