@@ -197,8 +197,9 @@ class PriorPartnership(Frozen):
 
 
 def _prior_form(v: Any) -> str:
-    """``pairs`` when the entries are mappings (named pairs), else ``matrix``."""
-    return "pairs" if isinstance(v, list) and v and isinstance(v[0], dict | PriorPartnership) else "matrix"
+    """``pairs`` when the entries are mappings (named pairs) or there are none (an empty list: no pair listed),
+    else ``matrix``."""
+    return "pairs" if isinstance(v, list) and (not v or isinstance(v[0], dict | PriorPartnership)) else "matrix"
 
 
 PriorPartnerships = Annotated[

@@ -73,3 +73,22 @@ def test_named_prior_partnerships_give_the_matrix_runs_bit_for_bit():
     # a partnership left out is absent: the runs differ
     fewer = Scenario.model_validate({**p4.model_dump(mode="json"), "prior_partnerships": pairs[1:]})
     assert not pd.Series(run_once(fewer, seed=3).summary).equals(pd.Series(a.summary))
+
+
+def test_an_empty_list_of_prior_partnerships_means_none():
+    """``prior_partnerships: []`` lists no pair (it used to be read as a 0x0 matrix and refused); a two-partner
+    synthetic region, which has no pair to list, builds and runs."""
+    import numpy as np
+
+    from abm.config import Scenario
+    from abm.run import run_once
+    from abm.synthetic import synthetic_region
+
+    p1 = load_scenario("P1")
+    none = Scenario.model_validate({**p1.model_dump(mode="json"), "prior_partnerships": []})
+    n = len(p1.organizations)
+    assert np.array_equal(none.prior_matrix(), np.zeros((n, n)))
+    assert run_once(none, seed=1, steps=5).steps.equals(
+        run_once(Scenario.model_validate({**p1.model_dump(mode="json"), "prior_partnerships": None}), seed=1, steps=5).steps
+    )
+    assert len(run_once(synthetic_region(2, 20, seed=1), seed=0, steps=3).steps) == 4
