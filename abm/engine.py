@@ -230,9 +230,10 @@ def observe(o, a, who, params, step, row, log):
 
 
 @jit
-def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
+def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
     """Weeks ``first``..``last`` (the first from ``phase``: ``MILESTONES``, or ``PROCESSES`` once its events
-    were applied), their outcomes into ``rows[step - row0]``.
+    were applied), their outcomes into ``rows[step - row0]`` and, if ``org_rows`` has rows, each organization's
+    mean engagement into ``org_rows[step - row0]`` (:func:`abm.outcomes.mean_by_org`).
 
     The processes are those of :meth:`abm.model.IntegrationModel.step`, in its order, with its draws.
     ``a``: the state's arrays that mechanisms replace. Returns (status, step, indices, tie keys, tie weights,
@@ -252,6 +253,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
     no_meetings = np.zeros((n_org, n_org), np.bool_)
     membership = members(f.active, f.clin_org, f.physician, f.clinical)
     live, live_idx, _, partners, _, _ = membership
+    per_org = np.diff(f.block_start)  # clinicians per organization
     for step in range(first, last + 1):
         # 1. milestone events due this step (Python applies them)
         if phase == MILESTONES and f.at.size:
@@ -376,6 +378,8 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0):
         # 10. observation
         now = Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
         observe(f.obs, now, membership, params, step, rows[step - row0], log)
+        if org_rows.shape[0]:
+            org_rows[step - row0] = outcomes.mean_by_org(eng, f.clin_org, per_org)
         phase = MILESTONES
     return DONE, last, np.zeros(0, np.int64), keys, weights, log_rows(log), Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
 

@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from abm import compat, engine, events, merger
+from abm import compat, engine, events, merger, outcomes
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
 from abm.interrupts import interrupts_after
@@ -50,6 +50,7 @@ DETECTED = {  # milestones detected in process 10, by their code in the compiled
 PATHWAYS = {"none": engine.PATHWAY_NONE, "co_design": engine.PATHWAY_CO_DESIGN, "top_down": engine.PATHWAY_TOP_DOWN}
 _INT_ZEROS = np.zeros(0, np.int64)  # "none this step" (empty: nothing to read)
 _BOOL_ZEROS = np.zeros(0, bool)
+_NO_ORG_ROWS = np.zeros((0, 0))  # run_weeks: per-organization engagement not recorded
 
 
 class Handoffs:
@@ -420,6 +421,11 @@ class IntegrationModel(mesa.Model):
         s = self.state
         return partner_exit.perceived_benefit(s.clin_org, s.engagement, s.trust, s.active, s.overload)
 
+    def org_engagement(self) -> np.ndarray:
+        """Mean engagement of each organization's clinicians (:func:`abm.outcomes.mean_by_org`)."""
+        s = self.state
+        return outcomes.mean_by_org(s.engagement, s.clin_org, np.diff(s.block_start))
+
     def observe(self) -> None:
         """10. Outcomes are measured and endogenous milestones detected (:func:`abm.engine.observe`, shared with
         the compiled run), and Mesa's DataCollector collects.
@@ -536,18 +542,23 @@ class IntegrationModel(mesa.Model):
         return engine.Arrays(*(getattr(s, name) for name in engine.Arrays._fields))
 
     @interrupts_after()
-    def run_weeks(self, last: int) -> np.ndarray:
+    def run_weeks(self, last: int, org_engagement: np.ndarray | None = None) -> np.ndarray:
         """Weeks ``steps + 1`` .. ``last`` in one compiled loop (:func:`abm.engine.run_weeks`): the same numbers as
         calling :meth:`step` that often, without the per-step Python calls. Milestone events and exits are
         applied here as ``step`` applies them. Mesa's DataCollector does not collect these weeks: their
         outcomes are returned, one row per week (columns as :func:`metric_names`), and ``metrics`` holds the last.
+        ``org_engagement``, if given (one row per week, one column per organization), receives each week's
+        :meth:`org_engagement`, as calling it after each :meth:`step` would.
         """
         first = self.steps + 1
         rows = np.full((max(last - self.steps, 0), len(self._metric_names)), np.nan)
+        org = _NO_ORG_ROWS if org_engagement is None else org_engagement
+        if org_engagement is not None and org.shape != (rows.shape[0], self.state.n_orgs):
+            raise ValueError(f"org_engagement must have shape {(rows.shape[0], self.state.n_orgs)} (weeks, organizations), got {org.shape}")
         step, phase = first, engine.MILESTONES
         while step <= last:
             status, step, idx, keys, weights, entries, arrays = engine.run_weeks(
-                self._frame(), self._arrays(), self.params, self._generator(), step, last, phase, rows, first
+                self._frame(), self._arrays(), self.params, self._generator(), step, last, phase, rows, first, org
             )
             self.state.tie_keys, self.state.tie_weights = keys, weights
             for name, value in zip(engine.Arrays._fields, arrays, strict=True):
@@ -569,6 +580,8 @@ class IntegrationModel(mesa.Model):
                 self._observation(), self._arrays(), self._masks()["members"], self.params, step, rows[step - first], engine.new_log()
             )
             self._log_detected(engine.log_rows(log))
+            if org_engagement is not None:
+                org_engagement[step - first] = self.org_engagement()
             step, phase = step + 1, engine.MILESTONES
         self.steps = max(last, self.steps)
         if rows.shape[0]:

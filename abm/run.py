@@ -2,8 +2,9 @@
 
 ``run_once(config, seed)`` returns a :class:`RunResult`: the step table, the milestone timeline and
 the summary outcomes. Every later tool goes through this function; one that needs more of a run than
-the step table (validation's per-organization engagement, the Deffuant-Weisbuch view path) passes a
-read-only ``probe`` instead of stepping a model itself, so its runs replay like any other.
+the step table passes a read-only ``probe`` (the Deffuant-Weisbuch view path) instead of stepping a model
+itself, so its runs replay like any other. Each organization's mean engagement per week (validation's
+pattern 3) is recorded by the compiled weeks themselves (``org_engagement=True``): no probe, no stepping.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class RunResult:
         scenario: Scenario,
         seed: Any = None,
         probes: list[Any] | None = None,
+        org_engagement: np.ndarray | None = None,
     ) -> None:
         """``steps``/``milestones``: a DataFrame, or its columns by name (arrays or lists of equal length)."""
         self._steps = steps if isinstance(steps, pd.DataFrame) else None
@@ -58,6 +60,8 @@ class RunResult:
         self.scenario = scenario
         self.seed = seed
         self.probes = [] if probes is None else probes  # probe(model) after construction and each step
+        # mean engagement per organization (rows: before the first week run, then each week), if it was asked for
+        self.org_engagement = org_engagement
 
     @property
     def steps(self) -> pd.DataFrame:
@@ -153,28 +157,37 @@ def _milestone_columns(model: IntegrationModel) -> dict[str, list[Any]] | pd.Dat
 
 
 def run_model(
-    model: IntegrationModel, steps: int, probe: Callable[[IntegrationModel], Any] | None = None
-) -> RunResult:
+    model: IntegrationModel, steps: int, probe: Callable[[IntegrationModel], Any] | None = None,
+    org_engagement: bool = False,
+) -> RunResult:  # fmt: skip
     """Run an already-built model ``steps`` weeks and collect its tables (the model is released afterwards).
 
     Without a probe the weeks run in one compiled loop (:meth:`IntegrationModel.run_weeks`, the same
     numbers as stepping). ``probe``, if given, is called with the model before the first step and
     after every :meth:`~IntegrationModel.step`; its ``steps + 1`` return values are ``RunResult.probes``
     (see :func:`run_once`). The step table holds the rows the model collected before (its observation at
-    construction, for a fresh model), then one row per week.
+    construction, for a fresh model), then one row per week. ``org_engagement``: also record each
+    organization's mean engagement (:meth:`IntegrationModel.org_engagement`) before the first week and after
+    each, as ``RunResult.org_engagement`` (``steps + 1`` rows, one column per organization), on either path.
     """
     probes: list[Any] = []
+    org = np.empty((steps + 1, model.state.n_orgs)) if org_engagement else None
+    if org is not None:
+        org[0] = model.org_engagement()
     try:
         if probe is None:  # nobody watches between weeks: the compiled loop (same numbers as stepping)
             names = metric_names()
-            rows = np.concatenate((model.datacollector.rows(names), model.run_weeks(model.steps + steps)))
+            weeks = model.run_weeks(model.steps + steps, None if org is None else org[1:])
+            rows = np.concatenate((model.datacollector.rows(names), weeks))
             rows.flags.writeable = False  # its columns are handed out as views (RunResult.step_columns)
             columns = {"step": np.arange(len(rows)), **dict(zip(names, rows.T, strict=True))}
             table: pd.DataFrame | dict[str, np.ndarray] = columns  # the DataFrame is built if someone reads it
         else:
             probes.append(probe(model))
-            for _ in range(steps):
+            for week in range(1, steps + 1):
                 model.step()
+                if org is not None:
+                    org[week] = model.org_engagement()
                 probes.append(probe(model))
             table = model.datacollector.get_model_vars_dataframe()
             if not isinstance(table.index, pd.RangeIndex) or table.index.start != 0:
@@ -182,7 +195,7 @@ def run_model(
             table.insert(0, "step", np.arange(len(table)))
             columns = table
         ms = _milestone_columns(model)
-        return RunResult(table, ms, summarize(columns, ms, model.config), model.config, probes=probes)
+        return RunResult(table, ms, summarize(columns, ms, model.config), model.config, probes=probes, org_engagement=org)
     finally:
         model.release()
 
@@ -194,6 +207,7 @@ def run_once(
     overrides: dict[str, Any] | None = None,
     *,
     probe: Callable[[IntegrationModel], Any] | None = None,
+    org_engagement: bool = False,
 ) -> RunResult:
     """Run one simulation.
 
@@ -211,11 +225,13 @@ def run_once(
             model updates its arrays in place). Without a probe the weeks run in one compiled
             loop (:meth:`IntegrationModel.run_weeks`); with one, the model is stepped week by
             week (:meth:`IntegrationModel.step`). Both give the same numbers, bit for bit.
+        org_engagement: also record each organization's mean engagement after construction and after every
+            step (``RunResult.org_engagement``, ``steps + 1`` rows by organization), without a probe's cost.
     """
     sc = config if isinstance(config, Scenario) else (load_scenario(config) if config is not None else Scenario())
     if overrides:
         sc = with_overrides(sc, overrides)
     model = IntegrationModel(sc, seed=seed)
-    result = run_model(model, sc.steps if steps is None else steps, probe)
+    result = run_model(model, sc.steps if steps is None else steps, probe, org_engagement)
     result.seed = seed
     return result

@@ -5,7 +5,7 @@ Every arm of a comparison runs replicate i with the same child seed
 common random numbers, so a knock-out and its baseline differ only by the switch. One seed fixes a
 run whatever the worker count.
 
-Runs go through :func:`abm.run.run_once` (a probe records per-organization engagement), and every
+Runs are :func:`abm.run.run_once`'s (the compiled weeks also record per-organization engagement), and every
 :class:`Record` carries its seed as data (:func:`seed_data`), so one validation run replays like
 any experiment run::
 
@@ -62,33 +62,18 @@ def replay_seed(data: dict[str, Any]) -> np.random.SeedSequence:
     return np.random.SeedSequence(data["entropy"], spawn_key=tuple(data["spawn_key"]))
 
 
-class _OrgEngagement:
-    """Probe: mean engagement per organization (clinicians grouped by their organization's block).
-
-    Keeps the model's state so the final exits and names can be read after the run.
-    """
-
-    def __init__(self) -> None:
-        self.state: Any = None
-        self.counts: np.ndarray | None = None
-
-    def __call__(self, model: Any) -> np.ndarray:
-        s = self.state = model.state
-        if self.counts is None:
-            self.counts = np.diff(s.block_start)
-        return np.bincount(s.clin_org, s.engagement, s.n_orgs) / self.counts
-
-
 def simulate(sc: Scenario, seed: Any, steps: int | None = None) -> Record:
-    """One run through ``abm.run.run_once``, keeping the outcome table, per-organization engagement and exits."""
-    from abm.run import run_once
+    """One run, ``run_once(sc, seed, steps)``'s (the same lines: a model, then :func:`abm.run.run_model`), keeping
+    the outcome table, per-organization engagement (recorded by the compiled weeks) and exits."""
+    from abm.model import IntegrationModel
+    from abm.run import run_model
 
     recorded = seed_data(seed)  # (before the run: a seed that cannot be replayed fails fast)
-    probe = _OrgEngagement()
-    res = run_once(sc, seed=seed, steps=steps, probe=probe)
+    model = IntegrationModel(sc, seed=seed)
+    res = run_model(model, sc.steps if steps is None else steps, org_engagement=True)
     series = {c: res.steps[c].to_numpy(float) for c in SERIES}
-    s = probe.state
-    return Record(res.summary, series, np.array(res.probes), s.exited_at.copy(), list(s.names), recorded)
+    s = model.state
+    return Record(res.summary, series, res.org_engagement, s.exited_at.copy(), list(s.names), recorded)
 
 
 def _job(args: tuple[Scenario, Any, int | None]) -> Record:

@@ -143,3 +143,26 @@ def test_run_weeks_past_the_horizon_stops_running_and_zero_weeks_do_nothing():
     assert m.run_weeks(0).shape == (0, len(m.metrics)) and m.metrics == before and m.steps == 0
     m.run_weeks(sc.steps)
     assert m.steps == sc.steps and not m.running
+
+
+def test_per_organization_engagement_is_recorded_alike_on_both_paths():
+    """``org_engagement``: what a probe reading each organization's mean engagement after every step sees, from the
+    compiled weeks too (through exits, which return to Python mid-run), as ``np.bincount`` computes it."""
+    sc = with_overrides(load_scenario("P4"), EXITS)
+
+    def by_bincount(m):
+        s = m.state
+        return np.bincount(s.clin_org, s.engagement, s.n_orgs) / np.diff(s.block_start)
+
+    fast = run_once(sc, seed=5, org_engagement=True)
+    stepped = run_once(sc, seed=5, probe=by_bincount, org_engagement=True)
+    assert fast.org_engagement.shape == (sc.steps + 1, len(sc.organizations))
+    assert np.array_equal(fast.org_engagement, np.array(stepped.probes))
+    assert np.array_equal(stepped.org_engagement, np.array(stepped.probes))
+    assert (fast.milestones["name"] == "partner exit").sum() >= 2  # the exits' weeks were recorded in Python
+    pd.testing.assert_frame_equal(fast.steps, stepped.steps, check_exact=True)
+    assert run_once(sc, seed=5).org_engagement is None
+    m = IntegrationModel(sc, seed=5)
+    with pytest.raises(ValueError, match="org_engagement must have shape"):
+        m.run_weeks(10, np.empty((9, len(sc.organizations))))
+    assert m.steps == 0  # nothing ran
