@@ -60,8 +60,8 @@ class Organization(mesa.Agent):
 
     @property
     def mean_engagement(self) -> float:
-        s = self.model.state
-        return float(s.engagement[s.block_start[self.index] : s.block_start[self.index + 1]].mean())
+        """Mean engagement of its clinicians (``model.org_engagement()``: every organization's at once)."""
+        return float(self.model.org_engagement()[self.index])
 
     def trust_in(self, other: Organization) -> float:
         """How much this organization trusts ``other`` (directed)."""

@@ -454,16 +454,13 @@ class IntegrationModel(mesa.Model):
         ]
         self.datacollector.add_table_rows("milestones", dict(zip(MILESTONE_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
 
-    def _log(self, category: str, valence: str, name: str, who: str, source: str, step: int | None = None,
-             counted: bool = False) -> None:  # fmt: skip
-        """One row of the milestone table (at this step unless ``step`` is given), counted in the ms_* columns
-        unless already ``counted``."""
-        if not counted:
-            self._cum[MILESTONE_COUNTS.index(category)] += 1
-            self._cum[MILESTONE_COUNTS.index(valence)] += 1
+    def _log(self, category: str, valence: str, name: str, who: str, source: str) -> None:
+        """One row of the milestone table at this step, counted in the ms_* columns (detected milestones, which
+        compiled code counts, go through :meth:`_log_detected`)."""
+        self._cum[MILESTONE_COUNTS.index(category)] += 1
+        self._cum[MILESTONE_COUNTS.index(valence)] += 1
         self.datacollector.add_table_row("milestones", {
-            "step": self.steps if step is None else int(step), "category": category, "valence": valence, "name": name,
-            "who": who, "source": source,
+            "step": self.steps, "category": category, "valence": valence, "name": name, "who": who, "source": source,
         })  # fmt: skip
 
     # ------------------------------------------------------------------ helpers

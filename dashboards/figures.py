@@ -150,7 +150,7 @@ class NetworkView(BlitView):
             k = level == lv
             lc.set_segments(np.stack([pos[i[k]], pos[j[k]]], axis=1))
             lc.set_color(TRUST_CMAP(shade[k]))
-        self.nodes.set_array(np.array([o.mean_engagement for o in model.organizations]))
+        self.nodes.set_array(model.org_engagement())
 
 
 # --------------------------------------------------------------------------- practice views

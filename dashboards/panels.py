@@ -103,7 +103,7 @@ def organization_table(model: IntegrationModel) -> pd.DataFrame:
     partners = act[None, :] & ~np.eye(s.n_orgs, dtype=bool)
     npart = np.maximum(partners.sum(1), 1)
     lv = np.where(partners, s.data_level, 0)
-    eng = np.array([o.mean_engagement for o in model.organizations])
+    eng = model.org_engagement()
     return pd.DataFrame({
         "name": list(s.names), "kind": [o.kind for o in model.organizations], "active": act.astype(bool),
         "staff": s.size.astype(float), "clinicians": np.diff(s.block_start), "engagement": eng,
