@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from experiments.storage import parts, read_manifest
+from experiments.storage import parts, read_frame, read_manifest
 
 # The derived tables of ``DIR/analysis`` (docs/RESULTS-FORMAT.md, docs/SENSITIVITY.md), each written as
 # ``<name>.parquet`` and ``<name>.csv``: by :func:`experiments.analysis.write_analysis` (experiments)
@@ -85,7 +85,7 @@ def _read(out: Path, table: str, columns: list[str] | None = None) -> pd.DataFra
         if columns is not None:
             names = pq.read_schema(f).names
             cols = [c for c in columns if c in names]
-        frames.append(pd.read_parquet(f, columns=cols))
+        frames.append(read_frame(f, columns=cols))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from experiments.calibration.spec import Resolved
 from experiments.executors import ExecutorHandle
-from experiments.storage import read_manifest
+from experiments.storage import read_frame, read_manifest
 
 PREDICTIVE_KEY = 999_999
 # the files :func:`write_all` writes (read back by :func:`read_calibration`)
@@ -322,5 +322,5 @@ def read_calibration(out: str | Path) -> CalibrationOutputs | None:
             return pd.DataFrame()
 
     report = (out / REPORT).read_text() if (out / REPORT).is_file() else ""
-    return CalibrationOutputs(out, manifest, pd.read_parquet(out / POSTERIOR), csv(GENERATIONS), csv(MARGINALS),
+    return CalibrationOutputs(out, manifest, read_frame(out / POSTERIOR), csv(GENERATIONS), csv(MARGINALS),
                               csv(PREDICTIVE), report)  # fmt: skip

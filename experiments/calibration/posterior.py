@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.storage import read_frame
+
 POSTERIOR_KEY = 7_777_777
 
 
@@ -56,7 +58,7 @@ def load_posterior(path: str | Path) -> Posterior:
     if not f.exists():
         raise PosteriorError(f"{path}: no posterior.parquet; expected the --out directory of a finished `abm calibrate`")
     try:
-        df = pd.read_parquet(f)
+        df = read_frame(f)
     except Exception as e:  # noqa: BLE001 - any unreadable file is bad input
         raise PosteriorError(f"{f}: cannot read ({type(e).__name__}: {e})") from None
     cols = [c for c in df.columns if c.startswith("param.")]

@@ -138,3 +138,33 @@ def test_dying_worker_is_retried_once_then_recorded(tmp_path):
     assert set(r.summary["param.mu"]) == {0.2, 0.3}
     assert list(r.failures["run_id"]) == [3, 4, 5]
     assert (r.failures["error_type"] == "WorkerDied").all() and (r.failures["attempts"] == 2).all()
+
+
+def test_reading_results_starts_no_thread_and_reads_what_pandas_reads(one_worker):
+    """A script that reads results must not leave Arrow pool threads behind: one still finishing at
+    interpreter exit aborts the process after its work is done (apache/arrow#34314)."""
+    import subprocess
+    import sys
+
+    from experiments.results import SUMMARY_STATS, read_analysis_table
+    from experiments.storage import parts, read_frame
+
+    script = (
+        "import os, sys\n"
+        "from experiments import api\n"
+        "from experiments.results import SUMMARY_STATS, read_analysis_table\n"
+        "n = lambda: len(os.listdir('/proc/self/task'))\n"
+        "before = n()\n"
+        "r = api.load_results(sys.argv[1])\n"
+        "sizes = [len(r.summary), len(r.steps), len(r.milestones), len(read_analysis_table(sys.argv[1], SUMMARY_STATS))]\n"
+        "print(before, n(), *sizes)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(one_worker)], capture_output=True, text=True, check=True)
+    before, after, *sizes = map(int, out.stdout.split())
+    assert after == before, f"reading results started {after - before} thread(s)"
+    assert sizes[0] == 24 and min(sizes) > 0
+    files = [f for t in ("summary", "steps", "milestones") for f in parts(one_worker, t)]
+    files.append(one_worker / "analysis" / f"{SUMMARY_STATS}.parquet")
+    for f in files:
+        pd.testing.assert_frame_equal(read_frame(f), pd.read_parquet(f), check_exact=True)
+    assert read_analysis_table(one_worker, SUMMARY_STATS) is not None
