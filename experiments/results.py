@@ -69,7 +69,7 @@ def read_analysis_table(out: str | Path, name: str) -> pd.DataFrame | None:
     """``out/analysis/<name>.parquet`` (or ``.csv`` if only that exists); None if neither exists."""
     folder = Path(out) / ANALYSIS_DIR
     if (folder / f"{name}.parquet").is_file():
-        return pd.read_parquet(folder / f"{name}.parquet")
+        return read_frame(folder / f"{name}.parquet")
     if (folder / f"{name}.csv").is_file():
         return pd.read_csv(folder / f"{name}.csv")
     return None
