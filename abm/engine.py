@@ -46,7 +46,7 @@ from abm.mechanisms import exit as partner_exit
 from abm.mechanisms import milestones as ms
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm.mechanisms._numba import as_generator, jit
+from abm.mechanisms._numba import as_generator, jit, mean_by_org
 
 # where a call starts its first week, and why it returned
 MILESTONES, PROCESSES = 0, 1
@@ -233,7 +233,7 @@ def observe(o, a, who, params, step, row, log):
 def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
     """Weeks ``first``..``last`` (the first from ``phase``: ``MILESTONES``, or ``PROCESSES`` once its events
     were applied), their outcomes into ``rows[step - row0]`` and, if ``org_rows`` has rows, each organization's
-    mean engagement into ``org_rows[step - row0]`` (:func:`abm.outcomes.mean_by_org`).
+    mean engagement into ``org_rows[step - row0]`` (:func:`abm.mechanisms._numba.mean_by_org`).
 
     The processes are those of :meth:`abm.model.IntegrationModel.step`, in its order, with its draws.
     ``a``: the state's arrays that mechanisms replace. Returns (status, step, indices, tie keys, tie weights,
@@ -379,7 +379,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         now = Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
         observe(f.obs, now, membership, params, step, rows[step - row0], log)
         if org_rows.shape[0]:
-            org_rows[step - row0] = outcomes.mean_by_org(eng, f.clin_org, per_org)
+            org_rows[step - row0] = mean_by_org(eng, f.clin_org, per_org)
         phase = MILESTONES
     return DONE, last, np.zeros(0, np.int64), keys, weights, log_rows(log), Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
 

@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from abm import compat, engine, events, merger, outcomes
+from abm import compat, engine, events, merger
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
 from abm.interrupts import interrupts_after
@@ -31,7 +31,7 @@ from abm.mechanisms import exit as partner_exit
 from abm.mechanisms import milestones as ms
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm.mechanisms._numba import generator_handle
+from abm.mechanisms._numba import generator_handle, mean_by_org
 from abm.state import build_state
 
 HOSPITAL = KINDS.index("hospital")
@@ -422,9 +422,9 @@ class IntegrationModel(mesa.Model):
         return partner_exit.perceived_benefit(s.clin_org, s.engagement, s.trust, s.active, s.overload)
 
     def org_engagement(self) -> np.ndarray:
-        """Mean engagement of each organization's clinicians (:func:`abm.outcomes.mean_by_org`)."""
+        """Mean engagement of each organization's clinicians (NaN if none; :func:`abm.mechanisms._numba.mean_by_org`)."""
         s = self.state
-        return outcomes.mean_by_org(s.engagement, s.clin_org, np.diff(s.block_start))
+        return mean_by_org(s.engagement, s.clin_org, np.diff(s.block_start))
 
     def observe(self) -> None:
         """10. Outcomes are measured and endogenous milestones detected (:func:`abm.engine.observe`, shared with

@@ -173,18 +173,6 @@ def trust_and_engagement(trust, partner_pair_idx, engagement, live_idx, phys_idx
 
 
 @jit
-def mean_by_org(values, clin_org, counts):
-    """Mean of a per-clinician array within each organization (``counts``: its clinicians; NaN if none), summed
-    in clinician order (as ``np.bincount(clin_org, values) / counts``)."""
-    out = np.zeros(counts.size)
-    for i in range(clin_org.size):
-        out[clin_org[i]] += values[i]
-    for o in range(counts.size):
-        out[o] = out[o] / counts[o] if counts[o] else np.nan
-    return out
-
-
-@jit
 def _root(parent, i):
     while parent[i] != i:
         i = parent[i]

@@ -105,7 +105,7 @@ def organization_table(model: IntegrationModel) -> pd.DataFrame:
     lv = np.where(partners, s.data_level, 0)
     eng = model.org_engagement()
     return pd.DataFrame({
-        "name": list(s.names), "kind": [o.kind for o in model.organizations], "active": act.astype(bool),
+        "name": list(s.names), "kind": [KINDS[k] for k in s.kind], "active": act.astype(bool),
         "staff": s.size.astype(float), "clinicians": np.diff(s.block_start), "engagement": eng,
         "trust": (mutual * partners).sum(1) / npart, "trust_given": (s.trust * partners).sum(1) / npart,
         "trust_received": (s.trust.T * partners).sum(1) / npart, "links": (lv > 0).sum(1),

@@ -14,6 +14,8 @@
 * :func:`params_record`: the parameters as one typed record (a one-element structured array, fields
   named as in :class:`abm.params.Params`). Parameters cross into compiled code by name, never by
   position: a mechanism reads ``p.trust_alpha``.
+* :func:`clip01`, :func:`total`, :func:`mean_by_org`: small array helpers (an organization's mean
+  engagement, for one, is read by the exit rule and measured each week).
 """
 
 from __future__ import annotations
@@ -108,3 +110,15 @@ def total(a):
     for x in a:
         s += x
     return s
+
+
+@jit
+def mean_by_org(values, clin_org, counts):
+    """Mean of a per-clinician array within each organization (``counts``: its clinicians; NaN if none), summed
+    in clinician order (as ``np.bincount(clin_org, values) / counts``)."""
+    out = np.zeros(counts.size)
+    for i in range(clin_org.size):
+        out[clin_org[i]] += values[i]
+    for o in range(counts.size):
+        out[o] = out[o] / counts[o] if counts[o] else np.nan
+    return out

@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms._numba import as_generator, jit
+from abm.mechanisms._numba import as_generator, jit, mean_by_org
 
 
 @jit
 def perceived_benefit(clin_org, engagement, trust, active, overload):
     """B_o = mean engagement x mean trust toward the other active partners - overload."""
     n = active.size
-    sum_e = np.zeros(n)
-    n_clin = np.zeros(n)
-    for i in range(clin_org.size):
-        sum_e[clin_org[i]] += engagement[i]
-        n_clin[clin_org[i]] += 1.0
+    n_clin = np.bincount(clin_org, minlength=n)
+    mean_e = mean_by_org(engagement, clin_org, n_clin)
     n_active = np.count_nonzero(active)
     out = np.empty(n)
     for i in range(n):
@@ -32,7 +29,8 @@ def perceived_benefit(clin_org, engagement, trust, active, overload):
             if active[j] and i != j:
                 s += trust[i, j]
         others = n_active - (1 if active[i] else 0)
-        out[i] = sum_e[i] / max(n_clin[i], 1.0) * (s / max(others, 1)) - overload[i]  # (no clinicians: absorbed in a merger)
+        e = mean_e[i] if n_clin[i] else 0.0  # (no clinicians: absorbed in a merger)
+        out[i] = e * (s / max(others, 1)) - overload[i]
     return out
 
 

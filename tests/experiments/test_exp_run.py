@@ -146,7 +146,7 @@ def test_reading_results_starts_no_thread_and_reads_what_pandas_reads(one_worker
     import subprocess
     import sys
 
-    from experiments.results import SUMMARY_STATS, read_analysis_table
+    from experiments.results import SUMMARY_STATS
     from experiments.storage import parts, read_frame
 
     script = (
@@ -169,4 +169,3 @@ def test_reading_results_starts_no_thread_and_reads_what_pandas_reads(one_worker
     files.append(one_worker / "analysis" / f"{SUMMARY_STATS}.parquet")
     for f in files:
         pd.testing.assert_frame_equal(read_frame(f), pd.read_parquet(f), check_exact=True)
-    assert read_analysis_table(one_worker, SUMMARY_STATS) is not None
