@@ -1,16 +1,25 @@
 """Where a run's time goes: wall time per process of the step (the ODD schedule), per step.
 
-Each process method of :class:`abm.model.IntegrationModel` is timed inside real runs (fresh models,
-104 steps, several seeds), so the figures include what a process pays in a real step (cold caches,
+By default each process method of :class:`abm.model.IntegrationModel` is timed inside real runs
+stepped through ``step()`` (fresh models, 104 steps, several seeds: the path of dashboards, Mesa's
+``batch_run`` and probes), so the figures include what a process pays in a real step (cold caches,
 Python-to-kernel calls), not what it costs when called in a tight loop. Construction and the result
-tables are timed too. Prints a table; no files are written.
+tables are timed too.
+
+``--compiled`` profiles the runs batch experiments, sensitivity analysis and calibration make
+(``run_once``: the weeks in one compiled loop): each process inside that loop is timed by the CPU's
+cycle counter (:mod:`benchmarks.timed_weeks`, x86-64 only), and what the run spends in Python (construction,
+applying events and exits, the tables and summary) is the rest of its wall time. Prints a table; no files
+are written.
 
     .venv/bin/python benchmarks/profile_processes.py P4 --runs 30
+    .venv/bin/python benchmarks/profile_processes.py P4 --runs 200 --compiled
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -19,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from abm.config import load_scenario  # noqa: E402
+from abm.config import Scenario, load_scenario  # noqa: E402
 from abm.model import IntegrationModel  # noqa: E402
 from abm.run import run_model  # noqa: E402
 
@@ -50,13 +59,53 @@ for _name in PROCESSES:
     setattr(Timed, _name, _timed(_name))
 
 
+def compiled(sc: Scenario, label: str, runs: int, steps: int) -> int:
+    """Profile ``runs`` runs of the compiled weeks (after one warm-up run); prints the table."""
+    from benchmarks.timed_weeks import Clocked, NoCycleCounter, cycles_per_second
+
+    try:
+        hz = cycles_per_second()
+    except NoCycleCounter as e:
+        print(f"profile_processes: {e}", file=sys.stderr)
+        return 2
+    clock = Clocked()
+    build, total = [], []
+    with clock:
+        for seed in range(runs + 1):
+            if seed == 1:  # the first run loads the compiled kernels: not timed, nor the collection of what loading left
+                gc.collect()
+                clock.counts[:] = 0
+                clock.calls = 0
+                build.clear(), total.clear()
+            t0 = time.perf_counter()
+            model = IntegrationModel(sc, seed=seed)
+            t1 = time.perf_counter()
+            run_model(model, steps)
+            t2 = time.perf_counter()
+            build.append(t1 - t0), total.append(t2 - t0)
+    per_run = clock.counts / hz / runs  # seconds per run, by process
+    weeks = per_run.sum()
+    print(f"{label}: {runs} runs x {steps} weeks, compiled (run_once's path); one run {statistics.mean(total) * 1e3:.2f} ms (mean), "
+          f"{statistics.median(total) * 1e3:.2f} ms (median); {clock.calls / runs:.1f} compiled calls per run")  # fmt: skip
+    print(f"{'process':40s} {'us/week':>9s} {'ms/run':>8s} {'share':>6s}")
+    rows = [(f"{k}. {name}", per_run[k]) for k, name in enumerate(clock.names, start=1)]
+    rows += [("compiled weeks (sum)", weeks), ("construction", statistics.mean(build)),
+             ("Python: events, exits, tables, summary", statistics.mean(total) - statistics.mean(build) - weeks)]  # fmt: skip
+    for name, sec in rows:
+        print(f"{name:40s} {sec / steps * 1e6:9.2f} {sec * 1e3:8.3f} {sec / statistics.mean(total):6.1%}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("program", nargs="?", default="P4", help="built-in program or YAML path (default P4)")
     ap.add_argument("--runs", type=int, default=30, help="runs timed after one warm-up run")
     ap.add_argument("--steps", type=int, default=104)
+    ap.add_argument("--compiled", action="store_true", help="profile the compiled weeks (run_once's path) instead of step()")
     a = ap.parse_args(argv)
     sc = load_scenario(a.program)
+    if a.compiled:
+        return compiled(sc, a.program, a.runs, a.steps)
     build, tables, total = [], [], []
     for seed in range(a.runs + 1):
         if seed == 1:  # the first run loads the compiled kernels: not timed
