@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from abm.config import Scenario, load_scenario  # noqa: E402
+from abm.config import ConfigError, Scenario, load_scenario  # noqa: E402
 from abm.model import IntegrationModel  # noqa: E402
 from abm.run import run_model  # noqa: E402
 
@@ -96,14 +96,29 @@ def compiled(sc: Scenario, label: str, runs: int, steps: int) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """An integer of at least 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("program", nargs="?", default="P4", help="built-in program or YAML path (default P4)")
-    ap.add_argument("--runs", type=int, default=30, help="runs timed after one warm-up run")
-    ap.add_argument("--steps", type=int, default=104)
+    ap.add_argument("--runs", type=_positive, default=30, help="runs timed after one warm-up run")
+    ap.add_argument("--steps", type=_positive, default=104)
     ap.add_argument("--compiled", action="store_true", help="profile the compiled weeks (run_once's path) instead of step()")
     a = ap.parse_args(argv)
-    sc = load_scenario(a.program)
+    try:
+        sc = load_scenario(a.program)
+    except ConfigError as e:
+        print(f"profile_processes: {e}", file=sys.stderr)
+        return 2
     if a.compiled:
         return compiled(sc, a.program, a.runs, a.steps)
     build, tables, total = [], [], []

@@ -58,3 +58,15 @@ def test_compiled_profile_accounts_for_the_run(capsys):
     assert weeks > 0 and rows["construction"][1] > 0
     assert rows["Python: events, exits, tables, summary"][1] > 0, out
     assert np.isclose(sum(rows[k][2] for k in ("compiled weeks (sum)", "construction", "Python: events, exits, tables, summary")), 100.0, atol=0.5)
+
+
+def test_profile_refuses_bad_input_with_one_line(capsys):
+    from benchmarks.profile_processes import main
+
+    assert main(["P9", "--compiled"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("profile_processes: P9") and "Traceback" not in err
+    with pytest.raises(SystemExit) as e:
+        main(["P4", "--runs", "0", "--compiled"])
+    assert e.value.code == 2
+    assert "--runs: expected a whole number of at least 1, got 0" in capsys.readouterr().err
