@@ -70,3 +70,19 @@ def test_profile_refuses_bad_input_with_one_line(capsys):
         main(["P4", "--runs", "0", "--compiled"])
     assert e.value.code == 2
     assert "--runs: expected a whole number of at least 1, got 0" in capsys.readouterr().err
+    assert main(["300:20"]) == 2
+    assert "a synthetic region needs 1 <= organizations <= clinicians" in capsys.readouterr().err
+
+
+def test_profile_takes_a_synthetic_region_as_the_speed_benchmark_builds_it(capsys):
+    from benchmarks.profile_processes import main
+
+    assert main(["4:40", "--core", "--runs", "1", "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("4:40: 1 runs x 3 steps")
+    assert re.search(r"^update_trust\s+[\d.]+", out, re.M), out
+    from abm.synthetic import n_clinicians_of
+    from benchmarks.profile_processes import _scenario
+
+    sc = _scenario("4:40")
+    assert len(sc.organizations) == 4 and n_clinicians_of(sc) == 40
