@@ -16,6 +16,7 @@ imports it.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import platform
 import re
@@ -68,7 +69,8 @@ def cycles_per_second(samples: int = 3, interval: float = 0.05) -> float:
     return statistics.median(rates)
 
 
-def timed_run_weeks() -> tuple[Callable[..., tuple], list[str]]:
+@functools.cache  # compiled once per process (about 15 s)
+def timed_run_weeks() -> tuple[Callable[..., tuple], tuple[str, ...]]:
     """:func:`abm.engine.run_weeks` with a clock: (function, process names).
 
     The function takes the arguments of ``run_weeks`` and then ``counts``, a uint64 array of at least
@@ -105,7 +107,7 @@ def timed_run_weeks() -> tuple[Callable[..., tuple], list[str]]:
                            "update benchmarks/timed_weeks.py")  # fmt: skip
     namespace = dict(vars(engine), _njit=njit(nogil=True), _cycles=_cycles)
     exec(compile("\n".join(out), f"{engine.__file__} (timed)", "exec"), namespace)  # our own source, rewritten
-    return namespace["run_weeks"], [names[k] for k in sorted(names)]
+    return namespace["run_weeks"], tuple(names[k] for k in sorted(names))
 
 
 class Clocked:
