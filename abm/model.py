@@ -36,6 +36,7 @@ from abm.state import build_state
 
 HOSPITAL = KINDS.index("hospital")
 RECEIVER_KINDS = [KINDS.index(k) for k in ("home_care", "community", "primary_care")]
+_IS_RECEIVER_KIND = np.isin(np.arange(len(KINDS)), RECEIVER_KINDS)  # by kind code
 PHYSICIAN = ROLES.index("physician")
 MANAGER = ROLES.index("manager")
 VALENCE_NAMES = ("facilitating", "disrupting", "mixed")
@@ -123,7 +124,7 @@ class IntegrationModel(mesa.Model):
         self._schedule = events.schedule(self.events)
         self._fired = np.zeros(len(self.events), bool)
         self._is_hospital = s.kind == HOSPITAL
-        self._is_receiver = np.isin(s.kind, RECEIVER_KINDS)
+        self._is_receiver = _IS_RECEIVER_KIND[s.kind]
         self._hosp = np.flatnonzero(self._is_hospital)  # rows of the referral weights (senders)
         self._hosp_row = np.full(s.n_orgs, -1)
         self._hosp_row[self._hosp] = np.arange(self._hosp.size)
@@ -156,7 +157,7 @@ class IntegrationModel(mesa.Model):
         self.metrics: dict[str, float] = {}
         self._metric_names = metric_names()
         self.datacollector = MetricsCollector(
-            model_reporters={name: _reporter(name) for name in metric_names()},
+            model_reporters={name: _reporter(name) for name in self._metric_names},
             tables={"milestones": MILESTONE_COLUMNS},
         )
         if self.events:  # events scheduled `at: 0` act on the initial state, before step 0 is observed (no draw)

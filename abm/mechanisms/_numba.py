@@ -14,7 +14,7 @@
 * :func:`params_record`: the parameters as one typed record (a one-element structured array, fields
   named as in :class:`abm.params.Params`). Parameters cross into compiled code by name, never by
   position: a mechanism reads ``p.trust_alpha``.
-* :func:`clip01`, :func:`total`, :func:`mean_by_org`: small array helpers (an organization's mean
+* :func:`clip01`, :func:`total`, :func:`mean_by_org`, :func:`search_right`: small array helpers (an organization's mean
   engagement, for one, is read by the exit rule and measured each week).
 """
 
@@ -46,17 +46,24 @@ def params_record(values: Mapping[str, float]) -> np.ndarray:
     return rec.view(np.recarray) if JIT_DISABLED else rec
 
 
+_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_capsule_pointer.restype = ctypes.c_void_p
+_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+
+
 def generator_handle(rng: np.random.Generator) -> np.ndarray | np.random.Generator:
     """The addresses compiled code needs to draw from ``rng``'s bit generator.
 
-    The returned array keeps ``rng`` alive (its buffer holds a reference), so a handle never
-    outlives the generator it points into.
+    They are read from the bit generator's ``capsule`` (NumPy's ``bitgen_t``: the state, then the
+    ``next_uint64``, ``next_uint32`` and ``next_double`` functions), the addresses its ``ctypes``
+    interface gives, without building that interface (about 3 us instead of 13). The returned array
+    keeps ``rng`` alive (its buffer holds a reference), so a handle never outlives the generator it
+    points into.
     """
     if JIT_DISABLED:
         return rng
-    c = rng.bit_generator.ctypes
-    fn = [ctypes.cast(f, ctypes.c_void_p).value for f in (c.next_uint64, c.next_uint32, c.next_double)]
-    buf = (ctypes.c_uint64 * 4)(c.state_address, *fn)
+    buf = (ctypes.c_uint64 * 4)()  # state, next_uint64, next_uint32, next_double: the first four words of NumPy's bitgen_t
+    ctypes.memmove(buf, _capsule_pointer(rng.bit_generator.capsule, b"BitGenerator"), ctypes.sizeof(buf))
     buf.generator = rng
     return np.frombuffer(buf, np.uint64)
 
@@ -122,3 +129,16 @@ def mean_by_org(values, clin_org, counts):
     for o in range(counts.size):
         out[o] = out[o] / counts[o] if counts[o] else np.nan
     return out
+
+
+@jit
+def search_right(a, lo, hi, x):
+    """``lo + np.searchsorted(a[lo:hi], x, side="right")`` without making the slice: the first index of
+    ``lo..hi`` whose value exceeds ``x`` (``hi`` if none), by bisection, NaN sorting last as in NumPy."""
+    while lo < hi:
+        mid = lo + ((hi - lo) >> 1)
+        if x < a[mid] or (a[mid] != a[mid] and x == x):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo

@@ -7,6 +7,8 @@ Parameters that share a default are given distinct values where a test could con
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -28,7 +30,7 @@ from abm.mechanisms import (
 from abm.mechanisms import exit as partner_exit
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm.mechanisms._numba import generator_handle
+from abm.mechanisms._numba import generator_handle, search_right
 from abm.params import Params
 
 
@@ -639,3 +641,29 @@ def test_codesign_structure_gain_follows_the_partners_participation_shares():
     assert not structures.codesign(s0, np.array([0] * 4 + [1] * 8 + [2] * 2), who, np.array([True, False, True]), p)[0, 1]  # not with an inactive partner
     assert out[0, 1] == out[1, 0] == pytest.approx(0.2 * (0.25 + 0.125) / 0.5)
     assert out[0, 2] == pytest.approx(0.2 * 0.25 / 0.5) and out[1, 2] == pytest.approx(0.2 * 0.125 / 0.5)
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.Philox, np.random.MT19937, np.random.SFC64])
+def test_generator_handle_holds_the_bit_generators_ctypes_addresses_and_draws_as_numpy(bit_generator):
+    rng = np.random.Generator(bit_generator(7))
+    c = rng.bit_generator.ctypes
+    expected = [c.state_address, *(ctypes.cast(f, ctypes.c_void_p).value for f in (c.next_uint64, c.next_uint32, c.next_double))]
+    assert generator_handle(rng).tolist() == expected
+    twin = np.random.Generator(bit_generator(7))
+    drawn = flow.discharges(generator_handle(rng), np.ones(4, bool), np.ones(4, bool), np.full(4, 30.0), 0.5)
+    np.testing.assert_array_equal(np.bincount(drawn, minlength=4), twin.poisson(15.0, 4))
+    assert rng.random() == twin.random()  # the compiled draws advanced rng's own state
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.floats(-5, 5), st.just(float("nan"))), max_size=12),
+    st.one_of(st.floats(-6, 6), st.just(float("nan"))),
+    st.integers(0, 12),
+    st.integers(0, 12),
+)
+def test_search_right_is_searchsorted_of_the_slice(values, x, lo, hi):
+    a = np.sort(np.array(values, float))  # NumPy sorts NaN last
+    lo, hi = min(lo, a.size), min(hi, a.size)
+    hi = max(lo, hi)
+    assert search_right(a, lo, hi, x) == lo + np.searchsorted(a[lo:hi], x, side="right")
