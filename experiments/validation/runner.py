@@ -71,7 +71,7 @@ def simulate(sc: Scenario, seed: Any, steps: int | None = None) -> Record:
     recorded = seed_data(seed)  # (before the run: a seed that cannot be replayed fails fast)
     model = IntegrationModel(sc, seed=seed)
     res = run_model(model, sc.steps if steps is None else steps, org_engagement=True)
-    series = {c: res.steps[c].to_numpy(float) for c in SERIES}
+    series = {c: np.array(res.step_columns[c], float) for c in SERIES}  # (own copies; no DataFrame: 0.3 ms a run)
     s = model.state
     return Record(res.summary, series, res.org_engagement, s.exited_at.copy(), list(s.names), recorded)
 
