@@ -6,7 +6,8 @@ calibration and validation read only a run's tables (``abm.run.run_once``), so :
 runs the same weeks here, in one compiled loop (:func:`run_weeks`) that calls the same compiled
 mechanism functions in the same order, with the same draws from the same generator. No rule has a
 second copy: this module only wires the mechanisms, as ``step()`` does. Measurement and detection
-(process 10, :func:`observe`) are shared: ``step()`` calls this module's :func:`observe` too.
+(process 10, :func:`observe`) are shared: ``step()`` calls this module's :func:`observe` too (through
+:func:`observe_logged`).
 ``tests/abm/test_engine.py`` checks that both paths give identical numbers, bit for bit.
 
 The loop returns to Python for what only Python does, then resumes where it stopped:
@@ -227,6 +228,13 @@ def observe(o, a, who, params, step, row, log):
     for m in range(o.cum.size):
         row[len(values) + m] = o.cum[m]
     return log
+
+
+@jit
+def observe_logged(o, a, who, params, step, row):
+    """:func:`observe` into a fresh log, returned as :func:`log_rows`: one compiled call where Python observes a
+    week (``step()``'s process 10, a week with exits), instead of three that pass the log back and forth."""
+    return log_rows(observe(o, a, who, params, step, row, new_log()))
 
 
 @jit

@@ -438,8 +438,7 @@ class IntegrationModel(mesa.Model):
         h = self._handoffs
         self._handoff_counts[:] = (h.n, np.count_nonzero(h.success))
         row = np.empty(len(self._metric_names))
-        log = engine.observe(self._observation(), self._arrays(), self._masks()["members"], self.params, self.steps, row, engine.new_log())
-        self._log_detected(engine.log_rows(log))
+        self._log_detected(engine.observe_logged(self._observation(), self._arrays(), self._masks()["members"], self.params, self.steps, row))
         self.metrics = dict(zip(self._metric_names, row.tolist(), strict=True))
         self.datacollector.collect(self)
 
@@ -574,10 +573,9 @@ class IntegrationModel(mesa.Model):
             mask = np.zeros(self.state.n_orgs, bool)  # EXIT: 9. leavers removed, then 10. this week observed
             mask[idx] = True
             self._remove(mask, "detected")
-            log = engine.observe(
-                self._observation(), self._arrays(), self._masks()["members"], self.params, step, rows[step - first], engine.new_log()
-            )
-            self._log_detected(engine.log_rows(log))
+            self._log_detected(engine.observe_logged(
+                self._observation(), self._arrays(), self._masks()["members"], self.params, step, rows[step - first]
+            ))  # fmt: skip
             if org_engagement is not None:
                 org_engagement[step - first] = self.org_engagement()
             step, phase = step + 1, engine.MILESTONES
