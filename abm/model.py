@@ -35,8 +35,7 @@ from abm.mechanisms._numba import generator_handle, mean_by_org
 from abm.state import build_state
 
 HOSPITAL = KINDS.index("hospital")
-RECEIVER_KINDS = [KINDS.index(k) for k in ("home_care", "community", "primary_care")]
-_IS_RECEIVER_KIND = np.isin(np.arange(len(KINDS)), RECEIVER_KINDS)  # by kind code
+IS_RECEIVER_KIND = np.array([k in ("home_care", "community", "primary_care") for k in KINDS])  # by kind code: receives patients
 PHYSICIAN = ROLES.index("physician")
 MANAGER = ROLES.index("manager")
 VALENCE_NAMES = ("facilitating", "disrupting", "mixed")
@@ -124,7 +123,7 @@ class IntegrationModel(mesa.Model):
         self._schedule = events.schedule(self.events)
         self._fired = np.zeros(len(self.events), bool)
         self._is_hospital = s.kind == HOSPITAL
-        self._is_receiver = _IS_RECEIVER_KIND[s.kind]
+        self._is_receiver = IS_RECEIVER_KIND[s.kind]
         self._hosp = np.flatnonzero(self._is_hospital)  # rows of the referral weights (senders)
         self._hosp_row = np.full(s.n_orgs, -1)
         self._hosp_row[self._hosp] = np.arange(self._hosp.size)
