@@ -29,7 +29,7 @@ from abm.mechanisms._numba import clip01, jit
 
 UNIFORM_MEAN_DISTANCE = 1.0 / 3.0
 BUCKET_SORT_MIN = 2048  # from this many clinicians, views are sorted by buckets first (see sorted_column)
-BUCKETS = 65536
+BUCKETS_PER_VIEW = 2  # buckets of the bucketed sort per view, at least (see sorted_column)
 ALGEBRAIC_CONNECTIVITY_MAX_ORGS = 100  # above this, not computed each step (cost O(O^3)): NaN
 
 
@@ -37,10 +37,12 @@ ALGEBRAIC_CONNECTIVITY_MAX_ORGS = 100  # above this, not computed each step (cos
 def sorted_column(x):
     """``np.sort(x)`` for a column of views (values in [0, 1]), in linear time for many clinicians.
 
-    From ``BUCKET_SORT_MIN`` values: a counting sort into 65,536 equal buckets leaves the column sorted
-    up to the order within each bucket (a few values at most), which an insertion sort finishes. The
-    sorted values are the same as ``np.sort``'s (a sorted multiset is unique); a value outside [0, 1]
-    (never a view) falls back to ``np.sort``.
+    From ``BUCKET_SORT_MIN`` values: a counting sort into equal buckets leaves the column sorted up to
+    the order within each bucket (a few values at most), which an insertion sort finishes. There are as
+    many buckets as the smallest power of two of at least ``BUCKETS_PER_VIEW`` per value: with fewer,
+    more values share a bucket; with many more, clearing and summing the counts costs more than the
+    sort saves. The sorted values are the same as ``np.sort``'s (a sorted multiset is unique); a value
+    outside [0, 1] (never a view) falls back to ``np.sort``.
     """
     n = x.size
     if n < BUCKET_SORT_MIN:
@@ -48,14 +50,17 @@ def sorted_column(x):
     for v in x:
         if not (0.0 <= v <= 1.0):
             return np.sort(x)
-    start = np.zeros(BUCKETS + 1, np.int64)
+    buckets = 1
+    while buckets < BUCKETS_PER_VIEW * n:
+        buckets *= 2
+    start = np.zeros(buckets + 1, np.int64)
     for v in x:
-        start[int(v * (BUCKETS - 1)) + 1] += 1
-    for b in range(BUCKETS):
+        start[int(v * (buckets - 1)) + 1] += 1
+    for b in range(buckets):
         start[b + 1] += start[b]
     out = np.empty(n)
     for v in x:
-        b = int(v * (BUCKETS - 1))
+        b = int(v * (buckets - 1))
         out[start[b]] = v
         start[b] += 1
     for i in range(1, n):
@@ -161,12 +166,13 @@ def trust_and_engagement(trust, partner_pair_idx, engagement, live_idx, phys_idx
     """(trust mean, trust minimum) over ordered partner pairs (0 if none), mean engagement of live clinicians
     (0 if none) and of live physicians (NaN if none)."""
     t_mean = t_min = 0.0
-    if partner_pair_idx.size:
+    if partner_pair_idx.size:  # one pass: the sum in _mean_at's order, and the minimum
         tf = trust.ravel()
-        t_mean = _mean_at(tf, partner_pair_idx)
         t_min = tf[partner_pair_idx[0]]
         for f in partner_pair_idx:
+            t_mean += tf[f]
             t_min = min(t_min, tf[f])
+        t_mean /= partner_pair_idx.size
     e_live = _mean_at(engagement, live_idx) if live_idx.size else 0.0
     e_phys = _mean_at(engagement, phys_idx) if phys_idx.size else np.nan
     return t_mean, t_min, e_live, e_phys

@@ -11,6 +11,8 @@
   numba's generator from it. Numba's ``random``, ``poisson`` and ``permutation`` are NumPy's
   algorithms, so the draws are those NumPy would make from the same state. Without the JIT the handle
   is the Generator itself.
+* :func:`permutation`: ``Generator.permutation`` of a 1-D array with NumPy's draws and result, about 2.5x
+  faster than numba's own (which swaps through 0-d array views).
 * :func:`params_record`: the parameters as one typed record (a one-element structured array, fields
   named as in :class:`abm.params.Params`). Parameters cross into compiled code by name, never by
   position: a mechanism reads ``p.trust_alpha``.
@@ -101,6 +103,30 @@ else:
             return gen._getvalue()
 
         return _GENERATOR(handle), codegen
+
+
+if JIT_DISABLED:
+
+    def permutation(rng, x):
+        """``rng.permutation(x)`` (plain Python: NumPy's own, of a copy: NumPy cannot shuffle an empty read-only array)."""
+        return rng.permutation(x.copy())
+
+else:
+    from numba.np.random.random_methods import random_interval
+
+    @jit
+    def permutation(rng, x):
+        """``rng.permutation(x)`` for a 1-D array ``x``: a shuffled copy, with the draws and the result of NumPy's
+        (Fisher-Yates from the last element down, each position's partner by NumPy's bounded integer
+        ``random_interval``). ``rng``: :func:`as_generator`'s Generator. For ``permutation(n)`` pass
+        ``np.arange(n)``, as NumPy does."""
+        bits = rng.bit_generator
+        out = x.copy()
+        for i in range(out.size - 1, 0, -1):
+            j = np.int64(random_interval(bits, i))
+            if i != j:
+                out[i], out[j] = out[j], out[i]
+        return out
 
 
 @jit

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms._numba import as_generator, jit
+from abm.mechanisms._numba import as_generator, jit, permutation
 
 
 @jit
@@ -43,7 +43,7 @@ def disjoint_matching(gen, a, b, n):
     """
     if a.size == 0:
         return a, b
-    order = as_generator(gen).permutation(a.size)
+    order = permutation(as_generator(gen), np.arange(a.size))
     seen = np.zeros(n, np.bool_)
     keep = np.empty(a.size, np.bool_)
     for k in range(a.size):
@@ -60,7 +60,7 @@ def disjoint_matching(gen, a, b, n):
 @jit
 def random_matching(gen, members):
     """Complete random mixing (reduction): a uniformly random perfect matching of ``members`` (one left out if odd)."""
-    perm = as_generator(gen).permutation(members.copy())  # (NumPy cannot shuffle an empty read-only array)
+    perm = permutation(as_generator(gen), members)
     half = perm.size // 2
     return perm[:half], perm[half : 2 * half]
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms._numba import as_generator, jit
+from abm.mechanisms._numba import as_generator, jit, permutation
 from abm.mechanisms.patient_flow import choose_rows, pick_in_blocks
 
 
@@ -74,7 +74,7 @@ def meeting(gen, active, leadership, engagement, manager, block_start, m):
             counts[k] = max(1, int(whole) + (1 if v[k] < m - whole else 0))
         orgs = np.repeat(orgs, counts)
     reps = pick_in_blocks(rng.random(orgs.size), orgs, lead_w, block_start)
-    perm = rng.permutation(reps)
+    perm = permutation(rng, reps)
     half = perm.size // 2
     return attend, met, perm[:half], perm[half : 2 * half]
 

@@ -30,7 +30,7 @@ from abm.mechanisms import (
 from abm.mechanisms import exit as partner_exit
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm.mechanisms._numba import generator_handle, search_right
+from abm.mechanisms._numba import generator_handle, permutation, search_right
 from abm.params import Params
 
 
@@ -538,7 +538,10 @@ def test_consensus_reference_points():
 
 def test_bucketed_sort_is_np_sort():
     rng = np.random.default_rng(5)
-    for views in (rng.random((5000, 3)), rng.normal(0.0, 3.0, (3000, 2)), np.round(rng.random((4000, 1)), 2)):
+    ends = np.concatenate((np.zeros(10), np.ones(10), rng.random(2029)))[:, None]  # 0 and 1: the first and last bucket
+    clustered = np.clip(rng.normal(0.5, 1e-4, (4097, 1)), 0.0, 1.0)  # hundreds of views to a bucket
+    for views in (rng.random((5000, 3)), rng.normal(0.0, 3.0, (3000, 2)), np.round(rng.random((4000, 1)), 2),
+                  rng.random((2048, 1)), ends, clustered, rng.random((70_000, 1))):  # fmt: skip
         np.testing.assert_array_equal(outcomes.sorted_columns(views), np.sort(views, axis=0))
 
 
@@ -653,6 +656,17 @@ def test_generator_handle_holds_the_bit_generators_ctypes_addresses_and_draws_as
     drawn = flow.discharges(generator_handle(rng), np.ones(4, bool), np.ones(4, bool), np.full(4, 30.0), 0.5)
     np.testing.assert_array_equal(np.bincount(drawn, minlength=4), twin.poisson(15.0, 4))
     assert rng.random() == twin.random()  # the compiled draws advanced rng's own state
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.Philox, np.random.MT19937])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 17, 1000, 70_000])
+def test_permutation_is_numpys_draw_for_draw(bit_generator, n):
+    rng, twin = np.random.Generator(bit_generator(n)), np.random.Generator(bit_generator(n))
+    x = np.arange(n) * 3 + 1
+    x.flags.writeable = False  # (a copy is shuffled, as NumPy's permutation does)
+    np.testing.assert_array_equal(permutation(rng, x), twin.permutation(x.copy()))
+    np.testing.assert_array_equal(permutation(rng, np.arange(n)), twin.permutation(n))  # permutation(n), as the model asks
+    assert rng.integers(0, 2**40) == twin.integers(0, 2**40)  # the same draws were taken (and the same half-words left)
 
 
 @settings(max_examples=300, deadline=None)
