@@ -29,7 +29,8 @@ from abm.mechanisms._numba import clip01, jit
 
 UNIFORM_MEAN_DISTANCE = 1.0 / 3.0
 BUCKET_SORT_MIN = 2048  # from this many clinicians, views are sorted by buckets first (see sorted_column)
-BUCKETS_PER_VIEW = 2  # buckets of the bucketed sort per view, at least (see sorted_column)
+BUCKETS_MIN = 65536  # buckets of the bucketed sort: at least this many, and at least BUCKETS_PER_VIEW per view
+BUCKETS_PER_VIEW = 2
 ALGEBRAIC_CONNECTIVITY_MAX_ORGS = 100  # above this, not computed each step (cost O(O^3)): NaN
 
 
@@ -38,10 +39,10 @@ def sorted_column(x):
     """``np.sort(x)`` for a column of views (values in [0, 1]), in linear time for many clinicians.
 
     From ``BUCKET_SORT_MIN`` values: a counting sort into equal buckets leaves the column sorted up to
-    the order within each bucket (a few values at most), which an insertion sort finishes. There are as
-    many buckets as the smallest power of two of at least ``BUCKETS_PER_VIEW`` per value: with fewer,
-    more values share a bucket; with many more, clearing and summing the counts costs more than the
-    sort saves. The sorted values are the same as ``np.sort``'s (a sorted multiset is unique); a value
+    the order within each bucket (a few values at most), which an insertion sort finishes. There are
+    ``BUCKETS_MIN`` buckets, or the smallest power of two of at least ``BUCKETS_PER_VIEW`` per value if
+    that is more (many views share a bucket as a program converges, and the insertion sort slows down).
+    The sorted values are the same as ``np.sort``'s (a sorted multiset is unique); a value
     outside [0, 1] (never a view) falls back to ``np.sort``.
     """
     n = x.size
@@ -50,7 +51,7 @@ def sorted_column(x):
     for v in x:
         if not (0.0 <= v <= 1.0):
             return np.sort(x)
-    buckets = 1
+    buckets = BUCKETS_MIN
     while buckets < BUCKETS_PER_VIEW * n:
         buckets *= 2
     start = np.zeros(buckets + 1, np.int64)
