@@ -39,9 +39,9 @@ def sorted_column(x):
     """``np.sort(x)`` for a column of views (values in [0, 1]), in linear time for many clinicians.
 
     From ``BUCKET_SORT_MIN`` values: a counting sort into equal buckets leaves the column sorted up to
-    the order within each bucket (a few values at most), which an insertion sort finishes. There are
-    ``BUCKETS_MIN`` buckets, or the smallest power of two of at least ``BUCKETS_PER_VIEW`` per value if
-    that is more (many views share a bucket as a program converges, and the insertion sort slows down).
+    the order within each bucket, which an insertion sort finishes. There are ``BUCKETS_MIN`` buckets,
+    or the smallest power of two of at least ``BUCKETS_PER_VIEW`` per value if that is more: as a program
+    converges, many views share a bucket and the insertion sort slows down.
     The sorted values are the same as ``np.sort``'s (a sorted multiset is unique); a value
     outside [0, 1] (never a view) falls back to ``np.sort``.
     """
