@@ -8,11 +8,10 @@
   code takes it. Numba can take a Generator argument, but unboxing one costs ~10 us per call (it
   looks up the bit generator's ctypes interface each time), more than a mechanism itself at program
   scale; the model builds this small array of addresses once per run and compiled code rebuilds
-  numba's generator from it. Numba's ``random``, ``poisson`` and ``permutation`` are NumPy's
-  algorithms, so the draws are those NumPy would make from the same state. Without the JIT the handle
-  is the Generator itself.
-* :func:`permutation`: ``Generator.permutation`` of a 1-D array with NumPy's draws and result, about 2.5x
-  faster than numba's own (which swaps through 0-d array views).
+  numba's generator from it. Numba's ``random`` and ``poisson`` are NumPy's algorithms, so the draws
+  are those NumPy would make from the same state. Without the JIT the handle is the Generator itself.
+* :func:`permutation`: ``Generator.permutation`` of a 1-D array with NumPy's draws and result, 2-3x
+  faster than numba's own (which swaps through 0-d array views); mechanisms shuffle with it.
 * :func:`params_record`: the parameters as one typed record (a one-element structured array, fields
   named as in :class:`abm.params.Params`). Parameters cross into compiled code by name, never by
   position: a mechanism reads ``p.trust_alpha``.
