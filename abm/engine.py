@@ -47,7 +47,7 @@ from abm.mechanisms import exit as partner_exit
 from abm.mechanisms import milestones as ms
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm.mechanisms._numba import as_generator, jit, mean_by_org
+from abm.mechanisms._numba import as_generator, jit, mean_by_org, skip
 
 # where a call starts its first week, and why it returned
 MILESTONES, PROCESSES = 0, 1
@@ -324,7 +324,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         n_events, n_good = tr.experiences(s_org, r_org, success, referral_ok, joint, f.last_contact, step)
         keys, weights = familiarity.update_ties(keys, weights, _cat(contacts))
         if not f.trust_on:
-            rng.random(n_org * n_org)  # the draw it would make: knock-outs keep common random numbers
+            skip(gen, n_org * n_org)  # the draw it would make: knock-outs keep common random numbers
         else:
             trust, baseline = tr.update(gen, trust, baseline, distance, n_events, n_good, met_or_rounds, shadow, params)
             if shadowed:
@@ -342,7 +342,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         included, directed = np.zeros(0, np.bool_), np.zeros(0, np.bool_)
         if step % f.workshop_interval == 0 and f.pathway != PATHWAY_NONE:
             if f.pathway == PATHWAY_CO_DESIGN and not f.co_design_on:
-                rng.random(n)  # the draw it would make: knock-outs keep common random numbers
+                skip(gen, n)  # the draw it would make: knock-outs keep common random numbers
             elif f.pathway == PATHWAY_CO_DESIGN:
                 who = consensus.workshop_participants(gen, live, eng, params)
                 if np.count_nonzero(who) >= 2:
@@ -367,7 +367,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         # 7. data sharing and routines
         flows, quality = routines.update(flows, quality, s_org, r_org, success, params)
         if not f.data_on:
-            rng.random(n_org * n_org)  # the draw it would make: knock-outs keep common random numbers
+            skip(gen, n_org * n_org)  # the draw it would make: knock-outs keep common random numbers
         elif f.links_fixed:
             level = data_sharing.random_links(gen, level, f.active, p.link_upgrade)
         else:
@@ -378,7 +378,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         )
         # 9. partner exit (Python removes the leavers, then resumes at process 10)
         if not f.exit_on:
-            rng.random(n_org)  # the draw it would make: knock-outs keep common random numbers
+            skip(gen, n_org)  # the draw it would make: knock-outs keep common random numbers
         else:
             leave = partner_exit.leavers(gen, f.clin_org, eng, trust, f.active, overload, params)
             if np.count_nonzero(leave):

@@ -31,7 +31,7 @@ from abm.mechanisms import exit as partner_exit
 from abm.mechanisms import milestones as ms
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm.mechanisms._numba import generator_handle, mean_by_org
+from abm.mechanisms._numba import generator_handle, mean_by_org, skip
 from abm.state import build_state
 
 HOSPITAL = KINDS.index("hospital")
@@ -319,7 +319,7 @@ class IntegrationModel(mesa.Model):
         contacts = self._contacts[0] if len(self._contacts) == 1 else np.concatenate(self._contacts)
         s.tie_keys, s.tie_weights = familiarity.update_ties(s.tie_keys, s.tie_weights, contacts)
         if not self.mech.trust_building:
-            self.rng.random(s.n_orgs * s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
+            skip(self._generator(), s.n_orgs * s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
             return
         s.trust, s.trust_baseline = tr.update(
             self._generator(), s.trust, s.trust_baseline, s.culture_distance, n_events, n_good, met, self._shadow_counts, self.params
@@ -349,7 +349,7 @@ class IntegrationModel(mesa.Model):
             return
         live = self._masks()["live"]
         if kind == "co_design" and not self.mech.co_design:
-            self.rng.random(s.n_clinicians)  # the draw it would make: knock-outs keep common random numbers
+            skip(self._generator(), s.n_clinicians)  # the draw it would make: knock-outs keep common random numbers
         elif kind == "co_design":
             who = consensus.workshop_participants(self._generator(), live, s.engagement, self.params)
             if np.count_nonzero(who) >= 2:
@@ -380,7 +380,7 @@ class IntegrationModel(mesa.Model):
         s, h = self.state, self._handoffs
         s.flow, s.quality = routines.update(s.flow, s.quality, h.sender_org, h.receiver_org, h.success, self.params)
         if not self.mech.data_sharing:
-            self.rng.random(s.n_orgs * s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
+            skip(self._generator(), s.n_orgs * s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
         elif self.mech.link_formation == "fixed":  # reduction to Gilbert's G(n, p): a fixed chance per pair
             s.data_level = data_sharing.random_links(self._generator(), s.data_level, s.active, self.p.link_upgrade)
         else:
@@ -400,7 +400,7 @@ class IntegrationModel(mesa.Model):
         """9. Partners whose perceived benefit stays below the threshold leave with a hazard (:mod:`~abm.mechanisms.exit`)."""
         s = self.state
         if not self.mech.exit:
-            self.rng.random(s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
+            skip(self._generator(), s.n_orgs)  # the draw it would make: knock-outs keep common random numbers
             return
         leave = partner_exit.leavers(self._generator(), s.clin_org, s.engagement, s.trust, s.active, s.overload, self.params)
         if np.count_nonzero(leave):

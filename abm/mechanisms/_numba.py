@@ -12,6 +12,10 @@
   are those NumPy would make from the same state. Without the JIT the handle is the Generator itself.
 * :func:`permutation`: ``Generator.permutation`` of a 1-D array with NumPy's draws and result, 2-3x
   faster than numba's own (which swaps through 0-d array views); mechanisms shuffle with it.
+* :func:`skip`: past ``k`` uniform draws nobody reads (one per pair of a rule, or the draw a switched-off
+  mechanism would make), leaving the generator where ``k`` calls of ``random()`` would. NumPy's default
+  bit generator, PCG64, is a linear congruential generator on a 128-bit state, one step per draw, so it
+  jumps there in O(log k) multiplications; any other bit generator draws the ``k`` numbers.
 * :func:`params_record`: the parameters as one typed record (a one-element structured array, fields
   named as in :class:`abm.params.Params`). Parameters cross into compiled code by name, never by
   position: a mechanism reads ``p.trust_alpha``.
@@ -22,6 +26,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -57,14 +62,16 @@ def generator_handle(rng: np.random.Generator) -> np.ndarray | np.random.Generat
 
     They are read from the bit generator's ``capsule`` (NumPy's ``bitgen_t``: the state, then the
     ``next_uint64``, ``next_uint32`` and ``next_double`` functions), the addresses its ``ctypes``
-    interface gives, without building that interface (about 3 us instead of 13). The returned array
+    interface gives, without building that interface (about 3 us instead of 13), and a fifth word: how
+    :func:`skip` skips draws of this generator (``PCG64_JUMPS`` or ``DRAWS``). The returned array
     keeps ``rng`` alive (its buffer holds a reference), so a handle never outlives the generator it
     points into.
     """
     if JIT_DISABLED:
         return rng
-    buf = (ctypes.c_uint64 * 4)()  # state, next_uint64, next_uint32, next_double: the first four words of NumPy's bitgen_t
-    ctypes.memmove(buf, _capsule_pointer(rng.bit_generator.capsule, b"BitGenerator"), ctypes.sizeof(buf))
+    buf = (ctypes.c_uint64 * 5)()  # state, next_uint64, next_uint32, next_double: the first four words of NumPy's bitgen_t
+    ctypes.memmove(buf, _capsule_pointer(rng.bit_generator.capsule, b"BitGenerator"), 4 * ctypes.sizeof(ctypes.c_uint64))
+    buf[4] = PCG64_JUMPS if type(rng.bit_generator) is np.random.PCG64 and _pcg64_jumps_work() else DRAWS  # how skip() skips
     buf.generator = rng
     return np.frombuffer(buf, np.uint64)
 
@@ -126,6 +133,118 @@ else:
             if i != j:
                 out[i], out[j] = out[j], out[i]
         return out
+
+
+# skip(): PCG64's state advances s <- a s + c (mod 2^128) at each 64-bit draw (a uniform is one draw), c its
+# increment. Advancing 2^b draws is s <- A_b s + G_b c, with A_b = a^(2^b) and G_b = 1 + a + ... + a^(2^b - 1);
+# k draws compose the maps of k's bits (powers of one map commute). Table rows: A_b and G_b as (low, high) words.
+DRAWS, PCG64_JUMPS = 0, 1
+_PCG64_MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645  # NumPy's PCG64 (PCG_DEFAULT_MULTIPLIER_128)
+
+
+def _pcg64_jump_table() -> np.ndarray:
+    mask, words = (1 << 128) - 1, np.zeros((64, 4), np.uint64)
+    a, g = _PCG64_MULTIPLIER, 1
+    for b in range(64):
+        words[b] = (a & 0xFFFFFFFFFFFFFFFF, a >> 64, g & 0xFFFFFFFFFFFFFFFF, g >> 64)
+        a, g = a * a & mask, g * (1 + a) & mask
+    return words
+
+
+_PCG64_JUMP = _pcg64_jump_table()
+
+if JIT_DISABLED:
+
+    def skip(gen, k):
+        """Past ``k`` uniform draws nobody reads (module docstring). Plain Python: draws them."""
+        if k > 0:
+            gen.random(k)
+
+else:
+
+    @intrinsic
+    def _word(typingctx, address):
+        """The 64-bit word at ``address``."""
+
+        def codegen(context, builder, signature, args):
+            return builder.load(builder.inttoptr(args[0], ir.IntType(64).as_pointer()))
+
+        return types.uint64(types.uint64), codegen
+
+    @intrinsic
+    def _set_word(typingctx, address, value):
+        """Store ``value`` in the 64-bit word at ``address``."""
+
+        def codegen(context, builder, signature, args):
+            builder.store(args[1], builder.inttoptr(args[0], ir.IntType(64).as_pointer()))
+            return context.get_dummy_value()
+
+        return types.void(types.uint64, types.uint64), codegen
+
+    @intrinsic
+    def _affine128(typingctx, s_lo, s_hi, a_lo, a_hi, g_lo, g_hi, c_lo, c_hi):
+        """(a s + g c) mod 2^128 of 128-bit numbers given as (low, high) 64-bit words; returns (low, high)."""
+        u64 = types.uint64
+
+        def codegen(context, builder, signature, args):
+            i128 = ir.IntType(128)
+
+            def wide(lo, hi):
+                return builder.or_(builder.zext(lo, i128), builder.shl(builder.zext(hi, i128), ir.Constant(i128, 64)))
+
+            s, a, g, c = (wide(args[2 * k], args[2 * k + 1]) for k in range(4))
+            r = builder.add(builder.mul(a, s), builder.mul(g, c))
+            lo = builder.trunc(r, ir.IntType(64))
+            hi = builder.trunc(builder.lshr(r, ir.Constant(i128, 64)), ir.IntType(64))
+            return context.make_tuple(builder, signature.return_type, (lo, hi))
+
+        return types.UniTuple(u64, 2)(u64, u64, u64, u64, u64, u64, u64, u64), codegen
+
+    @jit
+    def _pcg64_advance(state_address, k):
+        """Advance the PCG64 whose NumPy state (``pcg64_state``) is at ``state_address`` by ``k`` draws, in place.
+        Its ``has_uint32`` half-word buffer is untouched, as ``k`` uniform draws leave it."""
+        rng_state = _word(state_address)  # pcg64_state.pcg_state: the address of the state and the increment
+        s_lo, s_hi = _word(rng_state), _word(rng_state + np.uint64(8))
+        c_lo, c_hi = _word(rng_state + np.uint64(16)), _word(rng_state + np.uint64(24))
+        b = 0
+        while k:
+            if k & 1:
+                j = _PCG64_JUMP[b]
+                s_lo, s_hi = _affine128(s_lo, s_hi, j[0], j[1], j[2], j[3], c_lo, c_hi)
+            k >>= 1
+            b += 1
+        _set_word(rng_state, s_lo)
+        _set_word(rng_state + np.uint64(8), s_hi)
+
+    @jit
+    def skip(gen, k):
+        """Past ``k`` uniform draws nobody reads (module docstring): the generator is left where ``k`` calls of
+        ``random()`` would leave it. ``gen``: :func:`generator_handle`'s handle."""
+        if k <= 0:
+            return
+        if gen[4] == PCG64_JUMPS:
+            _pcg64_advance(gen[0], k)
+        else:
+            rng = as_generator(gen)
+            for _ in range(k):
+                rng.random()
+
+
+@functools.cache
+def _pcg64_jumps_work() -> bool:
+    """Whether :func:`skip` jumps this NumPy's PCG64 to the state that drawing leaves (the layout of its state is
+    NumPy's native 128-bit one): checked once per process, on a generator of its own."""
+    drawn, jumped = np.random.Generator(np.random.PCG64(20261130)), np.random.Generator(np.random.PCG64(20261130))
+    drawn.random(3), jumped.random(3)
+    drawn.integers(0, 10, dtype=np.uint32)  # a buffered half-word, which skipping must keep
+    jumped.integers(0, 10, dtype=np.uint32)
+    drawn.random(100_003)
+    buf = (ctypes.c_uint64 * 5)()
+    ctypes.memmove(buf, _capsule_pointer(jumped.bit_generator.capsule, b"BitGenerator"), 4 * ctypes.sizeof(ctypes.c_uint64))
+    buf[4] = PCG64_JUMPS
+    skip(np.frombuffer(buf, np.uint64), 100_003)
+    return drawn.bit_generator.state == jumped.bit_generator.state
 
 
 @jit

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms._numba import as_generator, jit
+from abm.mechanisms._numba import as_generator, jit, skip
 
 
 @jit
@@ -41,27 +41,35 @@ def upgrade_probability(it_system, privacy, params):
 @jit
 def update_links(gen, level, trust, last_contact, step, resources, active, q, params):
     """New symmetric level matrix (module docstring): one uniform draw per ordered pair, in row-major order (the
-    draws of ``random(n * n)``, taken one at a time), the upper triangle's decide."""
+    draws of ``random(n * n)``), the upper triangle's decide. A pair that can move reads its draw; the
+    others' are skipped (:func:`~abm.mechanisms._numba.skip`), not drawn."""
     p = params[0]
     n = level.shape[0]
     rng = as_generator(gen)
     new = np.zeros((n, n), np.int8)
+    unread = 0  # pairs' draws not read since the last one read
     for i in range(n):
         for j in range(n):
-            u = rng.random()
             if j <= i or not (active[i] and active[j]):
+                unread += 1
                 continue
             lv = level[i, j]
             mutual = min(trust[i, j], trust[j, i])
-            delta = 0
             worked = step - last_contact[i, j] <= p.contact_window
             resourced = resources[i] >= p.min_resources and resources[j] >= p.min_resources
-            if worked and resourced and mutual > p.link_trust_gate and lv < 3 and u < q[i, j]:
-                delta += 1
-            if mutual < p.link_collapse_trust and lv > 0 and u < p.link_decay:
-                delta -= 1
+            up = worked and resourced and mutual > p.link_trust_gate and lv < 3
+            down = mutual < p.link_collapse_trust and lv > 0
+            delta = 0
+            if up or down:
+                skip(gen, unread)
+                unread = 0
+                u = rng.random()
+                delta = (1 if up and u < q[i, j] else 0) - (1 if down and u < p.link_decay else 0)
+            else:
+                unread += 1
             new[i, j] = lv + delta
             new[j, i] = new[i, j]
+    skip(gen, unread)
     return new
 
 

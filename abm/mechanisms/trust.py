@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms._numba import as_generator, clip01, jit
+from abm.mechanisms._numba import as_generator, clip01, jit, skip
 
 
 @jit
@@ -75,7 +75,8 @@ def update(gen, trust, baseline, culture_distance, n_events, n_good, met, shadow
     """New (trust, baseline) after one step: experience, planned contact, relaxation, in that order.
 
     One uniform draw per ordered pair, whether or not it had experience, in row-major order (the draws
-    of ``random(n * n)``, taken one at a time: no n x n array of them). The diagonal stays 1.
+    of ``random(n * n)``): a pair with experience reads its draw, the others' are skipped
+    (:func:`~abm.mechanisms._numba.skip`), not drawn. The diagonal stays 1.
     """
     p = params[0]
     n = trust.shape[0]
@@ -83,15 +84,19 @@ def update(gen, trust, baseline, culture_distance, n_events, n_good, met, shadow
     t = np.empty((n, n))
     new_b = np.empty((n, n))
     shadow_rate = p.trust_alpha * p.shadow_alpha_ratio
+    unread = 0  # pairs' draws not read since the last one read
     for i in range(n):
         for j in range(n):
-            u = rng.random()
             x = trust[i, j]
             d = culture_distance[i, j]
             interacted = False
             if n_events[i, j] > 0:
-                x = experience(x, n_good[i, j] / n_events[i, j], d, u, p)
+                skip(gen, unread)
+                unread = 0
+                x = experience(x, n_good[i, j] / n_events[i, j], d, rng.random(), p)
                 interacted = True
+            else:
+                unread += 1
             if met[i, j]:
                 x = contact(x, p.meeting_trust, d, p)
                 interacted = True
@@ -103,6 +108,7 @@ def update(gen, trust, baseline, culture_distance, n_events, n_good, met, shadow
             new_b[i, j] = (x - baseline[i, j]) * p.baseline_drift + baseline[i, j]
             t[i, j] = x
         t[i, i] = 1.0
+    skip(gen, unread)
     return t, new_b
 
 

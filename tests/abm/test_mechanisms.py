@@ -30,7 +30,14 @@ from abm.mechanisms import (
 from abm.mechanisms import exit as partner_exit
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm.mechanisms._numba import generator_handle, permutation, search_right
+from abm.mechanisms._numba import (
+    DRAWS,
+    PCG64_JUMPS,
+    generator_handle,
+    permutation,
+    search_right,
+    skip,
+)
 from abm.params import Params
 
 
@@ -651,7 +658,9 @@ def test_generator_handle_holds_the_bit_generators_ctypes_addresses_and_draws_as
     rng = np.random.Generator(bit_generator(7))
     c = rng.bit_generator.ctypes
     expected = [c.state_address, *(ctypes.cast(f, ctypes.c_void_p).value for f in (c.next_uint64, c.next_uint32, c.next_double))]
-    assert generator_handle(rng).tolist() == expected
+    handle = generator_handle(rng)
+    assert handle[:4].tolist() == expected
+    assert handle[4] == (PCG64_JUMPS if bit_generator is np.random.PCG64 else DRAWS)  # how skip() skips its draws
     twin = np.random.Generator(bit_generator(7))
     drawn = flow.discharges(generator_handle(rng), np.ones(4, bool), np.ones(4, bool), np.full(4, 30.0), 0.5)
     np.testing.assert_array_equal(np.bincount(drawn, minlength=4), twin.poisson(15.0, 4))
@@ -669,6 +678,29 @@ def test_permutation_is_numpys_draw_for_draw(bit_generator, n):
     # the same draws were taken: 32-bit draws (which read the half of a 64-bit draw the shuffle may have left), then 64-bit
     np.testing.assert_array_equal(rng.integers(0, 1000, 3, dtype=np.uint32), twin.integers(0, 1000, 3, dtype=np.uint32))
     assert rng.integers(0, 2**40) == twin.integers(0, 2**40)
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.Philox, np.random.MT19937, np.random.PCG64DXSM])
+@pytest.mark.parametrize("k", [0, 1, 2, 3, 63, 64, 65, 40_000, 2**20 + 7])
+def test_skip_leaves_the_generator_where_drawing_does(bit_generator, k):
+    rng, twin = np.random.Generator(bit_generator(k)), np.random.Generator(bit_generator(k))
+    for g in (rng, twin):  # a 32-bit draw leaves half a 64-bit draw buffered, which uniform draws do not touch
+        g.random(5), g.integers(0, 10, dtype=np.uint32)
+    skip(generator_handle(rng), k)
+    expected = twin.random(k + 1)[-1]  # the draw after the k skipped
+    assert rng.random() == expected
+    assert repr(rng.bit_generator.state) == repr(twin.bit_generator.state)  # the whole state, buffer included
+    np.testing.assert_array_equal(rng.integers(0, 1000, 3, dtype=np.uint32), twin.integers(0, 1000, 3, dtype=np.uint32))
+
+
+def test_skip_jumps_pcg64_without_drawing():
+    rng = np.random.Generator(np.random.PCG64(1))
+    handle = generator_handle(rng)
+    assert handle[4] == PCG64_JUMPS
+    skip(handle, 2**62)  # drawing these would take centuries: the test would not end
+    twin = np.random.Generator(np.random.PCG64(1))
+    twin.bit_generator.advance(2**62)  # NumPy's own jump (it clears the half-word buffer, empty here)
+    assert rng.random() == twin.random()
 
 
 @settings(max_examples=300, deadline=None)
