@@ -130,12 +130,12 @@ def members(active, clin_org, physician, clinical):
 
 
 @jit
-def _cross_sector_visits(f, gen, weight, rate, activity, contacts, firsts, seconds, no_visits):
+def _cross_sector_visits(f, gen, cum, rate, activity, contacts, firsts, seconds, no_visits):
     """Shadowing or virtual-rounds visits at ``rate`` (as IntegrationModel._cross_sector_visits): (visits per pair
     of organizations, whether anybody visited; ``no_visits`` if nobody did)."""
     n_org = f.active.size
     visitors, hosts, v_org, h_org = interactions.shadowing(
-        gen, f.clin_org, f.active, f.clinical, f.is_hospital, weight, f.block_start, rate
+        gen, f.clin_org, f.active, f.clinical, f.is_hospital, cum, f.block_start, rate
     )
     if visitors.size == 0:
         return no_visits, False
@@ -268,7 +268,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
             due = ms.due(rng.random(f.at.size), f.at, f.hazard, f.repeat, f.fired, step)
             if due.size:
                 return DUE, step, due, keys, weights, log_rows(log), Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
-        weight = interactions.participation(eng, live, f.mandated)
+        cum = flow.cumulative(interactions.participation(eng, live, f.mandated))  # (the weights are summed once a week)
         contacts = List()
         contacts.append(np.zeros(0, np.int64))
         firsts, seconds = List(), List()  # this week's practice contacts (a, b): arrays, in the order of step()
@@ -281,13 +281,13 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         referral_ok = np.zeros(0, np.bool_)
         ta, tb, team_success = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.bool_)
         if s_org.size:
-            a, b = flow.pick_clinicians(gen, s_org, r_org, weight, f.block_start)
+            a, b = flow.pick_clinicians(gen, s_org, r_org, cum, f.block_start)
             _, tie = familiarity.lookup(keys, weights, a, b, n)
             success, referral_ok = flow.outcomes(
                 gen, s_org, r_org, a, tie, level, trust, eng, overload, f.support,
                 f.complexity, params,
             )  # fmt: skip
-            patient, ta, tb = flow.care_team(gen, s_org, r_org, a, b, weight, f.block_start, f.team_m)
+            patient, ta, tb = flow.care_team(gen, s_org, r_org, a, b, cum, f.block_start, f.team_m)
             team_success = success[patient]
             contacts.append(familiarity.pair_keys(ta, tb, n))
             firsts.append(ta)
@@ -306,9 +306,9 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
             seconds.append(rep_b)
         shadow, rounds, shadowed, rounded = no_visits, no_visits, False, False
         if f.shadowing:
-            shadow, shadowed = _cross_sector_visits(f, gen, weight, p.shadowing_rate, activity, contacts, firsts, seconds, no_visits)
+            shadow, shadowed = _cross_sector_visits(f, gen, cum, p.shadowing_rate, activity, contacts, firsts, seconds, no_visits)
         if f.rounds:
-            rounds, rounded = _cross_sector_visits(f, gen, weight, p.virtual_rounds_rate, activity, contacts, firsts, seconds, no_visits)
+            rounds, rounded = _cross_sector_visits(f, gen, cum, p.virtual_rounds_rate, activity, contacts, firsts, seconds, no_visits)
         champion_contacts = np.zeros(0, np.int64)
         if f.engagement_on:
             c_from, c_to = interactions.champion_outreach(gen, live_idx, f.champion, p.outreach_rate)

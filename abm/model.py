@@ -592,16 +592,17 @@ class IntegrationModel(mesa.Model):
         return self._gen
 
     def _participation(self) -> np.ndarray:
-        """Participation weights of this step (:func:`~abm.mechanisms.interactions.participation`): engagement
-        changes only in process 6, after every interaction is drawn, so they are computed once per step."""
+        """Participation weights of this step (:func:`~abm.mechanisms.interactions.participation`), summed
+        (:func:`~abm.mechanisms.patient_flow.cumulative`) as clinicians are drawn by them: engagement changes only
+        in process 6, after every interaction is drawn, so they are computed once per step."""
         if self._weights is None:
-            self._weights = interactions.participation(self.state.engagement, self._masks()["live"], self._mandated)
+            self._weights = flow.cumulative(interactions.participation(self.state.engagement, self._masks()["live"], self._mandated))
         return self._weights
 
     def _reset_step_scratch(self) -> None:
         s = self.state
         self._handoffs = _NO_HANDOFFS
-        self._weights: np.ndarray | None = None  # participation weights (see _participation)
+        self._weights: np.ndarray | None = None  # cumulative participation weights (see _participation)
         self._met = self._no_meetings  # shared zeros: a process replaces them, never writes into them
         self._shadow_counts = self._no_shadowing
         self._rounds = self._no_shadowing

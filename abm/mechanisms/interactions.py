@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from abm.mechanisms._numba import as_generator, jit, permutation
-from abm.mechanisms.patient_flow import choose_rows, pick_in_blocks
+from abm.mechanisms.patient_flow import choose_rows, cumulative, pick_in_blocks
 
 
 @jit
@@ -73,18 +73,19 @@ def meeting(gen, active, leadership, engagement, manager, block_start, m):
         for k in range(orgs.size):
             counts[k] = max(1, int(whole) + (1 if v[k] < m - whole else 0))
         orgs = np.repeat(orgs, counts)
-    reps = pick_in_blocks(rng.random(orgs.size), orgs, lead_w, block_start)
+    reps = pick_in_blocks(rng.random(orgs.size), orgs, cumulative(lead_w), block_start)
     perm = permutation(rng, reps)
     half = perm.size // 2
     return attend, met, perm[:half], perm[half : 2 * half]
 
 
 @jit
-def shadowing(gen, clin_org, active, clinical, is_hospital, weight, block_start, rate):
+def shadowing(gen, clin_org, active, clinical, is_hospital, cum, block_start, rate):
     """This step's shadowing visits: (visitors, hosts, visitor organizations, host organizations).
 
     One uniform draw per clinician decides who visits; the host organization and the host are then
-    drawn as described in the module docstring.
+    drawn as described in the module docstring (``cum``: the :func:`~abm.mechanisms.patient_flow.cumulative`
+    participation weights).
     """
     rng = as_generator(gen)
     n_org = active.size
@@ -115,7 +116,7 @@ def shadowing(gen, clin_org, active, clinical, is_hospital, weight, block_start,
     for k in range(n_vis):
         v_org[k] = clin_org[visitors[k]]
     kept, h_org = choose_rows(gen, v_org, w)
-    hosts = pick_in_blocks(rng.random(kept.size), h_org, weight, block_start)
+    hosts = pick_in_blocks(rng.random(kept.size), h_org, cum, block_start)
     return visitors[kept], hosts, v_org[kept], h_org
 
 

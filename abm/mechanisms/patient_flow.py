@@ -123,18 +123,25 @@ def patients(gen, is_hospital, is_receiver, active, size, per_staff, trust, hosp
 
 
 @jit
-def pick_in_blocks(u, org, weight, block_start):
-    """For each entry of ``org``, a clinician of that organization with probability ~ ``weight``, from uniform ``u``.
-
-    Clinicians are stored contiguously by organization: organization o's are
-    ``block_start[o]:block_start[o + 1]``.
-    """
+def cumulative(weight):
+    """The running sums of clinicians' weights, from 0 (``weight.size + 1`` values): what :func:`pick_in_blocks`
+    searches. Participation weights are fixed within a step, so a step sums them once."""
     cum = np.empty(weight.size + 1)
     cum[0] = 0.0
     acc = 0.0
     for i in range(weight.size):
         acc += weight[i]
         cum[i + 1] = acc
+    return cum
+
+
+@jit
+def pick_in_blocks(u, org, cum, block_start):
+    """For each entry of ``org``, a clinician of that organization with probability ~ their weight, from uniform ``u``.
+
+    ``cum``: the clinicians' :func:`cumulative` weights. Clinicians are stored contiguously by organization:
+    organization o's are ``block_start[o]:block_start[o + 1]``.
+    """
     out = np.empty(org.size, np.int64)
     for k in range(org.size):
         first, end = block_start[org[k]], block_start[org[k] + 1]
@@ -146,11 +153,12 @@ def pick_in_blocks(u, org, weight, block_start):
 
 
 @jit
-def pick_clinicians(gen, sender_org, receiver_org, weight, block_start):
-    """The clinicians on both sides of each hand-off (step 3), one draw for both: (senders, receivers)."""
+def pick_clinicians(gen, sender_org, receiver_org, cum, block_start):
+    """The clinicians on both sides of each hand-off (step 3), one draw for both: (senders, receivers).
+    ``cum``: the :func:`cumulative` participation weights."""
     n = sender_org.size
     both = np.concatenate((sender_org, receiver_org))
-    ab = pick_in_blocks(as_generator(gen).random(2 * n), both, weight, block_start)
+    ab = pick_in_blocks(as_generator(gen).random(2 * n), both, cum, block_start)
     return ab[:n], ab[n:]
 
 
@@ -171,7 +179,7 @@ def support(coordinator, line_24_7, telemonitoring, params):
 
 
 @jit
-def care_team(gen, sender_org, receiver_org, lead_a, lead_b, weight, block_start, m):
+def care_team(gen, sender_org, receiver_org, lead_a, lead_b, cum, block_start, m):
     """Clinician pairs working on each patient's hand-off (step 5): (patient index, senders, receivers).
 
     The lead pair (``lead_a``, ``lead_b``) and, for m > 1, floor(m) - 1 or ceil(m) - 1 more pairs
@@ -190,7 +198,7 @@ def care_team(gen, sender_org, receiver_org, lead_a, lead_b, weight, block_start
         keep = np.flatnonzero(counts)
         return keep, lead_a[keep], lead_b[keep]
     extra = np.repeat(np.arange(n), counts - 1)
-    ea, eb = pick_clinicians(gen, sender_org[extra], receiver_org[extra], weight, block_start)
+    ea, eb = pick_clinicians(gen, sender_org[extra], receiver_org[extra], cum, block_start)
     return np.concatenate((np.arange(n), extra)), np.concatenate((lead_a, ea)), np.concatenate((lead_b, eb))
 
 

@@ -214,14 +214,14 @@ def test_care_team_has_m_pairs_per_patient_on_average():
     s_org, r_org = np.zeros(n, np.int64), np.ones(n, np.int64)
     block_start = np.array([0, 10, 20])
     weight = np.ones(20)
-    a, b = flow.pick_clinicians(g.h, s_org, r_org, weight, block_start)
-    pat, ta, tb = flow.care_team(g.h, s_org, r_org, a, b, weight, block_start, 1.0)
+    a, b = flow.pick_clinicians(g.h, s_org, r_org, flow.cumulative(weight), block_start)
+    pat, ta, tb = flow.care_team(g.h, s_org, r_org, a, b, flow.cumulative(weight), block_start, 1.0)
     assert ta is a and tb is b and np.array_equal(pat, np.arange(n))  # m = 1: the lead pairs, nothing drawn
-    pat, ta, tb = flow.care_team(g.h, s_org, r_org, a, b, weight, block_start, 2.5)
+    pat, ta, tb = flow.care_team(g.h, s_org, r_org, a, b, flow.cumulative(weight), block_start, 2.5)
     assert ta.size / n == pytest.approx(2.5, abs=0.02)
     assert np.array_equal(ta[:n], a) and np.array_equal(pat[:n], np.arange(n))  # the lead pair comes first
     assert ((ta >= 0) & (ta < 10)).all() and ((tb >= 10) & (tb < 20)).all()  # each side in its organization
-    pat, ta, tb = flow.care_team(g.h, s_org, r_org, a, b, weight, block_start, 0.25)
+    pat, ta, tb = flow.care_team(g.h, s_org, r_org, a, b, flow.cumulative(weight), block_start, 0.25)
     assert ta.size / n == pytest.approx(0.25, abs=0.02) and np.array_equal(ta, a[pat])
 
 
@@ -245,9 +245,9 @@ def test_pick_in_blocks_stays_in_block_and_follows_weights():
     u = np.random.default_rng(5).random(20000)
     block_start = np.array([0, 3, 5])
     weight = np.array([1.0, 0.0, 3.0, 1.0, 1.0])
-    picks = flow.pick_in_blocks(u, np.zeros(20000, np.int64), weight, block_start)
+    picks = flow.pick_in_blocks(u, np.zeros(20000, np.int64), flow.cumulative(weight), block_start)
     assert set(np.unique(picks)) == {0, 2} and np.mean(picks == 2) == pytest.approx(0.75, abs=0.015)
-    assert set(np.unique(flow.pick_in_blocks(u[:100], np.ones(100, np.int64), weight, block_start))) <= {3, 4}
+    assert set(np.unique(flow.pick_in_blocks(u[:100], np.ones(100, np.int64), flow.cumulative(weight), block_start))) <= {3, 4}
 
 
 def test_discharges_are_poisson_volume_of_active_hospitals():
@@ -300,7 +300,7 @@ def test_shadowing_visits_the_other_sector():
     g = Gen(10)
     clin_org = np.repeat(np.arange(3), 4)
     v, h, vo, ho = interactions.shadowing(g.h, clin_org, np.ones(3, bool), np.ones(3, bool), np.array([True, False, False]),
-                                          np.ones(12), np.array([0, 4, 8, 12]), 1.0)  # fmt: skip
+                                          flow.cumulative(np.ones(12)), np.array([0, 4, 8, 12]), 1.0)  # fmt: skip
     assert v.size == 12
     assert np.all((vo == 0) != (ho == 0))  # hospital <-> community only
     assert np.all(clin_org[h] == ho) and np.all(clin_org[v] == vo)
