@@ -425,8 +425,15 @@ def org_position(scenario_data: dict[str, Any], key: str, ref: str, source: str)
     raise ConfigError(f"{source}: invalid config: {key}: unknown organization {ref!r}; expected an index or a name: {valid}")
 
 
+_last_overridden: tuple[Scenario, dict[str, Any], Scenario] | None = None  # see with_overrides
+
+
 def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     """A new validated Scenario with nested overrides applied.
+
+    Scenarios are immutable, so the same overrides of the same scenario object give the result of the last
+    call (a sample point's replicates run one after another), which is kept; an override of another value
+    or type is applied afresh.
 
     Keys are dotted paths ('params.mu', 'program.features.shadowing'); one organization's field is
     ``organizations[INDEX].field`` or ``organizations[NAME].field`` (e.g.
@@ -437,6 +444,26 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     the parameters alone and keep the rest of the scenario: the scenario's own checks do not read
     parameters. Invalid values are reported by the full validation, with their place in the scenario.
     """
+    global _last_overridden
+    last = _last_overridden
+    if last is not None and last[0] is scenario and _same_overrides(last[1], overrides):
+        return last[2]
+    result = _apply_overrides(scenario, overrides)
+    _last_overridden = (scenario, dict(overrides), result)
+    return result
+
+
+_SCALARS = (bool, int, float, str, type(None), np.bool_, np.integer, np.floating)
+
+
+def _same_overrides(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """The same keys, in the same order, with scalar values of the same type that are equal (a list or mapping
+    could have changed in place since, so it is never taken for the same)."""
+    return list(a) == list(b) and all(isinstance(b[k], _SCALARS) and type(a[k]) is type(b[k]) and a[k] == b[k] for k in a)
+
+
+def _apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """:func:`with_overrides` without the memory of the last call."""
     nested: dict[str, Any] = {}
     per_org: list[tuple[str, str, str, Any]] = []
     for key, value in overrides.items():

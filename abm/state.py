@@ -21,6 +21,7 @@ State variables (units, ranges):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -122,8 +123,20 @@ def _role_counts(n: np.ndarray, mix: np.ndarray) -> np.ndarray:
     return counts
 
 
-def build_state(sc: Scenario, rng: np.random.Generator) -> State:
-    """Initialize every array from the scenario with the run's generator (ODD: initialization)."""
+_LAYOUTS: dict[int, tuple[Scenario, dict[str, Any]]] = {}  # the last few scenarios' layouts, by identity
+_LAYOUTS_KEPT = 8
+
+
+def layout(sc: Scenario) -> dict[str, Any]:
+    """What :func:`build_state` derives from the scenario alone, before any draw: organizations, clinicians'
+    places and roles, initial trust, culture distance, links, prior partnerships (read-only arrays).
+
+    A Scenario is immutable, so the layout is computed once per scenario object and kept for the last few
+    (a batch's replicates and a benchmark's runs share one), to be copied into each run's state.
+    """
+    hit = _LAYOUTS.get(id(sc))
+    if hit is not None and hit[0] is sc:
+        return hit[1]
     p, m, prog = sc.params, sc.params.mechanisms, sc.program
     orgs = sc.organizations
     n_org = len(orgs)
@@ -163,18 +176,47 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
         prog.engagement_baseline.get(r, p.baseline_physician if r == "physician" else p.baseline_other) for r in ROLES
     ])
     start_by_role = np.array([prog.engagement_start.get(r, base_by_role[i]) for i, r in enumerate(ROLES)])
+
+    # familiarity ties from prior partnerships: the pairs of partners, and how many of their clinicians may know each other
+    iu, ju = np.nonzero(np.triu(prior, 1))
+    out: dict[str, Any] = dict(
+        names=names, org_index=index, kind=kind, region=np.array([o.region for o in orgs]), size=size,
+        resources=np.array([o.resources for o in orgs], float), leadership=np.array([o.leadership for o in orgs], float),
+        it_system=np.array([o.it_system for o in orgs]), privacy=np.array([o.privacy for o in orgs], float),
+        culture=culture, clinical=clinical, prior=prior, trust=trust, culture_distance=culture_distance, data_level=level,
+        # prior partners have worked together (ODD section 5): contact at step 0; others never (links need joint work)
+        last_contact=np.where(prior > 0, 0, -(10**6)), structure=p.prior_structure * prior, ever_linked=level >= 2,
+        n_clin=n_clin, block_start=block_start, clin_org=clin_org, role=role,
+        engagement_start=start_by_role[role], engagement_baseline=base_by_role[role],
+        # the views' organization centres pulled toward prior partners' (see build_state)
+        prior_weights=prior / np.maximum(prior.sum(axis=1, keepdims=True), 1e-12), has_prior=prior.sum(axis=1) > 0,
+        prior_max=prior.max(axis=1, keepdims=True),
+        tie_i=iu, tie_j=ju, tie_trials=np.minimum(n_clin[iu], n_clin[ju]), tie_strength=prior[iu, ju],
+    )  # fmt: skip
+    for v in out.values():
+        if isinstance(v, np.ndarray):
+            v.flags.writeable = False
+    if len(_LAYOUTS) >= _LAYOUTS_KEPT:
+        _LAYOUTS.pop(next(iter(_LAYOUTS)))
+    _LAYOUTS[id(sc)] = (sc, out)
+    return out
+
+
+def build_state(sc: Scenario, rng: np.random.Generator) -> State:
+    """Initialize every array from the scenario (:func:`layout`) with the run's generator (ODD: initialization)."""
+    p, m, prog = sc.params, sc.params.mechanisms, sc.program
+    lay = layout(sc)
+    n_org, n_clin, block_start, clin_org = lay["kind"].size, lay["n_clin"], lay["block_start"], lay["clin_org"]
     n = clin_org.size
-    engagement = np.clip(start_by_role[role] + rng.normal(0.0, 0.05, n), 0.0, 1.0)
+    engagement = np.clip(lay["engagement_start"] + rng.normal(0.0, 0.05, n), 0.0, 1.0)
 
     k = p.view_dims
     if m.initial_views == "uniform":
         views = rng.random((n, k))
     else:
         centre = 0.5 + rng.normal(0.0, p.org_view_spread, (n_org, k))
-        w = prior / np.maximum(prior.sum(axis=1, keepdims=True), 1e-12)
-        has = prior.sum(axis=1) > 0
-        pulled = centre + p.prior_view_alignment * (w @ centre - centre) * prior.max(axis=1, keepdims=True)
-        centre = np.where(has[:, None], pulled, centre)
+        pulled = centre + p.prior_view_alignment * (lay["prior_weights"] @ centre - centre) * lay["prior_max"]
+        centre = np.where(lay["has_prior"][:, None], pulled, centre)
         views = np.clip(centre[clin_org] + rng.normal(0.0, p.individual_view_spread, (n, k)), 0.0, 1.0)
 
     champion = np.zeros(n, bool)
@@ -182,8 +224,8 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
         champion = rng.random(n) < p.champion_share
 
     # familiarity ties from prior partnerships: about half the smaller team knows someone at the partner
-    iu, ju = np.nonzero(np.triu(prior, 1))
-    n_ties = rng.binomial(np.minimum(n_clin[iu], n_clin[ju]), 0.5 * prior[iu, ju]) if iu.size else np.zeros(0, int)
+    iu, ju, strength = lay["tie_i"], lay["tie_j"], lay["tie_strength"]
+    n_ties = rng.binomial(lay["tie_trials"], 0.5 * strength) if iu.size else np.zeros(0, int)
     oi, oj = np.repeat(iu, n_ties), np.repeat(ju, n_ties)
     ca = block_start[oi] + (rng.random(oi.size) * n_clin[oi]).astype(int)
     cb = block_start[oj] + (rng.random(oj.size) * n_clin[oj]).astype(int)
@@ -191,47 +233,35 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
     keys = sorted_unique(all_keys)
     inv = np.searchsorted(keys, all_keys)
     tie_w = np.zeros(keys.size)
-    np.maximum.at(tie_w, inv, np.repeat(prior[iu, ju], n_ties))
+    np.maximum.at(tie_w, inv, np.repeat(strength, n_ties))
 
+    own = {name: lay[name].copy() for name in _COPIED}  # the run's own arrays (a run may change them in place)
     state = State(
-        names=names,
-        kind=kind,
-        region=np.array([o.region for o in orgs]),
-        size=size,
-        resources=np.array([o.resources for o in orgs], float),
-        leadership=np.array([o.leadership for o in orgs], float),
-        it_system=np.array([o.it_system for o in orgs]),
-        privacy=np.array([o.privacy for o in orgs], float),
-        culture=culture,
-        clinical=clinical,
+        names=list(lay["names"]),
+        **own,
         active=_frozen(np.ones(n_org, bool)),
         exited_at=np.full(n_org, -1),
         activity=np.ones(n_org),
         overload=np.zeros(n_org),
-        trust=trust,
-        trust_baseline=trust.copy(),
-        culture_distance=culture_distance,
-        data_level=level,
-        # prior partners have worked together (ODD section 5): contact at step 0; others never (links need joint work)
-        last_contact=np.where(prior > 0, 0, -(10**6)),
-        prior=prior,
-        structure=p.prior_structure * prior,
+        trust_baseline=lay["trust"].copy(),
         flow=np.zeros((n_org, n_org)),
         quality=np.zeros((n_org, n_org)),
-        clin_org=clin_org,
-        role=role,
         engagement=engagement,
-        engagement_baseline=base_by_role[role],
         views=views,
         champion=champion,
-        block_start=block_start,
         tie_keys=keys,
         tie_weights=tie_w,
         volume_multiplier=prog.volume_multiplier,
         coordinator=1.0 if prog.features.coordinator else (p.warm_handoff_share if prog.features.warm_handoff else 0.0),
-        original_clinical=clinical.copy(),
-        ever_linked=level >= 2,
-        org_index=index,
+        original_clinical=lay["clinical"].copy(),
+        org_index=dict(lay["org_index"]),
     )
     state.collapsed = np.zeros((n_org, n_org), bool)
     return state
+
+
+_COPIED = (
+    "kind", "region", "size", "resources", "leadership", "it_system", "privacy", "culture", "clinical", "trust",
+    "culture_distance", "data_level", "last_contact", "prior", "structure", "clin_org", "role", "engagement_baseline",
+    "block_start", "ever_linked",
+)  # fmt: skip

@@ -46,10 +46,13 @@ def params_record(values: Mapping[str, float]) -> np.ndarray:
     Compiled code reads field ``x`` as ``params[0].x``; plain Python (no JIT) gets a ``recarray``,
     whose element allows the same attribute access.
     """
-    rec = np.zeros(1, np.dtype([(k, np.float64) for k in values]))
-    for k, v in values.items():
-        rec[k] = v
+    rec = np.array([tuple(float(v) for v in values.values())], _record_dtype(tuple(values)))
     return rec.view(np.recarray) if JIT_DISABLED else rec
+
+
+@functools.cache
+def _record_dtype(names: tuple[str, ...]) -> np.dtype:
+    return np.dtype([(k, np.float64) for k in names])
 
 
 _capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer

@@ -35,6 +35,25 @@ def test_parameter_overrides_give_the_scenario_full_validation_gives():
     assert "<P4 + overrides>" in str(err.value)
 
 
+def test_the_same_overrides_of_the_same_scenario_give_the_last_result():
+    """A sample point's replicates share one overridden scenario; any other value, type or scenario is applied afresh."""
+    sc, other = load_scenario("P4"), load_scenario("P2")
+    first = with_overrides(sc, {"params.mu": 0.2, "params.view_dims": 2})
+    assert with_overrides(sc, {"params.mu": 0.2, "params.view_dims": 2}) is first
+    assert with_overrides(sc, {"params.mu": 0.25, "params.view_dims": 2}).params.mu == 0.25
+    assert with_overrides(other, {"params.mu": 0.25, "params.view_dims": 2}).name == other.name
+    a = with_overrides(sc, {"params.view_dims": 2})
+    b = with_overrides(sc, {"params.view_dims": 2.0})  # another type: validated afresh (equal here)
+    assert b is not a and b == a
+    with_overrides(sc, {"params.mu": 0.2})
+    with pytest.raises(ConfigError, match=r"params\.mu"):  # an invalid value after a valid one of another type
+        with_overrides(sc, {"params.mu": "0.2x"})
+    orgs = [o.model_dump(mode="json") for o in sc.organizations]
+    first = with_overrides(sc, {"organizations": orgs})
+    orgs[0]["size"] = 999.0  # a list may change in place: never taken for the same
+    assert with_overrides(sc, {"organizations": orgs}).organizations[0].size == 999.0 != first.organizations[0].size
+
+
 def test_a_scenario_file_is_parsed_once_while_unchanged(tmp_path):
     """load_scenario keeps a parsed file while it is unchanged; an edit is read, and a broken file fails every time."""
     path = tmp_path / "prog.yaml"

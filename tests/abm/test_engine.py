@@ -166,3 +166,27 @@ def test_per_organization_engagement_is_recorded_alike_on_both_paths():
     with pytest.raises(ValueError, match="org_engagement must have shape"):
         m.run_weeks(10, np.empty((9, len(sc.organizations))))
     assert m.steps == 0  # nothing ran
+
+
+@pytest.mark.parametrize("program", ["P1", "P4", "P6"])
+def test_runs_of_one_scenario_share_its_layout_not_their_state(program):
+    """What a scenario alone decides is computed once per scenario object and kept read-only; each run holds its
+    own copies, so what one run changes in place (contacts, links, events, exits) never reaches the next."""
+    from abm import state as state_module
+
+    sc = with_overrides(load_scenario(program), EXITS)
+    lay = state_module.layout(sc)
+    assert state_module.layout(sc) is lay
+    assert all(not v.flags.writeable for v in lay.values() if isinstance(v, np.ndarray))
+    first = run_once(sc, seed=5)
+    model = IntegrationModel(sc, seed=1)
+    model.run_weeks(104)
+    for name, x in vars(model.state).items():
+        if isinstance(x, np.ndarray) and x.size:
+            assert not any(np.shares_memory(x, v) for v in lay.values() if isinstance(v, np.ndarray)), name
+    again = run_once(sc, seed=5)
+    state_module._LAYOUTS.clear()  # afresh, without the kept layout
+    fresh = run_once(sc, seed=5)
+    for r in (again, fresh):
+        pd.testing.assert_frame_equal(r.steps, first.steps)
+        pd.testing.assert_frame_equal(r.milestones, first.milestones)
