@@ -27,7 +27,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from abm.config import DEFAULT_CULTURE, KINDS, ROLE_MIX, ROLES, Scenario
-from abm.mechanisms.familiarity import pair_keys, sorted_unique
+from abm.mechanisms._numba import generator_handle
+from abm.mechanisms.familiarity import initial_ties
 
 
 @dataclass
@@ -191,7 +192,8 @@ def layout(sc: Scenario) -> dict[str, Any]:
         # the views' organization centres pulled toward prior partners' (see build_state)
         prior_weights=prior / np.maximum(prior.sum(axis=1, keepdims=True), 1e-12), has_prior=prior.sum(axis=1) > 0,
         prior_max=prior.max(axis=1, keepdims=True),
-        tie_i=iu, tie_j=ju, tie_trials=np.minimum(n_clin[iu], n_clin[ju]), tie_strength=prior[iu, ju],
+        tie_i=iu.astype(np.int64), tie_j=ju.astype(np.int64), tie_trials=np.minimum(n_clin[iu], n_clin[ju]).astype(np.int64),
+        tie_strength=prior[iu, ju],
     )  # fmt: skip
     for v in out.values():
         if isinstance(v, np.ndarray):
@@ -206,7 +208,7 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
     """Initialize every array from the scenario (:func:`layout`) with the run's generator (ODD: initialization)."""
     p, m, prog = sc.params, sc.params.mechanisms, sc.program
     lay = layout(sc)
-    n_org, n_clin, block_start, clin_org = lay["kind"].size, lay["n_clin"], lay["block_start"], lay["clin_org"]
+    n_org, block_start, clin_org = lay["kind"].size, lay["block_start"], lay["clin_org"]
     n = clin_org.size
     engagement = np.clip(lay["engagement_start"] + rng.normal(0.0, 0.05, n), 0.0, 1.0)
 
@@ -224,16 +226,7 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
         champion = rng.random(n) < p.champion_share
 
     # familiarity ties from prior partnerships: about half the smaller team knows someone at the partner
-    iu, ju, strength = lay["tie_i"], lay["tie_j"], lay["tie_strength"]
-    n_ties = rng.binomial(lay["tie_trials"], 0.5 * strength) if iu.size else np.zeros(0, int)
-    oi, oj = np.repeat(iu, n_ties), np.repeat(ju, n_ties)
-    ca = block_start[oi] + (rng.random(oi.size) * n_clin[oi]).astype(int)
-    cb = block_start[oj] + (rng.random(oj.size) * n_clin[oj]).astype(int)
-    all_keys = pair_keys(ca.astype(np.int64), cb.astype(np.int64), n)
-    keys = sorted_unique(all_keys)
-    inv = np.searchsorted(keys, all_keys)
-    tie_w = np.zeros(keys.size)
-    np.maximum.at(tie_w, inv, np.repeat(strength, n_ties))
+    keys, tie_w = initial_ties(generator_handle(rng), lay["tie_i"], lay["tie_j"], lay["tie_trials"], lay["tie_strength"], block_start, n)
 
     own = {name: lay[name].copy() for name in _COPIED}  # the run's own arrays (a run may change them in place)
     state = State(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms._numba import jit
+from abm.mechanisms._numba import as_generator, jit
 
 TIE_GAIN = 0.5  # weight gained per step with contact (share of the way to 1)
 TIE_DECAY = 0.02  # share of a tie's weight lost per step
@@ -93,3 +93,40 @@ def update_ties(keys, weights, contacts):
             out_keys[o], out_w[o] = key, w
             o += 1
     return out_keys[:o], out_w[:o]
+
+
+@jit
+def initial_ties(gen, org_i, org_j, trials, strength, block_start, n):
+    """Ties at the start from prior partnerships (ODD initialization): about half the smaller team knows someone
+    at the partner. Pair k of prior partners (``org_i[k]``, ``org_j[k]``) of strength s_k gets
+    Binomial(``trials[k]``, s_k / 2) ties, each between a uniformly drawn clinician of either organization, of
+    weight s_k (the strongest, if drawn twice). Returns (keys, weights), keys sorted.
+
+    Draws, in NumPy's order: the tie counts, then the first clinicians of every tie, then the second ones.
+    """
+    rng = as_generator(gen)
+    counts = np.empty(org_i.size, np.int64)
+    for k in range(org_i.size):
+        counts[k] = rng.binomial(trials[k], 0.5 * strength[k])
+    m = 0
+    for k in range(org_i.size):
+        m += counts[k]
+    tie_org = np.empty((2, m), np.int64)  # the two organizations of each tie, and its strength
+    tie_s = np.empty(m)
+    t = 0
+    for k in range(org_i.size):
+        for _ in range(counts[k]):
+            tie_org[0, t], tie_org[1, t], tie_s[t] = org_i[k], org_j[k], strength[k]
+            t += 1
+    who = np.empty((2, m), np.int64)
+    for side in range(2):
+        for t in range(m):
+            o = tie_org[side, t]
+            who[side, t] = block_start[o] + np.int64(rng.random() * (block_start[o + 1] - block_start[o]))
+    all_keys = pair_keys(who[0], who[1], n)
+    keys = sorted_unique(all_keys)
+    weights = np.zeros(keys.size)
+    for t in range(m):
+        pos = np.searchsorted(keys, all_keys[t])
+        weights[pos] = max(weights[pos], tie_s[t])
+    return keys, weights

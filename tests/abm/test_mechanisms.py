@@ -680,6 +680,36 @@ def test_permutation_is_numpys_draw_for_draw(bit_generator, n):
     assert rng.integers(0, 2**40) == twin.integers(0, 2**40)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_initial_ties_take_numpys_draws_in_numpys_order(seed):
+    """Binomial tie counts (both of NumPy's algorithms: up to 400 trials), then uniform clinicians on either side."""
+    r = np.random.default_rng(seed)
+    n_org = 30
+    n_clin = r.integers(1, 400, n_org)
+    block_start = np.concatenate(([0], np.cumsum(n_clin)))
+    n = int(block_start[-1])
+    iu, ju = np.triu_indices(n_org, 1)
+    keep = r.random(iu.size) < 0.3
+    iu, ju = iu[keep].astype(np.int64), ju[keep].astype(np.int64)
+    strength = r.random(iu.size)
+    strength[::9] = 0.0
+    trials = np.minimum(n_clin[iu], n_clin[ju]).astype(np.int64)
+    rng, twin = np.random.default_rng(seed + 7), np.random.default_rng(seed + 7)
+    keys, weights = familiarity.initial_ties(generator_handle(rng), iu, ju, trials, strength, block_start, n)
+    n_ties = twin.binomial(trials, 0.5 * strength)  # NumPy, array at a time
+    oi, oj = np.repeat(iu, n_ties), np.repeat(ju, n_ties)
+    ca = block_start[oi] + (twin.random(oi.size) * n_clin[oi]).astype(int)
+    cb = block_start[oj] + (twin.random(oj.size) * n_clin[oj]).astype(int)
+    all_keys = np.minimum(ca, cb) * n + np.maximum(ca, cb)
+    expected_keys = np.unique(all_keys)
+    expected = np.zeros(expected_keys.size)
+    np.maximum.at(expected, np.searchsorted(expected_keys, all_keys), np.repeat(strength, n_ties))
+    assert n_ties.max() > 60  # (NumPy's BTPE algorithm, besides inversion)
+    np.testing.assert_array_equal(keys, expected_keys)
+    np.testing.assert_array_equal(weights, expected)
+    assert rng.random() == twin.random()
+
+
 @pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.Philox, np.random.MT19937, np.random.PCG64DXSM])
 @pytest.mark.parametrize("k", [0, 1, 2, 3, 63, 64, 65, 40_000, 2**20 + 7])
 def test_skip_leaves_the_generator_where_drawing_does(bit_generator, k):
