@@ -20,6 +20,7 @@ State variables (units, ranges):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +127,7 @@ def _role_counts(n: np.ndarray, mix: np.ndarray) -> np.ndarray:
 
 _LAYOUTS: dict[int, tuple[Scenario, dict[str, Any]]] = {}  # the last few scenarios' layouts, by identity
 _LAYOUTS_KEPT = 8
+_LAYOUTS_LOCK = threading.Lock()
 
 
 def layout(sc: Scenario) -> dict[str, Any]:
@@ -198,9 +200,10 @@ def layout(sc: Scenario) -> dict[str, Any]:
     for v in out.values():
         if isinstance(v, np.ndarray):
             v.flags.writeable = False
-    if len(_LAYOUTS) >= _LAYOUTS_KEPT:
-        _LAYOUTS.pop(next(iter(_LAYOUTS)))
-    _LAYOUTS[id(sc)] = (sc, out)
+    with _LAYOUTS_LOCK:  # (models may be built in several threads: a dashboard's sessions)
+        while len(_LAYOUTS) >= _LAYOUTS_KEPT:
+            _LAYOUTS.pop(next(iter(_LAYOUTS)))
+        _LAYOUTS[id(sc)] = (sc, out)
     return out
 
 
