@@ -127,6 +127,7 @@ def _role_counts(n: np.ndarray, mix: np.ndarray) -> np.ndarray:
 
 _LAYOUTS: dict[int, tuple[Scenario, dict[str, Any]]] = {}  # the last few scenarios' layouts, by identity
 _LAYOUTS_KEPT = 8
+LAYOUT_KEPT_MAX_ORGS = 300  # larger regions' layouts are not kept (see layout)
 _LAYOUTS_LOCK = threading.Lock()
 
 
@@ -134,8 +135,10 @@ def layout(sc: Scenario) -> dict[str, Any]:
     """What :func:`build_state` derives from the scenario alone, before any draw: organizations, clinicians'
     places and roles, initial trust, culture distance, links, prior partnerships (read-only arrays).
 
-    A Scenario is immutable, so the layout is computed once per scenario object and kept for the last few
-    (a batch's replicates and a benchmark's runs share one), to be copied into each run's state.
+    A Scenario is immutable, so the layout of a scenario of at most ``LAYOUT_KEPT_MAX_ORGS`` organizations is
+    computed once per scenario object and kept for the last few (a batch's replicates and a benchmark's runs
+    share one), to be copied into each run's state (``kept`` is True). A larger region's is computed for its
+    run and not kept: its set-up is a small part of its run, and its organization-pair arrays are large.
     """
     hit = _LAYOUTS.get(id(sc))
     if hit is not None and hit[0] is sc:
@@ -197,6 +200,9 @@ def layout(sc: Scenario) -> dict[str, Any]:
         tie_i=iu.astype(np.int64), tie_j=ju.astype(np.int64), tie_trials=np.minimum(n_clin[iu], n_clin[ju]).astype(np.int64),
         tie_strength=prior[iu, ju],
     )  # fmt: skip
+    out["kept"] = n_org <= LAYOUT_KEPT_MAX_ORGS
+    if not out["kept"]:
+        return out
     for v in out.values():
         if isinstance(v, np.ndarray):
             v.flags.writeable = False
@@ -231,7 +237,7 @@ def build_state(sc: Scenario, rng: np.random.Generator) -> State:
     # familiarity ties from prior partnerships: about half the smaller team knows someone at the partner
     keys, tie_w = initial_ties(generator_handle(rng), lay["tie_i"], lay["tie_j"], lay["tie_trials"], lay["tie_strength"], block_start, n)
 
-    own = {name: lay[name].copy() for name in _COPIED}  # the run's own arrays (a run may change them in place)
+    own = {name: lay[name].copy() if lay["kept"] else lay[name] for name in _COPIED}  # the run's own arrays (changed in place)
     state = State(
         names=list(lay["names"]),
         **own,

@@ -190,3 +190,17 @@ def test_runs_of_one_scenario_share_its_layout_not_their_state(program):
     for r in (again, fresh):
         pd.testing.assert_frame_equal(r.steps, first.steps)
         pd.testing.assert_frame_equal(r.milestones, first.milestones)
+
+
+def test_a_large_regions_layout_is_not_kept_and_gives_the_same_run(monkeypatch):
+    """Above LAYOUT_KEPT_MAX_ORGS organizations the layout is built for the run and handed over, not kept."""
+    from abm import state as state_module
+    from abm.synthetic import synthetic_region
+
+    sc = synthetic_region(state_module.LAYOUT_KEPT_MAX_ORGS + 10, 3 * (state_module.LAYOUT_KEPT_MAX_ORGS + 10), seed=2)
+    lay = state_module.layout(sc)
+    assert not lay["kept"] and state_module.layout(sc) is not lay and lay["trust"].flags.writeable
+    handed = run_once(sc, seed=3, steps=8)
+    monkeypatch.setattr(state_module, "LAYOUT_KEPT_MAX_ORGS", 10**6)
+    assert state_module.layout(sc)["kept"]
+    pd.testing.assert_frame_equal(run_once(sc, seed=3, steps=8).steps, handed.steps)
