@@ -192,7 +192,7 @@ def layout(sc: Scenario) -> dict[str, Any]:
         culture=culture, clinical=clinical, prior=prior, trust=trust, culture_distance=culture_distance, data_level=level,
         # prior partners have worked together (ODD section 5): contact at step 0; others never (links need joint work)
         last_contact=np.where(prior > 0, 0, -(10**6)), structure=p.prior_structure * prior, ever_linked=level >= 2,
-        n_clin=n_clin, block_start=block_start, clin_org=clin_org, role=role,
+        block_start=block_start, clin_org=clin_org, role=role,
         engagement_start=start_by_role[role], engagement_baseline=base_by_role[role],
         # the views' organization centres pulled toward prior partners' (see build_state)
         prior_weights=prior / np.maximum(prior.sum(axis=1, keepdims=True), 1e-12), has_prior=prior.sum(axis=1) > 0,

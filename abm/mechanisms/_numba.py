@@ -72,9 +72,14 @@ def generator_handle(rng: np.random.Generator) -> np.ndarray | np.random.Generat
     """
     if JIT_DISABLED:
         return rng
+    return _handle(rng, PCG64_JUMPS if type(rng.bit_generator) is np.random.PCG64 and _pcg64_jumps_work() else DRAWS)
+
+
+def _handle(rng: np.random.Generator, how: int) -> np.ndarray:
+    """:func:`generator_handle` with ``how`` as its fifth word."""
     buf = (ctypes.c_uint64 * 5)()  # state, next_uint64, next_uint32, next_double: the first four words of NumPy's bitgen_t
     ctypes.memmove(buf, _capsule_pointer(rng.bit_generator.capsule, b"BitGenerator"), 4 * ctypes.sizeof(ctypes.c_uint64))
-    buf[4] = PCG64_JUMPS if type(rng.bit_generator) is np.random.PCG64 and _pcg64_jumps_work() else DRAWS  # how skip() skips
+    buf[4] = how
     buf.generator = rng
     return np.frombuffer(buf, np.uint64)
 
@@ -243,10 +248,7 @@ def _pcg64_jumps_work() -> bool:
     drawn.integers(0, 10, dtype=np.uint32)  # a buffered half-word, which skipping must keep
     jumped.integers(0, 10, dtype=np.uint32)
     drawn.random(100_003)
-    buf = (ctypes.c_uint64 * 5)()
-    ctypes.memmove(buf, _capsule_pointer(jumped.bit_generator.capsule, b"BitGenerator"), 4 * ctypes.sizeof(ctypes.c_uint64))
-    buf[4] = PCG64_JUMPS
-    skip(np.frombuffer(buf, np.uint64), 100_003)
+    skip(_handle(jumped, PCG64_JUMPS), 100_003)
     return drawn.bit_generator.state == jumped.bit_generator.state
 
 

@@ -108,25 +108,16 @@ def initial_ties(gen, org_i, org_j, trials, strength, block_start, n):
     counts = np.empty(org_i.size, np.int64)
     for k in range(org_i.size):
         counts[k] = rng.binomial(trials[k], 0.5 * strength[k])
-    m = 0
-    for k in range(org_i.size):
-        m += counts[k]
-    tie_org = np.empty((2, m), np.int64)  # the two organizations of each tie, and its strength
-    tie_s = np.empty(m)
-    t = 0
-    for k in range(org_i.size):
-        for _ in range(counts[k]):
-            tie_org[0, t], tie_org[1, t], tie_s[t] = org_i[k], org_j[k], strength[k]
-            t += 1
-    who = np.empty((2, m), np.int64)
-    for side in range(2):
-        for t in range(m):
-            o = tie_org[side, t]
-            who[side, t] = block_start[o] + np.int64(rng.random() * (block_start[o + 1] - block_start[o]))
+    tie_s = np.repeat(strength, counts)
+    who = (np.repeat(org_i, counts), np.repeat(org_j, counts))  # organizations, then the clinicians drawn there
+    for side in who:
+        for t in range(side.size):
+            o = side[t]
+            side[t] = block_start[o] + np.int64(rng.random() * (block_start[o + 1] - block_start[o]))
     all_keys = pair_keys(who[0], who[1], n)
     keys = sorted_unique(all_keys)
     weights = np.zeros(keys.size)
-    for t in range(m):
+    for t in range(all_keys.size):
         pos = np.searchsorted(keys, all_keys[t])
         weights[pos] = max(weights[pos], tie_s[t])
     return keys, weights
