@@ -132,8 +132,17 @@ def mean_pairwise_distance(sorted_views):
         return 0.0
     s = 0.0
     for d in range(k):
-        for i in range(n):
-            s += (2.0 * i - n + 1.0) * sorted_views[i, d]
+        s0 = s1 = s2 = s3 = 0.0  # four partial sums (see _sum_and_min_at)
+        i = 0
+        while i + 4 <= n:
+            s0 += (2.0 * i - n + 1.0) * sorted_views[i, d]
+            s1 += (2.0 * i - n + 3.0) * sorted_views[i + 1, d]
+            s2 += (2.0 * i - n + 5.0) * sorted_views[i + 2, d]
+            s3 += (2.0 * i - n + 7.0) * sorted_views[i + 3, d]
+            i += 4
+        for r in range(i, n):
+            s0 += (2.0 * r - n + 1.0) * sorted_views[r, d]
+        s += (s0 + s1) + (s2 + s3)
     return s / k * 2.0 / (n * (n - 1))
 
 
@@ -155,11 +164,27 @@ def consensus(views: np.ndarray) -> float:
 
 
 @jit
-def _mean_at(x, idx):
-    s = 0.0
-    for i in idx:
-        s += x[i]
-    return s / idx.size
+def _sum_and_min_at(x, idx):
+    """(sum, minimum) of ``x[idx]`` (``idx`` not empty).
+
+    The sum runs in four partial sums, element k into sum k mod 4, added as (s0 + s1) + (s2 + s3). One running
+    sum makes each add wait for the one before; four let compiled code overlap them, about three times as
+    fast over long sums. The order is fixed, so every run and machine (and plain Python) gets the same number;
+    it differs from a single running sum only by rounding.
+    """
+    m = idx.size
+    s0 = s1 = s2 = s3 = 0.0
+    lo = x[idx[0]]
+    k = 0
+    while k + 4 <= m:
+        a, b, c, d = x[idx[k]], x[idx[k + 1]], x[idx[k + 2]], x[idx[k + 3]]
+        s0, s1, s2, s3 = s0 + a, s1 + b, s2 + c, s3 + d
+        lo = min(lo, min(min(a, b), min(c, d)))
+        k += 4
+    for r in range(k, m):
+        s0 += x[idx[r]]
+        lo = min(lo, x[idx[r]])
+    return (s0 + s1) + (s2 + s3), lo
 
 
 @jit
@@ -167,15 +192,11 @@ def trust_and_engagement(trust, partner_pair_idx, engagement, live_idx, phys_idx
     """(trust mean, trust minimum) over ordered partner pairs (0 if none), mean engagement of live clinicians
     (0 if none) and of live physicians (NaN if none)."""
     t_mean = t_min = 0.0
-    if partner_pair_idx.size:  # one pass: the sum in _mean_at's order, and the minimum
-        tf = trust.ravel()
-        t_min = tf[partner_pair_idx[0]]
-        for f in partner_pair_idx:
-            t_mean += tf[f]
-            t_min = min(t_min, tf[f])
-        t_mean /= partner_pair_idx.size
-    e_live = _mean_at(engagement, live_idx) if live_idx.size else 0.0
-    e_phys = _mean_at(engagement, phys_idx) if phys_idx.size else np.nan
+    if partner_pair_idx.size:
+        t_sum, t_min = _sum_and_min_at(trust.ravel(), partner_pair_idx)
+        t_mean = t_sum / partner_pair_idx.size
+    e_live = _sum_and_min_at(engagement, live_idx)[0] / live_idx.size if live_idx.size else 0.0
+    e_phys = _sum_and_min_at(engagement, phys_idx)[0] / phys_idx.size if phys_idx.size else np.nan
     return t_mean, t_min, e_live, e_phys
 
 

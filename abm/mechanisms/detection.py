@@ -40,23 +40,24 @@ def new_links(level, ever_linked):
 
 @jit
 def trust_collapses(trust, collapsed, pairs, low):
-    """Pairs (i, j) in ``pairs`` whose mutual trust min(T[i, j], T[j, i]) falls below ``low``, not already collapsed.
+    """Pairs i < j in ``pairs`` whose mutual trust min(T[i, j], T[j, i]) falls below ``low``, not already collapsed.
 
     Returns their (i, j) index arrays; ``collapsed`` is updated in place: a pair stays collapsed
-    until its mutual trust recovers above TRUST_RECOVERY.
+    until its mutual trust recovers above TRUST_RECOVERY. Mutual trust is symmetric, so only i < j is read
+    (``pairs`` and ``collapsed`` below the diagonal are ignored and left as they are).
     """
     n = trust.shape[0]
     m = 0
     for i in range(n):  # first the new collapses (few), then the state
-        for j in range(n):
+        for j in range(i + 1, n):
             if pairs[i, j] and not collapsed[i, j]:
                 m += 1 if min(trust[i, j], trust[j, i]) < low else 0
     li = np.empty(m, np.int64)
     lj = np.empty(m, np.int64)
     k = 0
     for i in range(n):
-        for j in range(n):
-            if not (pairs[i, j] or collapsed[i, j]):  # stays not collapsed, whatever its trust
+        for j in range(i + 1, n):
+            if not (collapsed[i, j] or (m and pairs[i, j])):  # stays not collapsed (none collapses anew if m == 0)
                 continue
             mutual = min(trust[i, j], trust[j, i])
             new = mutual < low and pairs[i, j] and not collapsed[i, j]

@@ -51,13 +51,22 @@ def codesign(structure, clin_org, participants, active, params):
 def mean_structure(structure, active, original_clinical):
     """Mean S over ordered pairs of original clinical partners (an inactive partner's pairs count 0)."""
     n = structure.shape[0]
-    s = 0.0
-    m = 0
+    n0 = 0
     for i in range(n):
-        if original_clinical[i]:
-            for j in range(n):
-                if j != i and original_clinical[j]:
-                    m += 1
-                    if active[i] and active[j]:
-                        s += structure[i, j]
-    return s / m if m else 0.0
+        n0 += 1 if original_clinical[i] else 0
+    if n0 < 2:
+        return 0.0
+    kept = original_clinical & active
+    s0 = s1 = s2 = s3 = 0.0  # four partial sums, j into sum j mod 4 (as outcomes._sum_and_min_at)
+    for i in range(n):
+        if kept[i]:
+            j = 0
+            while j + 4 <= n:
+                s0 += structure[i, j] if kept[j] and j != i else 0.0
+                s1 += structure[i, j + 1] if kept[j + 1] and j + 1 != i else 0.0
+                s2 += structure[i, j + 2] if kept[j + 2] and j + 2 != i else 0.0
+                s3 += structure[i, j + 3] if kept[j + 3] and j + 3 != i else 0.0
+                j += 4
+            for r in range(j, n):
+                s0 += structure[i, r] if kept[r] and r != i else 0.0
+    return ((s0 + s1) + (s2 + s3)) / (n0 * (n0 - 1))

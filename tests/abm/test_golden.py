@@ -4,7 +4,9 @@
 model-core refactor (one compiled source per mechanism). The refactor changed only the order of
 some floating-point sums (NumPy's pairwise order became a plain left-to-right loop), so every run
 follows the same path: counts and times are identical and continuous outcomes agree to ~1e-15
-relative. A deliberate change of the model's science regenerates the snapshot (and says so).
+relative. Later, some outcome measures' long sums (mean trust, engagement, shared structure, view
+distance) were split into four partial sums for speed (``abm.outcomes._sum_and_min_at``): again only
+rounding, and only in what is measured, never in what the mechanisms read. A deliberate change of the model's science regenerates the snapshot (and says so).
 """
 
 from __future__ import annotations
