@@ -281,13 +281,58 @@ def mean_by_org(values, clin_org, counts):
 
 
 @jit
+def flatnonzero(mask):
+    """``np.flatnonzero`` of a 1-D bool array, with no branch per element: the indices are written at every
+    element and the write position advances by the mask. A mask drawn at random (``u < p``) would make the
+    processor guess wrong at half of a branch's tests."""
+    m = 0
+    for i in range(mask.size):
+        m += mask[i]
+    out = np.empty(m + 1, np.int64)  # (one place more: the last index is written whether or not it is kept)
+    k = 0
+    for i in range(mask.size):
+        out[k] = i
+        k += mask[i]
+    return out[:m]
+
+
+@jit
+def _after(x, y):
+    """Whether ``y`` sorts after ``x`` in NumPy's order (NaN last): the test of a right-side search."""
+    return x < y or (y != y and x == x)
+
+
+@jit
 def search_right(a, lo, hi, x):
     """``lo + np.searchsorted(a[lo:hi], x, side="right")`` without making the slice: the first index of
     ``lo..hi`` whose value exceeds ``x`` (``hi`` if none), by bisection, NaN sorting last as in NumPy."""
     while lo < hi:
         mid = lo + ((hi - lo) >> 1)
-        if x < a[mid] or (a[mid] != a[mid] and x == x):
+        if _after(x, a[mid]):
             hi = mid
         else:
             lo = mid + 1
     return lo
+
+
+NEAR_STEPS = 16  # search_right_near walks this far from its guess, then bisects what is left
+
+
+@jit
+def search_right_near(a, lo, hi, x, guess):
+    """:func:`search_right` (the same index, whatever the guess), starting from ``guess``: it walks from there
+    up to ``NEAR_STEPS`` places, then bisects what is left. With a good guess (a draw from nearly equal weights
+    lands near ``u`` of the way along) this is several times faster than bisection, each step of which waits
+    for the last one's load."""
+    g = min(max(guess, lo), hi)
+    if g == hi or _after(x, a[g]):  # the index is at most g: walk down
+        for _ in range(NEAR_STEPS):
+            if g == lo or not _after(x, a[g - 1]):
+                return g
+            g -= 1
+        return search_right(a, lo, g, x)
+    for _ in range(NEAR_STEPS):  # the index is above g: walk up
+        g += 1
+        if g == hi or _after(x, a[g]):
+            return g
+    return search_right(a, g + 1, hi, x)

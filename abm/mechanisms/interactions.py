@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms._numba import as_generator, jit, permutation
+from abm.mechanisms._numba import as_generator, flatnonzero, jit, permutation
 from abm.mechanisms.patient_flow import choose_rows, cumulative, pick_in_blocks
 
 
@@ -175,18 +175,8 @@ def champion_outreach(gen, live_idx, champion, rate):
 def team_contacts(gen, live, clin_org, block_start, rate):
     """Clinicians who talk with a colleague of their own organization this step, and the colleague."""
     rng = as_generator(gen)
-    n = live.size
-    u = rng.random(n)
-    m = 0
-    for i in range(n):
-        if live[i] and u[i] < rate:
-            m += 1
-    team = np.empty(m, np.int64)
-    k = 0
-    for i in range(n):
-        if live[i] and u[i] < rate:
-            team[k] = i
-            k += 1
+    team = flatnonzero(live & (rng.random(live.size) < rate))
+    m = team.size
     v = rng.random(m)
     mates = np.empty(m, np.int64)
     for k in range(m):

@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from abm.mechanisms._numba import as_generator, jit, search_right, total
+from abm.mechanisms._numba import as_generator, jit, search_right_near, total
 
 REFERENCE_RESOLUTION = 0.02  # agents per staff at which one hand-off is one pair of clinicians (c_ref)
 
@@ -98,7 +98,8 @@ def choose_rows(gen, rows, w):
     for k in range(m):
         r = rows[kept[k]]
         # (searched within row r only: earlier rows' sums are <= r, so the search over all of cum finds the same column)
-        idx = search_right(cum, r * n_col, (r + 1) * n_col, r + u[k] * (1.0 - 1e-12)) - r * n_col
+        x = r + u[k] * (1.0 - 1e-12)
+        idx = search_right_near(cum, r * n_col, (r + 1) * n_col, x, r * n_col + np.int64(u[k] * n_col)) - r * n_col
         cols[k] = min(idx, n_col - 1)
     return kept, cols
 
@@ -147,7 +148,7 @@ def pick_in_blocks(u, org, cum, block_start):
         first, end = block_start[org[k]], block_start[org[k] + 1]
         lo, hi = cum[first], cum[end]
         # (searched within the block only: the sums before it are <= lo, so a search of all of cum finds the same)
-        idx = search_right(cum, first, end + 1, lo + u[k] * (hi - lo)) - 1
+        idx = search_right_near(cum, first, end + 1, lo + u[k] * (hi - lo), first + 1 + np.int64(u[k] * (end - first))) - 1
         out[k] = min(max(idx, first), end - 1)
     return out
 

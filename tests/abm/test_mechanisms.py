@@ -37,6 +37,7 @@ from abm.mechanisms._numba import (
     generator_handle,
     permutation,
     search_right,
+    search_right_near,
     skip,
 )
 from abm.params import Params
@@ -747,3 +748,19 @@ def test_search_right_is_searchsorted_of_the_slice(values, x, lo, hi):
     lo, hi = min(lo, a.size), min(hi, a.size)
     hi = max(lo, hi)
     assert search_right(a, lo, hi, x) == lo + np.searchsorted(a[lo:hi], x, side="right")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.floats(-5, 5), st.sampled_from([0.0, 1.0, float("nan")])), max_size=60),
+    st.one_of(st.floats(-6, 6), st.just(float("nan"))),
+    st.integers(0, 60),
+    st.integers(0, 60),
+    st.integers(-5, 70),
+)
+def test_search_right_near_finds_what_bisection_finds_from_any_guess(values, x, lo, hi, guess):
+    # arrays up to 60 long, so a guess can be further than NEAR_STEPS from the answer (the bisection fallback)
+    a = np.sort(np.array(values, float))
+    lo, hi = min(lo, a.size), min(hi, a.size)
+    hi = max(lo, hi)
+    assert search_right_near(a, lo, hi, x, guess) == search_right(a, lo, hi, x)
