@@ -35,12 +35,13 @@ def update(flow, quality, sender_org, receiver_org, success, params):
         good[sender_org[k], receiver_org[k]] += 1.0 if success[k] else 0.0
     lam = p.routine_smoothing
     new_f = np.empty((n, n))
-    new_q = quality.copy()
     for i in range(n):
         for j in range(n):
             new_f[i, j] = flow[i, j] + lam * (count[i, j] - flow[i, j])
-            if count[i, j] > 0:
-                new_q[i, j] = quality[i, j] + lam * (good[i, j] / count[i, j] - quality[i, j])
+    new_q = quality.copy()
+    for k in range(sender_org.size):  # Q moves only for pairs with hand-offs (each such pair's value is set once per hand-off, alike)
+        i, j = sender_org[k], receiver_org[k]
+        new_q[i, j] = quality[i, j] + lam * (good[i, j] / count[i, j] - quality[i, j])
     return new_f, new_q
 
 

@@ -71,9 +71,23 @@ def contact(t, rate, distance, p):
 
 
 @jit
+def relax(t, b, p):
+    """A pair's trust after a step without interaction: toward its baseline, T + r_relax (B - T)."""
+    return (b - t) * p.trust_relax + t
+
+
+@jit
+def drift(t, b, p):
+    """A pair's new baseline after the step's trust t: B + delta (T - B)."""
+    return (t - b) * p.baseline_drift + b
+
+
+@jit
 def update(gen, trust, baseline, culture_distance, n_events, n_good, met, shadow_counts, params):
     """New (trust, baseline) after one step: experience, planned contact, relaxation, in that order.
 
+    Every pair is first relaxed (one pass over all pairs, with no branch); a pair that interacted is then
+    computed again from its old trust by experience and contact, in place of relaxation.
     One uniform draw per ordered pair, whether or not it had experience, in row-major order (the draws
     of ``random(n * n)``): a pair with experience reads its draw, the others' are skipped
     (:func:`~abm.mechanisms._numba.skip`), not drawn. The diagonal stays 1.
@@ -83,32 +97,30 @@ def update(gen, trust, baseline, culture_distance, n_events, n_good, met, shadow
     rng = as_generator(gen)
     t = np.empty((n, n))
     new_b = np.empty((n, n))
-    shadow_rate = p.trust_alpha * p.shadow_alpha_ratio
-    unread = 0  # pairs' draws not read since the last one read
     for i in range(n):
         for j in range(n):
+            t[i, j] = relax(trust[i, j], baseline[i, j], p)
+            new_b[i, j] = drift(t[i, j], baseline[i, j], p)
+    shadow_rate = p.trust_alpha * p.shadow_alpha_ratio
+    drawn = 0  # pairs (row-major) whose draws are behind the generator
+    for i in range(n):
+        for j in range(n):
+            if not ((n_events[i, j] > 0) | met[i, j] | (shadow_counts[i, j] > 0)):  # (|: one branch, not three)
+                continue  # no interaction: relaxed (above)
             x = trust[i, j]
             d = culture_distance[i, j]
-            interacted = False
             if n_events[i, j] > 0:
-                skip(gen, unread)
-                unread = 0
+                skip(gen, i * n + j - drawn)  # the draws of the pairs since the last one read
+                drawn = i * n + j + 1
                 x = experience(x, n_good[i, j] / n_events[i, j], d, rng.random(), p)
-                interacted = True
-            else:
-                unread += 1
             if met[i, j]:
                 x = contact(x, p.meeting_trust, d, p)
-                interacted = True
             if shadow_counts[i, j] > 0:
                 x = contact(x, shadow_rate, d, p)
-                interacted = True
-            if not interacted:
-                x = (baseline[i, j] - x) * p.trust_relax + x
-            new_b[i, j] = (x - baseline[i, j]) * p.baseline_drift + baseline[i, j]
             t[i, j] = x
+            new_b[i, j] = drift(x, baseline[i, j], p)
         t[i, i] = 1.0
-    skip(gen, unread)
+    skip(gen, n * n - drawn)
     return t, new_b
 
 
