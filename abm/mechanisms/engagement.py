@@ -33,8 +33,7 @@ def data_visibility(level, partners):
     for i in range(n):
         seen = 0
         for j in range(n):
-            if level[i, j] == 3 and partners[j]:
-                seen += 1
+            seen += (level[i, j] == 3) & partners[j]  # (& and a sum: no branch)
         out[i] = seen / max(n_partners - 1, 1)
     return out
 

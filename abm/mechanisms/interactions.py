@@ -61,7 +61,7 @@ def meeting(gen, active, leadership, engagement, manager, block_start, m):
     met = np.zeros((n_org, n_org), np.bool_)
     for i in range(n_org):
         for j in range(n_org):
-            met[i, j] = attend[i] and attend[j] and i != j
+            met[i, j] = attend[i] & attend[j] & (i != j)
     lead_w = np.empty(engagement.size)
     for i in range(engagement.size):
         lead_w[i] = engagement[i] * (1.0 if manager[i] else 0.0) + 1e-9

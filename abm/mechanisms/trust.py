@@ -131,7 +131,7 @@ def mark_contacts(last_contact, n_events, joint, step):
     n = last_contact.shape[0]
     for i in range(n):
         for j in range(n):
-            if n_events[i, j] > 0 or joint[i, j] > 0:
+            if (n_events[i, j] > 0) | (joint[i, j] > 0):  # (|: one branch, not two)
                 last_contact[i, j] = step
 
 

@@ -47,7 +47,7 @@ def update(activity, step_activity, level, active, size, resources, receiver_org
     for o in range(n):
         links = 0
         for j in range(n):
-            links += 1 if level[o, j] >= 2 and active[j] else 0
+            links += (level[o, j] >= 2) & active[j]  # (& and a sum: no branch)
         new_act[o] = (1.0 - ACTIVITY_SMOOTHING) * activity[o] + ACTIVITY_SMOOTHING * (step_activity[o] + (1.0 + 0.25 * links))
         if burden and active[o]:
             load = p.base_workload + p.fixed_cost * new_act[o] * (100.0 / size[o]) + p.patient_cost * (bundle_days / REFERENCE_BUNDLE_DAYS) * received[o] / size[o]
