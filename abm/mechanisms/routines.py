@@ -28,19 +28,24 @@ def update(flow, quality, sender_org, receiver_org, success, params):
     """New smoothed (flow, quality) per ordered pair of organizations after this step's hand-offs."""
     p = params[0]
     n = flow.shape[0]
-    count = np.zeros((n, n))
-    good = np.zeros((n, n))
+    lam = p.routine_smoothing
+    # this step's hand-offs n and good ones k per pair, held only where a pair had some: the other entries are
+    # never read (a region's pair arrays are large and its hand-offs few, so nothing is filled that is not read)
+    count = np.empty((n, n))
+    good = np.empty((n, n))
+    for k in range(sender_org.size):
+        count[sender_org[k], receiver_org[k]] = good[sender_org[k], receiver_org[k]] = 0.0
     for k in range(sender_org.size):
         count[sender_org[k], receiver_org[k]] += 1.0
         good[sender_org[k], receiver_org[k]] += 1.0 if success[k] else 0.0
-    lam = p.routine_smoothing
     new_f = np.empty((n, n))
     for i in range(n):
         for j in range(n):
-            new_f[i, j] = flow[i, j] + lam * (count[i, j] - flow[i, j])
+            new_f[i, j] = flow[i, j] + lam * (0.0 - flow[i, j])  # no hand-off (n = 0)
     new_q = quality.copy()
-    for k in range(sender_org.size):  # Q moves only for pairs with hand-offs (each such pair's value is set once per hand-off, alike)
+    for k in range(sender_org.size):  # the pairs with hand-offs (each set alike at each of its hand-offs)
         i, j = sender_org[k], receiver_org[k]
+        new_f[i, j] = flow[i, j] + lam * (count[i, j] - flow[i, j])
         new_q[i, j] = quality[i, j] + lam * (good[i, j] / count[i, j] - quality[i, j])
     return new_f, new_q
 
