@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from abm import compat, engine, events, merger
+from abm import allocator, compat, engine, events, merger
 from abm.agents import Clinician, Organization
 from abm.config import CATEGORIES, KINDS, ROLES, Scenario, load_scenario, with_overrides
 from abm.interrupts import interrupts_after
@@ -100,6 +100,7 @@ class IntegrationModel(mesa.Model):
             seed = scenario.rng if seed is None else seed
             scenario = scenario.__dict__.get("config")
         seed = parse_seed(seed)
+        allocator.keep_freed_memory()  # (once per process: large regions' weekly pair arrays reuse the heap)
         super().__init__(rng=seed)
         if isinstance(seed, np.random.SeedSequence):  # Mesa draws once from rng to seed `random` for a SeedSequence:
             self.rng = np.random.default_rng(seed)  # start fresh, so SeedSequence(n) runs exactly as n
