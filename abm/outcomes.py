@@ -23,14 +23,15 @@ MODEL.md "Outcomes".
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from abm.mechanisms._numba import clip01, jit
 
 UNIFORM_MEAN_DISTANCE = 1.0 / 3.0
 BUCKET_SORT_MIN = 2048  # from this many clinicians, views are sorted by buckets first (see sorted_column)
-BUCKETS_MIN = 65536  # buckets of the bucketed sort: at least this many, and at least BUCKETS_PER_VIEW per view
-BUCKETS_PER_VIEW = 2
+BUCKETS_PER_VIEW = 2  # buckets of the bucketed sort: the smallest power of two of at least this many per view
 ALGEBRAIC_CONNECTIVITY_MAX_ORGS = 100  # above this, not computed each step (cost O(O^3)): NaN
 
 
@@ -38,30 +39,35 @@ ALGEBRAIC_CONNECTIVITY_MAX_ORGS = 100  # above this, not computed each step (cos
 def sorted_column(x):
     """``np.sort(x)`` for a column of views (values in [0, 1]), in linear time for many clinicians.
 
-    From ``BUCKET_SORT_MIN`` values: a counting sort into equal buckets leaves the column sorted up to
-    the order within each bucket, which an insertion sort finishes. There are ``BUCKETS_MIN`` buckets,
-    or the smallest power of two of at least ``BUCKETS_PER_VIEW`` per value if that is more: as a program
-    converges, many views share a bucket and the insertion sort slows down.
-    The sorted values are the same as ``np.sort``'s (a sorted multiset is unique); a value
-    outside [0, 1] (never a view) falls back to ``np.sort``.
+    From ``BUCKET_SORT_MIN`` values: a counting sort into equal buckets between the column's lowest and highest
+    view leaves the column sorted up to the order within each bucket, which an insertion sort finishes. There
+    are the smallest power of two of at least ``BUCKETS_PER_VIEW`` per value. The buckets span the views' own range, so as a
+    program converges its views stay spread over all of them and each bucket holds few.
+    The sorted values are the same as ``np.sort``'s (a sorted multiset is unique, and the bucket of a value
+    never decreases with it); a value outside [0, 1] (never a view) falls back to ``np.sort``.
     """
     n = x.size
     if n < BUCKET_SORT_MIN:
         return np.sort(x)
+    lo = hi = x[0]
     for v in x:
         if not (0.0 <= v <= 1.0):
             return np.sort(x)
-    buckets = BUCKETS_MIN
+        lo, hi = min(lo, v), max(hi, v)
+    buckets = 1
     while buckets < BUCKETS_PER_VIEW * n:
         buckets *= 2
+    scale = (buckets - 1) / (hi - lo) if hi > lo else 0.0
+    if not math.isfinite(scale):  # (views closer than about 1e-300: one bucket)
+        scale = 0.0
     start = np.zeros(buckets + 1, np.int64)
     for v in x:
-        start[int(v * (buckets - 1)) + 1] += 1
+        start[int((v - lo) * scale) + 1] += 1
     for b in range(buckets):
         start[b + 1] += start[b]
     out = np.empty(n)
     for v in x:
-        b = int(v * (buckets - 1))
+        b = int((v - lo) * scale)
         out[start[b]] = v
         start[b] += 1
     for i in range(1, n):

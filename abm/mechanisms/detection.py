@@ -48,7 +48,11 @@ def trust_collapses(trust, collapsed, pairs, low):
     """
     n = trust.shape[0]
     m = 0
-    for i in range(n):  # first the new collapses (few), then the state
+    below = False  # whether any trust is below low: usually none is, and then no pair collapses anew
+    for i in range(n):
+        for j in range(n):
+            below |= trust[i, j] < low
+    for i in range(n if below else 0):  # first the new collapses (few), then the state
         for j in range(i + 1, n):
             if pairs[i, j] and not collapsed[i, j]:
                 m += 1 if min(trust[i, j], trust[j, i]) < low else 0

@@ -58,9 +58,7 @@ def share_routine(flow, quality, care_pairs, active, params):
     total = 0
     routine = 0
     for i in range(n):
-        for j in range(n):
-            if care_pairs[i, j]:
-                total += 1
-                if active[i] and active[j] and flow[i, j] >= p.routine_flow and quality[i, j] >= p.routine_success:
-                    routine += 1
+        for j in range(n):  # (& and sums: no branch)
+            total += care_pairs[i, j]
+            routine += care_pairs[i, j] & active[i] & active[j] & (flow[i, j] >= p.routine_flow) & (quality[i, j] >= p.routine_success)
     return routine / total if total else 0.0

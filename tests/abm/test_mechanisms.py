@@ -548,9 +548,10 @@ def test_consensus_reference_points():
 def test_bucketed_sort_is_np_sort():
     rng = np.random.default_rng(5)
     ends = np.concatenate((np.zeros(10), np.ones(10), rng.random(2029)))[:, None]  # 0 and 1: the first and last bucket
-    clustered = np.clip(rng.normal(0.5, 1e-4, (4097, 1)), 0.0, 1.0)  # hundreds of views to a bucket
+    clustered = np.clip(rng.normal(0.5, 1e-4, (4097, 1)), 0.0, 1.0)  # a converged program: buckets span its range
+    ulps = 0.3 + np.spacing(0.3) * rng.integers(0, 5, (3000, 1))  # converged to a few floating-point steps apart
     for views in (rng.random((5000, 3)), rng.normal(0.0, 3.0, (3000, 2)), np.round(rng.random((4000, 1)), 2),
-                  rng.random((2048, 1)), ends, clustered, rng.random((70_000, 1))):  # fmt: skip
+                  rng.random((2048, 1)), ends, clustered, ulps, np.full((2500, 1), 0.7), rng.random((70_000, 1))):  # fmt: skip
         np.testing.assert_array_equal(outcomes.sorted_columns(views), np.sort(views, axis=0))
 
 
