@@ -280,6 +280,40 @@ def mean_by_org(values, clin_org, counts):
     return out
 
 
+RADIX_SORT_MIN = 512  # from this many keys, sort_keys sorts by digits (radix), below by comparison (np.sort)
+
+
+@jit
+def sort_keys(x):
+    """``np.sort(x)`` of non-negative int64 keys (a sorted copy). From ``RADIX_SORT_MIN`` keys: a least-significant-digit
+    radix sort, passes of at most 11 bits over the keys' bits (two passes for the pair keys of 10,000 clinicians),
+    about twice as fast as comparison sorting there; fewer keys, or a negative one, go to ``np.sort``."""
+    n = x.size
+    if n < RADIX_SORT_MIN or x.min() < 0:
+        return np.sort(x)
+    top, bits = x.max(), 1
+    while top >> bits:
+        bits += 1
+    passes = (bits + 10) // 11
+    width = (bits + passes - 1) // passes
+    mask = (1 << width) - 1
+    a, b = x.copy(), np.empty(n, np.int64)
+    start = np.empty(mask + 2, np.int64)
+    for p in range(passes):
+        shift = p * width
+        start[:] = 0
+        for v in a:
+            start[((v >> shift) & mask) + 1] += 1
+        for d in range(mask + 1):
+            start[d + 1] += start[d]
+        for v in a:  # stable: equal digits keep the order of the last pass
+            d = (v >> shift) & mask
+            b[start[d]] = v
+            start[d] += 1
+        a, b = b, a
+    return a
+
+
 @jit
 def flatnonzero(mask):
     """``np.flatnonzero`` of a 1-D bool array, with no branch per element: the indices are written at every

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms._numba import as_generator, jit
+from abm.mechanisms._numba import as_generator, jit, sort_keys
 
 TIE_GAIN = 0.5  # weight gained per step with contact (share of the way to 1)
 TIE_DECAY = 0.02  # share of a tie's weight lost per step
@@ -56,8 +56,8 @@ def lookup(keys, weights, a, b, n):
 
 @jit
 def sorted_unique(x):
-    """The distinct values of an integer array, sorted."""
-    y = np.sort(x)
+    """The distinct values of an array of non-negative integers (pair keys), sorted."""
+    y = sort_keys(x)
     m = 0
     for i in range(y.size):  # each first occurrence moved to the front, in place
         if m == 0 or y[i] != y[m - 1]:

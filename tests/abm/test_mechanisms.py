@@ -39,6 +39,7 @@ from abm.mechanisms._numba import (
     search_right,
     search_right_near,
     skip,
+    sort_keys,
 )
 from abm.params import Params
 
@@ -765,3 +766,12 @@ def test_search_right_near_finds_what_bisection_finds_from_any_guess(values, x, 
     lo, hi = min(lo, a.size), min(hi, a.size)
     hi = max(lo, hi)
     assert search_right_near(a, lo, hi, x, guess) == search_right(a, lo, hi, x)
+
+
+def test_sort_keys_is_np_sort():
+    rng = np.random.default_rng(11)
+    cases = [np.zeros(0, np.int64), np.array([5, 3, 5], np.int64), rng.integers(0, 10**8, 600),  # 27 bits: 3 passes of 9
+             rng.integers(0, 2**62, 5000), rng.integers(0, 4, 3000), np.zeros(1000, np.int64),  # many ties; all zero
+             np.append(rng.integers(0, 100, 700), -1)]  # a negative key: np.sort
+    for keys in cases:
+        np.testing.assert_array_equal(sort_keys(keys), np.sort(keys))
