@@ -40,9 +40,9 @@ def sorted_column(x):
     """``np.sort(x)`` for a column of views (values in [0, 1]), in linear time for many clinicians.
 
     From ``BUCKET_SORT_MIN`` values: a counting sort into equal buckets between the column's lowest and highest
-    view leaves the column sorted up to the order within each bucket, which an insertion sort finishes. There
-    are the smallest power of two of at least ``BUCKETS_PER_VIEW`` per value. The buckets span the views' own range, so as a
-    program converges its views stay spread over all of them and each bucket holds few.
+    view leaves the column sorted up to the order within each bucket, which an insertion sort finishes. The
+    number of buckets is the smallest power of two of at least ``BUCKETS_PER_VIEW`` per value. The buckets span
+    the views' own range, so as a program converges its views stay spread over all of them and each holds few.
     The sorted values are the same as ``np.sort``'s (a sorted multiset is unique, and the bucket of a value
     never decreases with it); a value outside [0, 1] (never a view) falls back to ``np.sort``.
     """

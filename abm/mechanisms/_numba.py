@@ -21,6 +21,10 @@
   position: a mechanism reads ``p.trust_alpha``.
 * :func:`clip01`, :func:`total`, :func:`mean_by_org`, :func:`search_right`: small array helpers (an organization's mean
   engagement, for one, is read by the exit rule and measured each week).
+* :func:`search_right_near`, :func:`flatnonzero`, :func:`sort_keys`: NumPy's answers (``searchsorted``,
+  ``flatnonzero``, ``sort``) computed without the branches a processor mispredicts on drawn data, or by
+  digits: a weighted pick walks from where an equal-weights pick would land; a random mask becomes indices
+  with no branch per element; a week's contact keys are radix-sorted.
 """
 
 from __future__ import annotations
