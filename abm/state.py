@@ -21,8 +21,9 @@ State variables (units, ranges):
 from __future__ import annotations
 
 import threading
+from collections import namedtuple
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -125,7 +126,23 @@ def _role_counts(n: np.ndarray, mix: np.ndarray) -> np.ndarray:
     return counts
 
 
-_LAYOUTS: dict[int, tuple[Scenario, dict[str, Any]]] = {}  # the last few scenarios' layouts, by identity
+LAYOUT_PARAMS = (
+    "clinicians_per_staff", "min_clinicians", "max_clinicians", "trust_initial", "prior_trust_gain", "baseline_physician",
+    "baseline_other", "prior_structure",
+)  # fmt: skip
+"""The parameters :func:`layout` reads (and the ``prior_partnerships`` switch): scenarios that differ in other
+parameters only (a sensitivity analysis's points, a calibration's particles) share one layout."""
+_LayoutParams = namedtuple("_LayoutParams", (*LAYOUT_PARAMS, "prior_partnerships"))
+_SCENARIO_PARTS = tuple(name for name in Scenario.model_fields if name != "params")
+
+
+class _Kept(NamedTuple):
+    parts: tuple[Any, ...]  # the scenario's fields but params (compared by identity)
+    params: _LayoutParams
+    layout: dict[str, Any]
+
+
+_LAYOUTS: list[_Kept] = []  # the last few layouts, oldest first
 _LAYOUTS_KEPT = 8
 LAYOUT_KEPT_MAX_ORGS = 300  # larger regions' layouts are not kept (see layout)
 _LAYOUTS_LOCK = threading.Lock()
@@ -135,22 +152,26 @@ def layout(sc: Scenario) -> dict[str, Any]:
     """What :func:`build_state` derives from the scenario alone, before any draw: organizations, clinicians'
     places and roles, initial trust, culture distance, links, prior partnerships (read-only arrays).
 
-    A Scenario is immutable, so the layout of a scenario of at most ``LAYOUT_KEPT_MAX_ORGS`` organizations is
-    computed once per scenario object and kept for the last few (a batch's replicates and a benchmark's runs
-    share one), to be copied into each run's state (``kept`` is True). A larger region's is computed for its
-    run and not kept: its set-up is a small part of its run, and its organization-pair arrays are large.
+    Of the parameters it reads only :data:`LAYOUT_PARAMS` and the ``prior_partnerships`` switch. A Scenario is
+    immutable, so the layout of a scenario of at most ``LAYOUT_KEPT_MAX_ORGS`` organizations is computed once
+    and kept for the last few, to be copied into each run's state (``kept`` is True): a batch's replicates and
+    a benchmark's runs share one, and so do scenarios made from one by overriding other parameters (the same
+    organizations, program and milestones objects: :func:`abm.config.with_overrides`). A larger region's is
+    computed for its run and not kept: its set-up is a small part of its run, and its organization-pair arrays
+    are large.
     """
-    hit = _LAYOUTS.get(id(sc))
-    if hit is not None and hit[0] is sc:
-        return hit[1]
-    p, m, prog = sc.params, sc.params.mechanisms, sc.program
-    orgs = sc.organizations
+    parts = tuple(getattr(sc, name) for name in _SCENARIO_PARTS)
+    p = _LayoutParams(*(getattr(sc.params, name) for name in LAYOUT_PARAMS), sc.params.mechanisms.prior_partnerships)
+    for kept in tuple(_LAYOUTS):
+        if kept.params == p and all(a is b for a, b in zip(kept.parts, parts, strict=True)):
+            return kept.layout
+    prog, orgs = sc.program, sc.organizations
     n_org = len(orgs)
     kind = np.array([KINDS.index(o.kind) for o in orgs], np.int8)
     size = np.array([o.size for o in orgs], float)
     culture = np.array([o.culture if o.culture is not None else DEFAULT_CULTURE[o.kind] for o in orgs])
     clinical = np.array([o.is_clinical for o in orgs])
-    given = sc.prior_matrix() if m.prior_partnerships else None
+    given = sc.prior_matrix() if p.prior_partnerships else None
     prior = given if given is not None and given.size else np.zeros((n_org, n_org))
     prior = np.maximum(prior, prior.T)
     np.fill_diagonal(prior, 0.0)
@@ -208,8 +229,8 @@ def layout(sc: Scenario) -> dict[str, Any]:
             v.flags.writeable = False
     with _LAYOUTS_LOCK:  # (models may be built in several threads: a dashboard's sessions)
         while len(_LAYOUTS) >= _LAYOUTS_KEPT:
-            _LAYOUTS.pop(next(iter(_LAYOUTS)))
-        _LAYOUTS[id(sc)] = (sc, out)
+            _LAYOUTS.pop(0)
+        _LAYOUTS.append(_Kept(parts, p, out))
     return out
 
 

@@ -192,6 +192,56 @@ def test_runs_of_one_scenario_share_its_layout_not_their_state(program):
         pd.testing.assert_frame_equal(r.milestones, first.milestones)
 
 
+def _layouts_equal(a, b):
+    return a.keys() == b.keys() and all(
+        np.array_equal(a[k], b[k]) if isinstance(a[k], np.ndarray) else a[k] == b[k] for k in a
+    )
+
+
+def _another_value(field):
+    """A valid value of a numeric parameter other than its default."""
+    if field["type"] == "int":
+        return field["default"] + 1 if field["default"] + 1 <= field["hi"] else field["default"] - 1
+    lo, hi, d = field["lo"], field["hi"], field["default"]
+    return d + 0.1 * (hi - d) if d < hi else d - 0.1 * (d - lo)
+
+
+def test_a_layout_is_kept_by_the_parameters_it_reads_and_shared_across_the_others():
+    """Overriding a parameter the layout does not read (a sensitivity point's) reuses the kept layout; one it
+    reads (LAYOUT_PARAMS, the prior_partnerships switch) makes another. Either way the layout is the one built
+    afresh, for every numeric parameter and every switch: the key misses nothing the layout reads."""
+    from abm import state as state_module
+    from abm.params import Mechanisms, numeric_fields
+
+    base = load_scenario("P4")
+    assert base.prior_partnerships is not None
+    state_module._LAYOUTS.clear()
+    kept = state_module.layout(base)
+    overrides = {f"params.{name}": _another_value(f) for name, f in numeric_fields().items()}
+    overrides |= {f"params.mechanisms.{name}": not default for name, f in Mechanisms.model_fields.items()
+                  if isinstance(default := f.default, bool)}  # fmt: skip
+    shared = []
+    for key, value in overrides.items():
+        sc = with_overrides(base, {key: value})
+        lay = state_module.layout(sc)
+        state_module._LAYOUTS.clear()
+        assert _layouts_equal(lay, state_module.layout(sc)), key  # as built afresh
+        state_module._LAYOUTS.clear()
+        state_module._LAYOUTS.append(state_module._Kept(tuple(getattr(base, n) for n in state_module._SCENARIO_PARTS),
+                                                        _layout_params(state_module, base), kept))  # fmt: skip
+        name = key.rsplit(".", 1)[1]
+        assert (lay is kept) == (name not in (*state_module.LAYOUT_PARAMS, "prior_partnerships")), key
+        shared.append(lay is kept)
+    assert 0 < sum(shared) < len(shared)
+    for name in ("trust_initial", "clinicians_per_staff", "prior_structure"):  # they do change it
+        assert not _layouts_equal(state_module.layout(with_overrides(base, {f"params.{name}": overrides[f"params.{name}"]})), kept)
+
+
+def _layout_params(state_module, sc):
+    return state_module._LayoutParams(*(getattr(sc.params, n) for n in state_module.LAYOUT_PARAMS),
+                                      sc.params.mechanisms.prior_partnerships)  # fmt: skip
+
+
 def test_a_large_regions_layout_is_not_kept_and_gives_the_same_run(monkeypatch):
     """Above LAYOUT_KEPT_MAX_ORGS organizations the layout is built for the run and handed over, not kept."""
     from abm import state as state_module
