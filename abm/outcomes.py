@@ -31,6 +31,8 @@ from abm.mechanisms._numba import clip01, jit
 
 UNIFORM_MEAN_DISTANCE = 1.0 / 3.0
 BUCKET_SORT_MIN = 2048  # from this many clinicians, views are sorted by buckets first (see sorted_column)
+RESORT_MOVES = 16  # views moving more places than this per view are sorted afresh (see sorted_columns_by); at 4, half
+# of a sensitivity analysis's P4 weeks sorted twice (5.0 us a week, 2.6 at 16; a 1,500-clinician region 103 -> 40 us)
 BUCKETS_PER_VIEW = 2  # buckets of the bucketed sort: the smallest power of two of at least this many per view
 ALGEBRAIC_CONNECTIVITY_MAX_ORGS = 100  # above this, not computed each step (cost O(O^3)): NaN
 
@@ -95,7 +97,7 @@ def sorted_columns_by(views, order):
     (updated in place to this time's order).
 
     Views move little from one week to the next, so an insertion sort of the last order costs
-    O(N + moves); after 4 N moves in a column (views reshuffled) that column is sorted afresh. From
+    O(N + moves); after ``RESORT_MOVES`` N moves in a column (views reshuffled) that column is sorted afresh. From
     ``BUCKET_SORT_MIN`` clinicians many views move far each week and :func:`sorted_columns` is faster
     (``order`` is then left as it was). The sorted values are the same as ``np.sort``'s whatever
     ``order`` held (a sorted multiset is unique).
@@ -118,7 +120,7 @@ def sorted_columns_by(views, order):
                 j -= 1
             moves += i - 1 - j
             y[j + 1], o[j + 1] = v, oi
-            if moves > 4 * n:  # far from last week's order: sort afresh
+            if moves > RESORT_MOVES * n:  # far from last week's order: sort afresh
                 col = np.ascontiguousarray(views[:, d])
                 o[:] = np.argsort(col)
                 for m in range(n):
