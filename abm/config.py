@@ -473,8 +473,11 @@ def _apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
         else:
             _nest(key, value, nested)
     if nested.keys() == {"params"} and not per_org and isinstance(nested["params"], dict):
+        fields = dict(scenario.params.__dict__)  # (a nested model is taken as it is, unless overridden in part)
+        for k, v in nested["params"].items():
+            fields[k] = deep_merge(fields[k].model_dump(mode="json"), v) if isinstance(v, dict) and isinstance(fields.get(k), Frozen) else v
         try:
-            params = Params.model_validate(deep_merge(scenario.params.model_dump(mode="json"), nested["params"]))
+            params = Params.model_validate(fields)
         except ValidationError:
             pass  # reported below, located in the scenario
         else:

@@ -300,6 +300,6 @@ def links_changed(level, active, seen_level, seen_active):
 
 def first_reached(series: np.ndarray, threshold: float) -> float:
     """First index where ``series`` >= threshold, or NaN if never."""
-    hit = np.flatnonzero(series >= threshold)
-    return float(hit[0]) if hit.size else float("nan")
+    at = int(np.argmax(series >= threshold)) if len(series) else 0
+    return float(at) if len(series) and series[at] >= threshold else float("nan")
 

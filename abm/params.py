@@ -184,7 +184,8 @@ class Params(Frozen):
 def _record(params: Params) -> Any:
     from abm.mechanisms._numba import params_record
 
-    rec = params_record({name: float(getattr(params, name)) for name in _NUMERIC})
+    fields = params.__dict__
+    rec = params_record({name: fields[name] for name in _NUMERIC})
     rec.flags.writeable = False
     return rec
 

@@ -136,8 +136,10 @@ def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: pd.Dat
     out["time_to_integration"] = outcomes.first_reached(col["integration"], p.integration_threshold)
     # normalized area under the integration curve: mean over steps 1..T (trapezoid over unit steps / T)
     integ = col["integration"]
-    out["auc_integration"] = float(np.trapezoid(integ) / max(len(integ) - 1, 1))
-    out["mean_handoff_success"] = float(np.nanmean(col["handoff_success"])) if col["handoffs"].sum() else float("nan")
+    out["auc_integration"] = float(((integ[1:] + integ[:-1]) / 2.0).sum() / max(len(integ) - 1, 1))  # (np.trapezoid's sum)
+    success = col["handoff_success"]  # NaN in a week without hand-offs: the mean of the others (np.nanmean's sum)
+    known = ~np.isnan(success)
+    out["mean_handoff_success"] = float(np.where(known, success, 0.0).sum() / np.count_nonzero(known)) if col["handoffs"].sum() else float("nan")
     out["max_trust_mean"] = float(col["trust_mean"].max())
     names = np.asarray(milestones["name"], dtype=object)
     out["exits"] = float((names == "partner exit").sum()) if len(names) else 0.0

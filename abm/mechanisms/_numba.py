@@ -50,7 +50,7 @@ def params_record(values: Mapping[str, float]) -> np.ndarray:
     Compiled code reads field ``x`` as ``params[0].x``; plain Python (no JIT) gets a ``recarray``,
     whose element allows the same attribute access.
     """
-    rec = np.array([tuple(float(v) for v in values.values())], _record_dtype(tuple(values)))
+    rec = np.array([float(v) for v in values.values()]).view(_record_dtype(tuple(values)))  # (one element)
     return rec.view(np.recarray) if JIT_DISABLED else rec
 
 
