@@ -71,27 +71,30 @@ def update_ties(keys, weights, contacts):
     """Decay every tie, strengthen (or start) the ties of this step's contacts, forget the weakest.
 
     ``contacts`` are pair keys (repeats allowed). Returns the new (keys, weights), keys sorted: one
-    merge of the sorted ties with the sorted distinct contacts.
+    merge of the sorted ties with the sorted distinct contacts. Each kept entry is written, then counted
+    (``o += kept``): no branch on the floor.
     """
     met = sorted_unique(contacts)
     n_k, n_m = keys.size, met.size
     out_keys = np.empty(n_k + n_m, np.int64)
     out_w = np.empty(n_k + n_m)
-    i = j = o = 0
-    while i < n_k or j < n_m:
-        if j < n_m and (i >= n_k or met[j] < keys[i]):  # a new tie: from 0, strengthened
-            key, w = met[j], 0.0
-            w += TIE_GAIN * (1.0 - w)
-            j += 1
-        else:
-            key, w = keys[i], weights[i] * (1.0 - TIE_DECAY)
-            if j < n_m and met[j] == key:
-                w += TIE_GAIN * (1.0 - w)
-                j += 1
+    i = o = 0
+    for j in range(n_m + 1):
+        bound = met[j] if j < n_m else np.iinfo(np.int64).max
+        while i < n_k and keys[i] < bound:  # ties without contact: decay
+            w = weights[i] * (1.0 - TIE_DECAY)
+            out_keys[o], out_w[o] = keys[i], w
+            o += w >= TIE_FLOOR
             i += 1
-        if w >= TIE_FLOOR:
-            out_keys[o], out_w[o] = key, w
-            o += 1
+        if j == n_m:
+            break
+        w = 0.0  # a contacted pair: its tie decays and strengthens, or a new tie starts from 0
+        if i < n_k and keys[i] == bound:
+            w = weights[i] * (1.0 - TIE_DECAY)
+            i += 1
+        w += TIE_GAIN * (1.0 - w)
+        out_keys[o], out_w[o] = bound, w
+        o += w >= TIE_FLOOR
     return out_keys[:o], out_w[:o]
 
 

@@ -102,13 +102,18 @@ def shadowing(gen, clin_org, active, clinical, is_hospital, cum, block_start, ra
         if active[o] and clinical[o] and u[i] < rate:
             visitors[k] = i
             k += 1
-    w = np.zeros((n_org, n_org))  # host weights: partners of the other sector, else any other partner
+    w = np.empty((n_org, n_org))  # host weights (the visitors' rows): partners of the other sector, else any other partner
+    visiting = np.zeros(n_org, np.bool_)
+    for k in range(n_vis):
+        visiting[clin_org[visitors[k]]] = True
     for i in range(n_org):
+        if not visiting[i]:
+            continue
         n_other = 0
         for j in range(n_org):
-            if active[j] and clinical[j] and is_hospital[i] != is_hospital[j]:
-                w[i, j] = 1.0
-                n_other += 1
+            other = active[j] & clinical[j] & (is_hospital[i] != is_hospital[j])
+            w[i, j] = 1.0 if other else 0.0
+            n_other += other
         if n_other == 0:
             for j in range(n_org):
                 w[i, j] = 1.0 if active[j] and clinical[j] and i != j else 0.0

@@ -72,31 +72,35 @@ def choose_rows(gen, rows, w):
     """For each entry of ``rows`` (a row of ``w``), a column drawn with probability ~ that row's weights.
 
     Rows without weight are dropped first. Returns (kept entries' positions, chosen columns); one
-    uniform draw per kept entry, one search over the row-offset cumulative weights.
+    uniform draw per kept entry, one search over the row-offset cumulative weights. Only the rows in
+    ``rows`` are read (the others may hold anything) and summed, each once.
     """
     rng = as_generator(gen)
     n_rows, n_col = w.shape
     row_total = np.empty(n_rows)
-    for r in range(n_rows):
-        row_total[r] = total(w[r])
+    summed = np.zeros(n_rows, np.bool_)
     kept = np.empty(rows.size, np.int64)
     m = 0
     for k in range(rows.size):
-        if row_total[rows[k]] > 0:
-            kept[m] = k
-            m += 1
+        r = rows[k]
+        if not summed[r]:
+            row_total[r] = total(w[r])
+            summed[r] = True
+        kept[m] = k
+        m += row_total[r] > 0
     kept = kept[:m]
-    cum = np.empty(n_rows * n_col)
-    for r in range(n_rows):
-        div = row_total[r] if row_total[r] > 0 else 1.0
-        acc = 0.0
-        for j in range(n_col):
-            acc += w[r, j]
-            cum[r * n_col + j] = acc / div + r
+    cum = np.empty(n_rows * n_col)  # row r: its running sums / its total, + r (filled for the rows drawn from)
+    filled = np.zeros(n_rows, np.bool_)
     u = rng.random(m)
     cols = np.empty(m, np.int64)
     for k in range(m):
         r = rows[kept[k]]
+        if not filled[r]:
+            acc = 0.0
+            for j in range(n_col):
+                acc += w[r, j]
+                cum[r * n_col + j] = acc / row_total[r] + r
+            filled[r] = True
         # (searched within row r only: earlier rows' sums are <= r, so the search over all of cum finds the same column)
         x = r + u[k] * (1.0 - 1e-12)
         idx = search_right_near(cum, r * n_col, (r + 1) * n_col, x, r * n_col + np.int64(u[k] * n_col)) - r * n_col
