@@ -248,7 +248,8 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
     log, arrays): ``DONE`` after ``last``; ``DUE`` at a week whose configured events (indices) are due,
     before its processes; ``EXIT`` at a week whose partners (indices) leave, after processes 2-9.
     ``log``: the milestones detected, one row (step, code, i, j) each (:func:`log_rows`); ``arrays``: the state's
-    new :data:`Arrays`.
+    new arrays in the order of :data:`Arrays` (a plain tuple: returning the named one makes numba look its class
+    up again at every return).
     """
     p = params[0]
     rng = as_generator(gen)
@@ -267,7 +268,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         if phase == MILESTONES and f.at.size:
             due = ms.due(rng.random(f.at.size), f.at, f.hazard, f.repeat, f.fired, step)
             if due.size:
-                return DUE, step, due, keys, weights, log_rows(log), Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+                return DUE, step, due, keys, weights, log_rows(log), (trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
         cum = flow.cumulative(interactions.participation(eng, live, f.mandated))  # (the weights are summed once a week)
         contacts = List()
         contacts.append(np.zeros(0, np.int64))
@@ -382,12 +383,12 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         else:
             leave = partner_exit.leavers(gen, f.clin_org, eng, trust, f.active, overload, params)
             if np.count_nonzero(leave):
-                return EXIT, step, np.flatnonzero(leave), keys, weights, log_rows(log), Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+                return EXIT, step, np.flatnonzero(leave), keys, weights, log_rows(log), (trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
         # 10. observation
         now = Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
         observe(f.obs, now, membership, params, step, rows[step - row0], log)
         if org_rows.shape[0]:
             org_rows[step - row0] = mean_by_org(eng, f.clin_org, per_org)
         phase = MILESTONES
-    return DONE, last, np.zeros(0, np.int64), keys, weights, log_rows(log), Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+    return DONE, last, np.zeros(0, np.int64), keys, weights, log_rows(log), (trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
 
