@@ -300,6 +300,8 @@ def links_changed(level, active, seen_level, seen_active):
 
 def first_reached(series: np.ndarray, threshold: float) -> float:
     """First index where ``series`` >= threshold, or NaN if never."""
-    at = int(np.argmax(series >= threshold)) if len(series) else 0
-    return float(at) if len(series) and series[at] >= threshold else float("nan")
+    if not len(series):
+        return float("nan")
+    at = int(np.argmax(series >= threshold))  # (0 if none is: then series[0] < threshold)
+    return float(at) if series[at] >= threshold else float("nan")
 

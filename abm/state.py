@@ -148,6 +148,15 @@ LAYOUT_KEPT_MAX_ORGS = 300  # larger regions' layouts are not kept (see layout)
 _LAYOUTS_LOCK = threading.Lock()
 
 
+def _layout_key(sc: Scenario) -> tuple[tuple[Any, ...], _LayoutParams]:
+    """What a kept layout is found by: the scenario's fields but params (compared by identity), and the
+    parameters the layout reads (compared by value)."""
+    params = sc.params
+    return tuple(getattr(sc, name) for name in _SCENARIO_PARTS), _LayoutParams(
+        *(getattr(params, name) for name in LAYOUT_PARAMS), params.mechanisms.prior_partnerships
+    )
+
+
 def layout(sc: Scenario) -> dict[str, Any]:
     """What :func:`build_state` derives from the scenario alone, before any draw: organizations, clinicians'
     places and roles, initial trust, culture distance, links, prior partnerships (read-only arrays).
@@ -160,8 +169,7 @@ def layout(sc: Scenario) -> dict[str, Any]:
     computed for its run and not kept: its set-up is a small part of its run, and its organization-pair arrays
     are large.
     """
-    parts = tuple(getattr(sc, name) for name in _SCENARIO_PARTS)
-    p = _LayoutParams(*(getattr(sc.params, name) for name in LAYOUT_PARAMS), sc.params.mechanisms.prior_partnerships)
+    parts, p = _layout_key(sc)
     for kept in tuple(_LAYOUTS):
         if kept.params == p and all(a is b for a, b in zip(kept.parts, parts, strict=True)):
             return kept.layout

@@ -227,19 +227,13 @@ def test_a_layout_is_kept_by_the_parameters_it_reads_and_shared_across_the_other
         state_module._LAYOUTS.clear()
         assert _layouts_equal(lay, state_module.layout(sc)), key  # as built afresh
         state_module._LAYOUTS.clear()
-        state_module._LAYOUTS.append(state_module._Kept(tuple(getattr(base, n) for n in state_module._SCENARIO_PARTS),
-                                                        _layout_params(state_module, base), kept))  # fmt: skip
+        state_module._LAYOUTS.append(state_module._Kept(*state_module._layout_key(base), kept))  # base's, kept
         name = key.rsplit(".", 1)[1]
         assert (lay is kept) == (name not in (*state_module.LAYOUT_PARAMS, "prior_partnerships")), key
         shared.append(lay is kept)
     assert 0 < sum(shared) < len(shared)
     for name in ("trust_initial", "clinicians_per_staff", "prior_structure"):  # they do change it
         assert not _layouts_equal(state_module.layout(with_overrides(base, {f"params.{name}": overrides[f"params.{name}"]})), kept)
-
-
-def _layout_params(state_module, sc):
-    return state_module._LayoutParams(*(getattr(sc.params, n) for n in state_module.LAYOUT_PARAMS),
-                                      sc.params.mechanisms.prior_partnerships)  # fmt: skip
 
 
 def test_a_large_regions_layout_is_not_kept_and_gives_the_same_run(monkeypatch):
