@@ -47,11 +47,10 @@ def update_links(gen, level, trust, last_contact, step, resources, active, q, pa
     n = level.shape[0]
     rng = as_generator(gen)
     new = np.zeros((n, n), np.int8)
-    unread = 0  # pairs' draws not read since the last one read
+    drawn = 0  # pairs (row-major) whose draws are behind the generator (as in trust.update)
     for i in range(n):
         for j in range(n):
             if j <= i or not (active[i] and active[j]):
-                unread += 1
                 continue
             lv = level[i, j]
             mutual = min(trust[i, j], trust[j, i])
@@ -61,15 +60,13 @@ def update_links(gen, level, trust, last_contact, step, resources, active, q, pa
             down = mutual < p.link_collapse_trust and lv > 0
             delta = 0
             if up or down:
-                skip(gen, unread)
-                unread = 0
+                skip(gen, i * n + j - drawn)  # the draws of the pairs since the last one read
+                drawn = i * n + j + 1
                 u = rng.random()
                 delta = (1 if up and u < q[i, j] else 0) - (1 if down and u < p.link_decay else 0)
-            else:
-                unread += 1
             new[i, j] = lv + delta
             new[j, i] = new[i, j]
-    skip(gen, unread)
+    skip(gen, n * n - drawn)
     return new
 
 
