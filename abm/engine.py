@@ -10,12 +10,11 @@ second copy: this module only wires the mechanisms, as ``step()`` does. Measurem
 :func:`observe_logged`).
 ``tests/abm/test_engine.py`` checks that both paths give identical numbers, bit for bit.
 
-The loop returns to Python for what only Python does, then resumes where it stopped:
-
-* configured milestone events due in a week (:func:`abm.events.apply`, mergers): status ``DUE``,
-  before the week's processes, with the due events' indices;
-* partners' exits (their removal and logs): status ``EXIT``, after processes 2-9, with the leavers;
-  Python then observes the week (:func:`observe`) and resumes with the next.
+Configured milestone events (:func:`abm.mechanisms.milestones.apply_effects`, and a ``leave``'s removal) and
+partners' exits (:func:`abm.mechanisms.exit.remove`) are applied in the loop, with the functions ``step()``
+uses, and logged in its log (codes :data:`EVENT`, :data:`PARTNER_EXIT`). The loop returns to Python only for a
+merger (:func:`abm.merger.merge`): status ``DUE``, before the week's processes, with the indices of the events
+due that week, which Python applies (all of them, in order); it then resumes with the week's processes.
 
 The mechanisms return new arrays, as they do for ``step()``: the loop keeps the newest in local
 variables and returns them (:data:`Arrays`, and the familiarity ties) for the model to hold; arrays a
@@ -51,9 +50,13 @@ from abm.mechanisms._numba import as_generator, jit, mean_by_org, skip
 
 # where a call starts its first week, and why it returned
 MILESTONES, PROCESSES = 0, 1
-DONE, DUE, EXIT = 0, 1, 2
-# milestones detected in process 10 (codes of the log; abm.model.DETECTED names them)
-NEW_LINK, TRUST_COLLAPSE, CONSENSUS_REACHED, INTEGRATION_REACHED = 0, 1, 2, 3
+DONE, DUE = 0, 1
+# codes of the log's entries (step, code, i, j). Milestones detected in process 10 (abm.model.DETECTED names them);
+# PARTNER_EXIT: organization i left, j its source (DETECTED_SOURCE: process 9; CONFIGURED_SOURCE: an event's leave);
+# EVENT: configured event i fired, touching organization j (one entry each), or everyone (j = ALL), or nobody (j = NOBODY)
+NEW_LINK, TRUST_COLLAPSE, CONSENSUS_REACHED, INTEGRATION_REACHED, PARTNER_EXIT, EVENT = 0, 1, 2, 3, 4, 5
+DETECTED_SOURCE, CONFIGURED_SOURCE = 0, 1
+ALL, NOBODY = -1, -2
 PATHWAY_NONE, PATHWAY_CO_DESIGN, PATHWAY_TOP_DOWN = 0, 1, 2
 ALGEBRAIC_CONNECTIVITY_MAX_ORGS = outcomes.ALGEBRAIC_CONNECTIVITY_MAX_ORGS
 
@@ -61,16 +64,18 @@ Frame = namedtuple(
     "Frame",
     [
         # organizations
-        "active", "size", "resources", "leadership", "clinical", "original_clinical", "is_hospital", "is_receiver",
+        "active", "exited_at", "size", "resources", "leadership", "clinical", "original_clinical", "is_hospital", "is_receiver",
         "hosp", "hosp_row", "hosp_catch",
         # pairs of organizations
         "last_contact", "p_up",
         # clinicians
         "clin_org", "block_start", "physician", "manager", "mandated", "engagement_baseline", "champion", "tie_keys", "tie_weights",
-        # configured milestone events; what process 10 reads and keeps (an Observation)
-        "at", "hazard", "repeat", "fired", "obs",
-        # what is fixed for the call
-        "per_staff", "support", "complexity", "team_m", "bundle_days", "meeting_interval",
+        # configured milestone events (abm.events.table; fired: updated in place), indices of their category and
+        # valence in obs.cum; what process 10 reads and keeps (an Observation)
+        "at", "hazard", "repeat", "fired", "ev_effects", "ev_targets", "ev_to_all", "ev_leave", "ev_python", "ev_cat",
+        "ev_val", "obs",
+        # what is fixed for the call (volume multiplier and coordinator: until an event changes them)
+        "volume", "coordinator", "line_24_7", "telemonitoring", "complexity", "team_m", "bundle_days", "meeting_interval",
         "workshop_interval", "pathway", "shadowing", "rounds", "engagement_on", "trust_on", "mixing_random",
         "co_design_on", "data_on", "links_fixed", "burden", "exit_on",
     ],
@@ -78,9 +83,9 @@ Frame = namedtuple(
 Observation = namedtuple(
     "Observation",
     [
-        "active", "original_clinical", "care_pairs", "handoff_counts",  # what is measured (besides Arrays)
+        "original_clinical", "care_pairs", "handoff_counts",  # what is measured (besides Arrays and membership)
         "collapsed", "seen_level", "seen_active", "ever_linked", "link_values", "reached",  # what detection keeps
-        "cum", "detected_cat", "detected_val", "alg_max_orgs",  # milestone counts: log codes -> columns of cum
+        "cum", "detected_cat", "detected_val", "alg_max_orgs",  # milestone counts: log codes (but EVENT) -> columns of cum
         "view_order",  # the rows that sorted each column of the views last time (outcomes.sorted_columns_by)
     ],
 )  # fmt: skip
@@ -130,12 +135,12 @@ def members(active, clin_org, physician, clinical):
 
 
 @jit
-def _cross_sector_visits(f, gen, cum, rate, activity, contacts, firsts, seconds, no_visits):
+def _cross_sector_visits(f, active, gen, cum, rate, activity, contacts, firsts, seconds, no_visits):
     """Shadowing or virtual-rounds visits at ``rate`` (as IntegrationModel._cross_sector_visits): (visits per pair
     of organizations, whether anybody visited; ``no_visits`` if nobody did)."""
-    n_org = f.active.size
+    n_org = active.size
     visitors, hosts, v_org, h_org = interactions.shadowing(
-        gen, f.clin_org, f.active, f.clinical, f.is_hospital, cum, f.block_start, rate
+        gen, f.clin_org, active, f.clinical, f.is_hospital, cum, f.block_start, rate
     )
     if visitors.size == 0:
         return no_visits, False
@@ -176,12 +181,43 @@ def _log(o, log, step, code, i, j):
 
 
 @jit
-def observe(o, a, who, params, step, row, log):
+def _fire(f, gen, k, step, log, active, exited_at, pairs, clinicians, program):
+    """Configured event ``k`` in process 1, as :meth:`abm.model.IntegrationModel._apply_event` applies it (but a
+    merger): its effects on its active targets (:func:`abm.mechanisms.milestones.apply_effects`: ``pairs``,
+    ``clinicians``, ``program`` as it takes them), its log entry, and for a ``leave`` its targets removed, each a
+    "partner exit" (source: configured). Returns the new (active, exited_at, pairs, clinicians, program)."""
+    o = f.obs
+    mask = f.ev_targets[k] & active
+    pairs, clinicians, program = ms.apply_effects(
+        gen, f.ev_effects[k], mask, active, f.clin_org, pairs, clinicians, (f.resources, f.leadership), program
+    )
+    o.cum[f.ev_cat[k]] += 1.0
+    o.cum[f.ev_val[k]] += 1.0
+    touched = np.flatnonzero(mask)
+    if f.ev_to_all[k] or not touched.size:
+        log.append((step, EVENT, k, ALL if f.ev_to_all[k] else NOBODY))
+    else:
+        for i in touched:
+            log.append((step, EVENT, k, i))
+    if f.ev_leave[k]:
+        trust, distance, structure, level = pairs
+        eng, views, champion = clinicians
+        active, exited_at, level, structure, champion, gone = partner_exit.remove(
+            mask, active, exited_at, level, structure, champion, f.clin_org, step
+        )
+        for i in gone:
+            _log(o, log, step, PARTNER_EXIT, i, CONFIGURED_SOURCE)
+        pairs, clinicians = (trust, distance, structure, level), (eng, views, champion)
+    return active, exited_at, pairs, clinicians, program
+
+
+@jit
+def observe(o, a, active, who, params, step, row, log):
     """Process 10: the outcomes into ``row`` (the order of abm.model.metric_names) and milestones detected into ``log``.
 
     Consensus is over all original clinicians; link measures are recomputed only when links or
     membership changed since the last observation (``link_values``). ``o``: the :data:`Observation`; ``a``: the
-    state's :data:`Arrays`; ``who``: :func:`members` of the current membership.
+    state's :data:`Arrays`; ``active``: the partners; ``who``: their :func:`members`.
     """
     p = params[0]
     n_handoffs, n_success = o.handoff_counts[0], o.handoff_counts[1]
@@ -190,14 +226,14 @@ def observe(o, a, who, params, step, row, log):
     t_mean, t_min, e_live, e_phys = outcomes.trust_and_engagement(a.trust, partner_pair_idx, a.engagement, live_idx, phys_idx)
     ci, cj = detection.trust_collapses(a.trust, o.collapsed, upper, p.link_collapse_trust)
     li, lj = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if outcomes.links_changed(a.data_level, o.active, o.seen_level, o.seen_active):
-        systems, level = outcomes.connectivity(a.data_level, o.active, o.original_clinical)
-        alg = outcomes.algebraic_connectivity(a.data_level, partners) if o.active.size <= o.alg_max_orgs else np.nan
+    if outcomes.links_changed(a.data_level, active, o.seen_level, o.seen_active):
+        systems, level = outcomes.connectivity(a.data_level, active, o.original_clinical)
+        alg = outcomes.algebraic_connectivity(a.data_level, partners) if active.size <= o.alg_max_orgs else np.nan
         o.link_values[0], o.link_values[1], o.link_values[2] = systems, level, alg
         li, lj = detection.new_links(a.data_level, o.ever_linked)
     systems, link_level, alg = o.link_values[0], o.link_values[1], o.link_values[2]
-    shared = structures.mean_structure(a.structure, o.active, o.original_clinical)
-    routine = routines.share_routine(a.flow, a.quality, o.care_pairs, o.active, params)
+    shared = structures.mean_structure(a.structure, active, o.original_clinical)
+    routine = routines.share_routine(a.flow, a.quality, o.care_pairs, active, params)
     k = outcomes.composite_connectivity(systems, shared, routine)
     integration = math.sqrt(c * k)
     for m in range(li.size):
@@ -211,13 +247,13 @@ def observe(o, a, who, params, step, row, log):
         o.reached[1] = True
         _log(o, log, step, INTEGRATION_REACHED, -1, -1)
     n_orig, n_kept = 0, 0
-    for org in range(o.active.size):
+    for org in range(active.size):
         if o.original_clinical[org]:
             n_orig += 1
-            n_kept += 1 if o.active[org] else 0
+            n_kept += 1 if active[org] else 0
     n_active = 0
-    for org in range(o.active.size):
-        n_active += 1 if o.active[org] else 0
+    for org in range(active.size):
+        n_active += 1 if active[org] else 0
     values = (
         c, k, systems, shared, routine, integration, t_mean, t_min, e_live, e_phys, float(n_handoffs),
         n_success / n_handoffs if n_handoffs else np.nan, link_level, alg, float(n_active),
@@ -231,10 +267,10 @@ def observe(o, a, who, params, step, row, log):
 
 
 @jit
-def observe_logged(o, a, who, params, step, row):
+def observe_logged(o, a, active, who, params, step, row):
     """:func:`observe` into a fresh log, returned as :func:`log_rows`: one compiled call where Python observes a
-    week (``step()``'s process 10, a week with exits), instead of three that pass the log back and forth."""
-    return log_rows(observe(o, a, who, params, step, row, new_log()))
+    week (``step()``'s process 10), instead of three that pass the log back and forth."""
+    return log_rows(observe(o, a, active, who, params, step, row, new_log()))
 
 
 @jit
@@ -245,11 +281,11 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
 
     The processes are those of :meth:`abm.model.IntegrationModel.step`, in its order, with its draws.
     ``a``: the state's arrays that mechanisms replace. Returns (status, step, indices, tie keys, tie weights,
-    log, arrays): ``DONE`` after ``last``; ``DUE`` at a week whose configured events (indices) are due,
-    before its processes; ``EXIT`` at a week whose partners (indices) leave, after processes 2-9.
-    ``log``: the milestones detected, one row (step, code, i, j) each (:func:`log_rows`); ``arrays``: the state's
-    new arrays in the order of :data:`Arrays` (a plain tuple: returning the named one makes numba look its class
-    up again at every return).
+    log, arrays, held): ``DONE`` after ``last``; ``DUE`` at a week whose configured events (indices) include a
+    merger, before its processes. ``log``: the milestones logged, one row (step, code, i, j) each
+    (:func:`log_rows`); ``arrays``: the state's new arrays in the order of :data:`Arrays`; ``held``: what events and
+    exits replace besides, (active, exited_at, champion, volume multiplier, coordinator) (plain tuples: returning a
+    named one makes numba look its class up again at every return).
     """
     p = params[0]
     rng = as_generator(gen)
@@ -258,24 +294,42 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
     keys, weights = f.tie_keys, f.tie_weights
     trust, baseline, distance, level, structure = a.trust, a.trust_baseline, a.culture_distance, a.data_level, a.structure
     flows, quality, eng, views, smoothed, overload = a.flow, a.quality, a.engagement, a.views, a.activity, a.overload
+    active, exited_at, champion, volume, coordinator = f.active, f.exited_at, f.champion, f.volume, f.coordinator
+    per_staff, support = flow.per_staff(volume, params), flow.support(coordinator, f.line_24_7, f.telemonitoring, params)
     no_visits = np.zeros((n_org, n_org), np.int64)  # "nobody met / visited this week" (read, never written)
     no_meetings = np.zeros((n_org, n_org), np.bool_)
-    membership = members(f.active, f.clin_org, f.physician, f.clinical)
+    membership = members(active, f.clin_org, f.physician, f.clinical)
     live, live_idx, _, partners, _, _ = membership
     per_org = np.diff(f.block_start)  # clinicians per organization
     for step in range(first, last + 1):
-        # 1. milestone events due this step (Python applies them)
+        # 1. milestone events due this step (a merger: Python applies the week's events)
         if phase == MILESTONES and f.at.size:
             due = ms.due(rng.random(f.at.size), f.at, f.hazard, f.repeat, f.fired, step)
             if due.size:
-                return DUE, step, due, keys, weights, log_rows(log), (trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+                for k in due:
+                    if f.ev_python[k]:
+                        return DUE, step, due, keys, weights, log_rows(log), (trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload), (active, exited_at, champion, volume, coordinator)
+                n_active = np.count_nonzero(active)
+                for k in due:
+                    f.fired[k] = True
+                    active, exited_at, pairs, clinicians, program = _fire(
+                        f, gen, k, step, log, active, exited_at, (trust, distance, structure, level), (eng, views, champion),
+                        (volume, coordinator),
+                    )  # fmt: skip
+                    trust, distance, structure, level = pairs
+                    eng, views, champion = clinicians
+                    volume, coordinator = program
+                per_staff, support = flow.per_staff(volume, params), flow.support(coordinator, f.line_24_7, f.telemonitoring, params)
+                if np.count_nonzero(active) != n_active:  # (a `leave`)
+                    membership = members(active, f.clin_org, f.physician, f.clinical)
+                    live, live_idx, _, partners, _, _ = membership
         cum = flow.cumulative(interactions.participation(eng, live, f.mandated))  # (the weights are summed once a week)
         contacts = List()
         contacts.append(np.zeros(0, np.int64))
         firsts, seconds = List(), List()  # this week's practice contacts (a, b): arrays, in the order of step()
         # 2. patient transitions
         s_org, r_org = flow.patients(
-            gen, f.is_hospital, f.is_receiver, f.active, f.size, f.per_staff, trust, f.hosp, f.hosp_row,
+            gen, f.is_hospital, f.is_receiver, active, f.size, per_staff, trust, f.hosp, f.hosp_row,
             f.hosp_catch, overload,
         )  # fmt: skip
         success = np.zeros(0, np.bool_)
@@ -285,7 +339,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
             a, b = flow.pick_clinicians(gen, s_org, r_org, cum, f.block_start)
             _, tie = familiarity.lookup(keys, weights, a, b, n)
             success, referral_ok = flow.outcomes(
-                gen, s_org, r_org, a, tie, level, trust, eng, overload, f.support,
+                gen, s_org, r_org, a, tie, level, trust, eng, overload, support,
                 f.complexity, params,
             )  # fmt: skip
             patient, ta, tb = flow.care_team(gen, s_org, r_org, a, b, cum, f.block_start, f.team_m)
@@ -299,7 +353,7 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         met = no_meetings
         if step % f.meeting_interval == 0:
             attend, met, rep_a, rep_b = interactions.meeting(
-                gen, f.active, f.leadership, eng, f.manager, f.block_start, f.team_m
+                gen, active, f.leadership, eng, f.manager, f.block_start, f.team_m
             )
             for o in range(n_org):
                 activity[o] += 1.0 if attend[o] else 0.0
@@ -307,12 +361,12 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
             seconds.append(rep_b)
         shadow, rounds, shadowed, rounded = no_visits, no_visits, False, False
         if f.shadowing:
-            shadow, shadowed = _cross_sector_visits(f, gen, cum, p.shadowing_rate, activity, contacts, firsts, seconds, no_visits)
+            shadow, shadowed = _cross_sector_visits(f, active, gen, cum, p.shadowing_rate, activity, contacts, firsts, seconds, no_visits)
         if f.rounds:
-            rounds, rounded = _cross_sector_visits(f, gen, cum, p.virtual_rounds_rate, activity, contacts, firsts, seconds, no_visits)
+            rounds, rounded = _cross_sector_visits(f, active, gen, cum, p.virtual_rounds_rate, activity, contacts, firsts, seconds, no_visits)
         champion_contacts = np.zeros(0, np.int64)
         if f.engagement_on:
-            c_from, c_to = interactions.champion_outreach(gen, live_idx, f.champion, p.outreach_rate)
+            c_from, c_to = interactions.champion_outreach(gen, live_idx, champion, p.outreach_rate)
             if c_from.size:
                 champion_contacts = interactions.counts_per(c_to, n)
                 firsts.append(c_from)
@@ -334,12 +388,12 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         if f.mixing_random:
             ra, rb = consensus.random_matching(gen, live_idx)
             if ra.size:
-                views = consensus.bounded_confidence(views, ra, rb, trust, f.clin_org, eng, f.champion, params)
+                views = consensus.bounded_confidence(views, ra, rb, trust, f.clin_org, eng, champion, params)
         else:
             team, mates = interactions.team_contacts(gen, live, f.clin_org, f.block_start, p.team_contact)
             firsts.append(team)
             seconds.append(mates)
-            views = consensus.interact(gen, views, _cat(firsts), _cat(seconds), trust, f.clin_org, eng, f.champion, params)
+            views = consensus.interact(gen, views, _cat(firsts), _cat(seconds), trust, f.clin_org, eng, champion, params)
         included, directed = np.zeros(0, np.bool_), np.zeros(0, np.bool_)
         if step % f.workshop_interval == 0 and f.pathway != PATHWAY_NONE:
             if f.pathway == PATHWAY_CO_DESIGN and not f.co_design_on:
@@ -348,13 +402,13 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
                 who = consensus.workshop_participants(gen, live, eng, params)
                 if np.count_nonzero(who) >= 2:
                     views = consensus.pull_toward(views, who, consensus.mean_view(views, who), p.codesign_pull)
-                    structure = structures.codesign(structure, f.clin_org, who, f.active, params)
+                    structure = structures.codesign(structure, f.clin_org, who, active, params)
                     included = who
                     took = interactions.counts_per(f.clin_org[who], n_org)
                     for o in range(n_org):
                         activity[o] += 1.0 if took[o] > 0 else 0.0
             else:
-                leaders = consensus.leaders(live, f.manager, f.clin_org, f.active, f.size)
+                leaders = consensus.leaders(live, f.manager, f.clin_org, active, f.size)
                 if leaders.any():
                     views = consensus.directive(views, live, consensus.mean_view(views, leaders), eng, params)
                     directed = live
@@ -370,25 +424,31 @@ def run_weeks(f, a, params, gen, first, last, phase, rows, row0, org_rows):
         if not f.data_on:
             skip(gen, n_org * n_org)  # the draw it would make: knock-outs keep common random numbers
         elif f.links_fixed:
-            level = data_sharing.random_links(gen, level, f.active, p.link_upgrade)
+            level = data_sharing.random_links(gen, level, active, p.link_upgrade)
         else:
-            level = data_sharing.update_links(gen, level, trust, f.last_contact, step, f.resources, f.active, f.p_up, params)
+            level = data_sharing.update_links(gen, level, trust, f.last_contact, step, f.resources, active, f.p_up, params)
         # 8. workload
         smoothed, overload = workload.update(
-            smoothed, activity, level, f.active, f.size, f.resources, r_org, f.bundle_days, f.burden, params
+            smoothed, activity, level, active, f.size, f.resources, r_org, f.bundle_days, f.burden, params
         )
-        # 9. partner exit (Python removes the leavers, then resumes at process 10)
+        # 9. partner exit
         if not f.exit_on:
             skip(gen, n_org)  # the draw it would make: knock-outs keep common random numbers
         else:
-            leave = partner_exit.leavers(gen, f.clin_org, eng, trust, f.active, overload, params)
+            leave = partner_exit.leavers(gen, f.clin_org, eng, trust, active, overload, params)
             if np.count_nonzero(leave):
-                return EXIT, step, np.flatnonzero(leave), keys, weights, log_rows(log), (trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+                active, exited_at, level, structure, champion, gone = partner_exit.remove(
+                    leave, active, exited_at, level, structure, champion, f.clin_org, step
+                )
+                for i in gone:
+                    _log(f.obs, log, step, PARTNER_EXIT, i, DETECTED_SOURCE)
+                membership = members(active, f.clin_org, f.physician, f.clinical)
+                live, live_idx, _, partners, _, _ = membership
         # 10. observation
         now = Arrays(trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
-        observe(f.obs, now, membership, params, step, rows[step - row0], log)
+        observe(f.obs, now, active, membership, params, step, rows[step - row0], log)
         if org_rows.shape[0]:
             org_rows[step - row0] = mean_by_org(eng, f.clin_org, per_org)
         phase = MILESTONES
-    return DONE, last, np.zeros(0, np.int64), keys, weights, log_rows(log), (trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload)
+    return DONE, last, np.zeros(0, np.int64), keys, weights, log_rows(log), (trust, baseline, distance, level, structure, flows, quality, eng, views, smoothed, overload), (active, exited_at, champion, volume, coordinator)
 

@@ -41,12 +41,14 @@ MANAGER = ROLES.index("manager")
 VALENCE_NAMES = ("facilitating", "disrupting", "mixed")
 MILESTONE_COLUMNS = ["step", "category", "valence", "name", "who", "source"]
 MILESTONE_COUNTS = (*CATEGORIES, *VALENCE_NAMES)  # the ms_* columns: milestones so far per category and valence
-DETECTED = {  # milestones detected in process 10, by their code in the compiled log (abm.engine): category, valence, name
-    engine.NEW_LINK: ("structural_inter", "facilitating", "electronic link established"),
+DETECTED = {  # milestones compiled code logs, by their code in its log (abm.engine): category, valence, name
+    engine.NEW_LINK: ("structural_inter", "facilitating", "electronic link established"),  # (detected in process 10)
     engine.TRUST_COLLAPSE: ("strategic_relational", "disrupting", "trust collapse"),
     engine.CONSENSUS_REACHED: ("strategic_process_change", "facilitating", "consensus reached"),
     engine.INTEGRATION_REACHED: ("strategic_relational", "facilitating", "integration reached"),
+    engine.PARTNER_EXIT: ("structural_inter", "disrupting", "partner exit"),  # (process 9, or an event's leave)
 }
+SOURCES = {engine.DETECTED_SOURCE: "detected", engine.CONFIGURED_SOURCE: "configured"}  # a partner exit's source
 PATHWAYS = {"none": engine.PATHWAY_NONE, "co_design": engine.PATHWAY_CO_DESIGN, "top_down": engine.PATHWAY_TOP_DOWN}
 _INT_ZEROS = np.zeros(0, np.int64)  # "none this step" (empty: nothing to read)
 _BOOL_ZEROS = np.zeros(0, bool)
@@ -121,7 +123,9 @@ class IntegrationModel(mesa.Model):
         s = self.state
         self._views: tuple[list[Organization], list[Clinician]] | None = None  # Mesa agents, built when first asked for
         self.events = list(sc.milestones) if self.mech.milestones else []
-        self._schedule = events.schedule(self.events)
+        self._events = events.table(s, self.events)  # (their targets by name and kind: fixed, mergers too)
+        self._event_cat = np.array([MILESTONE_COUNTS.index(ev.category) for ev in self.events], np.int64)
+        self._event_val = np.array([MILESTONE_COUNTS.index(ev.valence) for ev in self.events], np.int64)
         self._fired = np.zeros(len(self.events), bool)
         self._is_hospital = s.kind == HOSPITAL
         self._is_receiver = IS_RECEIVER_KIND[s.kind]
@@ -223,14 +227,14 @@ class IntegrationModel(mesa.Model):
 
     def _fire_due(self, u: np.ndarray) -> None:
         """Fire the configured events due at this step (``u``: one uniform draw per event, for hazards)."""
-        sch = self._schedule
+        sch = self._events
         for k in ms.due(u, sch["at"], sch["hazard"], sch["repeat"], self._fired, self.steps):
             self._fired[k] = True
             self._apply_event(self.events[k], "configured")
 
     def _apply_event(self, ev: Any, source: str) -> None:
         """One milestone event applied and logged (configured or fired by hand); a `leave` goes through :meth:`_remove`."""
-        mask = events.apply(self.state, ev, self.rng)
+        mask = events.apply(self.state, ev, self._generator())
         who = "all" if ev.targets.all else ", ".join(np.array(self.state.names)[mask])
         self._log(ev.category, ev.valence, ev.name, who, source)
         if ev.effects.merge_into is not None:
@@ -438,20 +442,36 @@ class IntegrationModel(mesa.Model):
         h = self._handoffs
         self._handoff_counts[:] = (h.n, np.count_nonzero(h.success))
         row = np.empty(len(self._metric_names))
-        self._log_detected(engine.observe_logged(self._observation(), self._arrays(), self._masks()["members"], self.params, self.steps, row))
+        self._log_detected(
+            engine.observe_logged(self._observation(), self._arrays(), self.state.active, self._masks()["members"], self.params, self.steps, row)
+        )
         self.metrics = dict(zip(self._metric_names, row.tolist(), strict=True))
         self.datacollector.collect(self)
 
     def _log_detected(self, entries: np.ndarray) -> None:
-        """The milestones compiled code detected, rows (step, code, i, j) of :func:`abm.engine.log_rows`, logged in
-        order (compiled code counted them)."""
+        """The milestones compiled code logged, rows (step, code, i, j) of :func:`abm.engine.log_rows`, as rows of the
+        milestone table in order (compiled code counted them): detected ones, partner exits, configured events (one
+        entry per organization touched, one row per event)."""
         if not entries.shape[0]:
             return
         names = self.state.names
-        rows = [
-            (step, *DETECTED[code], "all" if i < 0 else f"{names[i]} - {names[j]}", "detected")
-            for step, code, i, j in entries.tolist()
-        ]
+        rows: list[list[Any]] = []  # (the "who" column as a list of names, joined at the end)
+        listing = None  # (step, event) whose entries list the organizations it touched
+        for step, code, i, j in entries.tolist():
+            if code == engine.EVENT and listing == (step, i):  # one more organization the event touched
+                rows[-1][4].append(names[j])
+                continue
+            listing = (step, i) if code == engine.EVENT else None
+            if code == engine.EVENT:
+                ev = self.events[i]
+                who = ["all"] if j == engine.ALL else ([] if j == engine.NOBODY else [names[j]])
+                rows.append([step, ev.category, ev.valence, ev.name, who, "configured"])
+            elif code == engine.PARTNER_EXIT:
+                rows.append([step, *DETECTED[code], [names[i]], SOURCES[j]])
+            else:
+                rows.append([step, *DETECTED[code], ["all" if i < 0 else f"{names[i]} - {names[j]}"], "detected"])
+        for row in rows:
+            row[4] = ", ".join(row[4])
         self.datacollector.add_table_rows("milestones", dict(zip(MILESTONE_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
 
     def _log(self, category: str, valence: str, name: str, who: str, source: str) -> None:
@@ -494,8 +514,7 @@ class IntegrationModel(mesa.Model):
 
     def _per_staff(self) -> float:
         """Bundle patients discharged per hospital staff per step (events may change the program's volume)."""
-        p = self.p
-        return p.volume_per_staff * p.step_days / 7.0 * self.state.volume_multiplier
+        return flow.per_staff(float(self.state.volume_multiplier), self.params)
 
     def _support(self) -> float:
         """The program's support for hand-offs (:func:`~abm.mechanisms.patient_flow.support`; events may change the coordinator)."""
@@ -504,16 +523,19 @@ class IntegrationModel(mesa.Model):
     def _frame(self) -> engine.Frame:
         """The state's arrays (shared, not copied) and this run's settings, as compiled weeks take them (:mod:`abm.engine`)."""
         s, p, mech, fx = self.state, self.p, self.mech, self.features
-        sch = self._schedule
+        sch = self._events
         return engine.Frame(
-            active=s.active, size=s.size, resources=s.resources, leadership=s.leadership, clinical=s.clinical,
+            active=s.active, exited_at=s.exited_at, size=s.size, resources=s.resources, leadership=s.leadership, clinical=s.clinical,
             original_clinical=s.original_clinical, is_hospital=self._is_hospital, is_receiver=self._is_receiver,
             hosp=self._hosp, hosp_row=self._hosp_row, hosp_catch=self._hosp_catch, last_contact=s.last_contact, p_up=self._p_up,
             clin_org=s.clin_org, block_start=s.block_start, physician=self._physician,
             manager=self._manager, mandated=self._mandated, engagement_baseline=s.engagement_baseline, champion=s.champion,
             tie_keys=s.tie_keys, tie_weights=s.tie_weights,
-            at=sch["at"], hazard=sch["hazard"], repeat=sch["repeat"], fired=self._fired, obs=self._observation(),
-            per_staff=self._per_staff(), support=self._support(),
+            at=sch["at"], hazard=sch["hazard"], repeat=sch["repeat"], fired=self._fired, ev_effects=sch["effects"],
+            ev_targets=sch["targets"], ev_to_all=sch["to_all"], ev_leave=sch["leave"], ev_python=sch["python"],
+            ev_cat=self._event_cat, ev_val=self._event_val, obs=self._observation(),
+            volume=float(s.volume_multiplier), coordinator=float(s.coordinator), line_24_7=bool(fx.line_24_7),
+            telemonitoring=bool(fx.telemonitoring),
             complexity=float(self.config.program.complexity), team_m=float(self._team_m),
             bundle_days=float(self.config.program.bundle_days), meeting_interval=int(p.meeting_interval),
             workshop_interval=int(p.workshop_interval), pathway=PATHWAYS[self.config.program.pathway],
@@ -527,7 +549,7 @@ class IntegrationModel(mesa.Model):
         """What process 10 reads besides the replaced arrays, and keeps between weeks (:data:`abm.engine.Observation`)."""
         s = self.state
         return engine.Observation(
-            active=s.active, original_clinical=s.original_clinical, care_pairs=self._care_pairs, handoff_counts=self._handoff_counts,
+            original_clinical=s.original_clinical, care_pairs=self._care_pairs, handoff_counts=self._handoff_counts,
             collapsed=s.collapsed, seen_level=self._seen_level, seen_active=self._seen_active, ever_linked=s.ever_linked,
             link_values=self._link_values, reached=self._reached, cum=self._cum, detected_cat=self._detected_cat,
             detected_val=self._detected_val, alg_max_orgs=engine.ALGEBRAIC_CONNECTIVITY_MAX_ORGS, view_order=self._view_order,
@@ -542,7 +564,8 @@ class IntegrationModel(mesa.Model):
     def run_weeks(self, last: int, org_engagement: np.ndarray | None = None) -> np.ndarray:
         """Weeks ``steps + 1`` .. ``last`` in one compiled loop (:func:`abm.engine.run_weeks`): the same numbers as
         calling :meth:`step` that often, without the per-step Python calls. Milestone events and exits are
-        applied here as ``step`` applies them. Mesa's DataCollector does not collect these weeks: their
+        applied in the loop with the functions ``step`` uses; a week with a merger returns here, where its events
+        are applied as ``step`` applies them. Mesa's DataCollector does not collect these weeks: their
         outcomes are returned, one row per week (columns as :func:`metric_names`), and ``metrics`` holds the last.
         ``org_engagement``, if given (one row per week, one column per organization), receives each week's
         :meth:`org_engagement`, as calling it after each :meth:`step` would.
@@ -554,31 +577,25 @@ class IntegrationModel(mesa.Model):
             raise ValueError(f"org_engagement must have shape {(rows.shape[0], self.state.n_orgs)} (weeks, organizations), got {org.shape}")
         step, phase = first, engine.MILESTONES
         while step <= last:
-            status, step, idx, keys, weights, entries, arrays = engine.run_weeks(
+            status, step, idx, keys, weights, entries, arrays, held = engine.run_weeks(
                 self._frame(), self._arrays(), self.params, self._generator(), step, last, phase, rows, first, org
             )
-            self.state.tie_keys, self.state.tie_weights = keys, weights
+            s = self.state
+            s.tie_keys, s.tie_weights = keys, weights
             for name, value in zip(engine.Arrays._fields, arrays, strict=True):
-                setattr(self.state, name, value)
+                setattr(s, name, value)
+            active, s.exited_at, s.champion, s.volume_multiplier, s.coordinator = held
+            if active is not s.active:  # (partners left: a new, read-only array, as State.remove_orgs makes)
+                active.flags.writeable = False
+                s.active = active
             self._log_detected(entries)
             self.steps = step  # (what Mesa's step() counts)
             if status == engine.DONE:
                 break
-            if status == engine.DUE:  # 1. configured events, then the week's processes
-                for k in idx:
-                    self._fired[k] = True
-                    self._apply_event(self.events[k], "configured")
-                phase = engine.PROCESSES
-                continue
-            mask = np.zeros(self.state.n_orgs, bool)  # EXIT: 9. leavers removed, then 10. this week observed
-            mask[idx] = True
-            self._remove(mask, "detected")
-            self._log_detected(engine.observe_logged(
-                self._observation(), self._arrays(), self._masks()["members"], self.params, step, rows[step - first]
-            ))  # fmt: skip
-            if org_engagement is not None:
-                org_engagement[step - first] = self.org_engagement()
-            step, phase = step + 1, engine.MILESTONES
+            for k in idx:  # DUE: 1. the week's events (a merger among them), then the week's processes
+                self._fired[k] = True
+                self._apply_event(self.events[k], "configured")
+            phase = engine.PROCESSES
         self.steps = max(last, self.steps)
         if rows.shape[0]:
             self.metrics = dict(zip(self._metric_names, rows[-1].tolist(), strict=True))

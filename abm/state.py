@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from abm.config import DEFAULT_CULTURE, KINDS, ROLE_MIX, ROLES, Scenario
+from abm.mechanisms import exit as partner_exit
 from abm.mechanisms._numba import generator_handle
 from abm.mechanisms.familiarity import initial_ties
 
@@ -91,17 +92,16 @@ class State:
         return self.active[self.clin_org]
 
     def remove_orgs(self, mask: np.ndarray, step: int = -1) -> None:
-        """Organizations in ``mask`` leave: inactive, links dropped, champions stop.
+        """Organizations in ``mask`` leave: inactive, links dropped, champions stop (:func:`abm.mechanisms.exit.remove`).
 
         ``active`` is read-only and replaced here (the only place membership changes), so a change
         of membership is a change of the array's identity.
         """
-        mask = mask & self.active
-        self.active = _frozen(self.active & ~mask)
-        self.exited_at = np.where(mask, step, self.exited_at)
-        self.data_level = np.where(mask[:, None] | mask[None, :], 0, self.data_level).astype(np.int8)
-        self.structure = np.where(mask[:, None] | mask[None, :], 0.0, self.structure)
-        self.champion = self.champion & ~mask[self.clin_org]
+        active, self.exited_at, self.data_level, self.structure, self.champion, _ = partner_exit.remove(
+            np.ascontiguousarray(mask, dtype=bool), self.active, self.exited_at, self.data_level, self.structure,
+            self.champion, self.clin_org, step,
+        )  # fmt: skip
+        self.active = _frozen(active)
 
     def familiarity(self) -> sp.csr_matrix:
         """Clinician familiarity ties as a symmetric scipy.sparse matrix (N x N)."""

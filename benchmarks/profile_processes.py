@@ -90,7 +90,7 @@ def compiled(sc: Scenario, label: str, runs: int, steps: int) -> int:
     print(f"{'process':40s} {'us/week':>9s} {'ms/run':>8s} {'share':>6s}")
     rows = [(f"{k}. {name}", per_run[k]) for k, name in enumerate(clock.names, start=1)]
     rows += [("compiled weeks (sum)", weeks), ("construction", statistics.mean(build)),
-             ("Python: events, exits, tables, summary", statistics.mean(total) - statistics.mean(build) - weeks)]  # fmt: skip
+             ("Python: calls, mergers, tables, summary", statistics.mean(total) - statistics.mean(build) - weeks)]  # fmt: skip
     for name, sec in rows:
         print(f"{name:40s} {sec / steps * 1e6:9.2f} {sec * 1e3:8.3f} {sec / statistics.mean(total):6.1%}")
     return 0

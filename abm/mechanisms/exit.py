@@ -4,6 +4,7 @@ Perceived benefit of organization o: B_o = E_o x T_o - O_o, with E_o its clinici
 engagement, T_o its mean trust toward the other active partners and O_o its overload. An active
 organization with B_o < ``exit_threshold`` leaves with probability ``exit_hazard`` per step. A hazard
 (not a countdown) spreads exits over time: P1's small partner left "approximately a year later".
+An organization that leaves (:func:`remove`; also a milestone's ``leave``) ends its links and shared structures.
 
 References: Embuldeniya et al. (2018), P1; MODEL.md process 9.
 """
@@ -44,3 +45,27 @@ def leavers(gen, clin_org, engagement, trust, active, overload, params):
     for o in range(active.size):
         leave[o] = active[o] and benefit[o] < p.exit_threshold and u[o] < p.exit_hazard
     return leave
+
+
+@jit
+def remove(leave, active, exited_at, data_level, structure, champion, clin_org, step):
+    """The active organizations of ``leave`` leave at ``step``: no longer active, ``exited_at`` the step, their links and
+    shared structures ended, their champions no longer championing. Returns new (active, exited_at, data_level,
+    structure, champion) and the leavers' indices (ascending)."""
+    n = active.size
+    gone = leave & active
+    new_active = active & ~gone
+    new_exited = exited_at.copy()
+    level = data_level.copy()
+    shared = structure.copy()
+    for i in range(n):
+        if gone[i]:
+            new_exited[i] = step
+        for j in range(n):
+            if gone[i] or gone[j]:
+                level[i, j] = 0
+                shared[i, j] = 0.0
+    stays = np.empty(clin_org.size, np.bool_)
+    for c in range(clin_org.size):
+        stays[c] = champion[c] and not gone[clin_org[c]]
+    return new_active, new_exited, level, shared, stays, np.flatnonzero(gone)

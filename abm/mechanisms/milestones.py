@@ -5,7 +5,8 @@ A configured event fires at its step (``at``) or, without one, with probability 
 (resources, leadership), pairs among them (trust, culture distance, data level; a single target's
 pairs with every other partner) and their clinicians (engagement, practice pulled toward the mean
 of all live clinicians, :func:`abm.mechanisms.consensus.pull_toward`). The model applies them
-(:mod:`abm.events`) with the rules below.
+with the rules below (:func:`apply_effects`; :mod:`abm.events` resolves the targets and tabulates the
+effects, :data:`EFFECTS`).
 
 References: milestone categories of the conference abstract (seeds/000); Embuldeniya et al. (2018)
 for the shipped examples (P2 manager move, P4 volume +10%, P1 partner withdrawal).
@@ -15,7 +16,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.mechanisms._numba import jit
+from abm.mechanisms import consensus
+from abm.mechanisms._numba import as_generator, jit
+
+EFFECTS = (
+    "trust", "culture_distance", "structure", "data_level", "engagement", "resources", "leadership", "practice_pull",
+    "volume", "coordinator", "champion_leaves",
+)  # fmt: skip
+"""The columns of an event's row of effects (:func:`abm.events.effects_row`): the deltas of
+:class:`abm.config.Effects`; ``coordinator`` is 1 or 0 (set), NaN (unchanged); ``champion_leaves`` 1 or 0."""
+(TRUST, CULTURE_DISTANCE, STRUCTURE, DATA_LEVEL, ENGAGEMENT, RESOURCES, LEADERSHIP, PRACTICE_PULL, VOLUME, COORDINATOR,
+ CHAMPION_LEAVES) = range(len(EFFECTS))  # fmt: skip
 
 
 @jit
@@ -59,3 +70,60 @@ def shift(x, where, delta, lo, hi):
     for k in range(xf.size):
         if wf[k]:
             xf[k] = min(max(xf[k] + delta, lo), hi)
+
+
+@jit
+def apply_effects(gen, fx, mask, active, clin_org, pairs, clinicians, organizations, program):
+    """One event's effects ``fx`` (a row of :data:`EFFECTS`) on its active targets ``mask``.
+
+    ``pairs``: (trust, culture distance, structure, data level), changed for the pairs the event touches
+    (:func:`pair_mask`, among active partners), the first three within [0, 1], the data level within [0, 3];
+    ``clinicians``: (engagement, views, champion) of all clinicians: the targets' engagement within [0, 1], their
+    views pulled a share ``practice_pull`` toward the mean view of all live clinicians, one champion drawn among
+    them stops championing (one integer draw, if there is a champion); ``organizations``: (resources,
+    leadership) of the targets, within [0, 1]; ``program``: (volume multiplier, coordinator): the volume
+    multiplied by 1 + ``volume``, the coordinator set. In place, but the data level and views, which are
+    replaced: returns the new (pairs, clinicians, program).
+    """
+    trust, culture_distance, structure, data_level = pairs
+    engagement, views, champion = clinicians
+    resources, leadership = organizations
+    volume, coordinator = program
+    n = active.size
+    pm = pair_mask(mask)
+    for i in range(n):
+        for j in range(n):
+            pm[i, j] = pm[i, j] and active[i] and active[j]
+    clin = np.empty(clin_org.size, np.bool_)
+    for c in range(clin_org.size):
+        clin[c] = mask[clin_org[c]]
+    if fx[TRUST] != 0.0:
+        shift(trust, pm, fx[TRUST], 0.0, 1.0)
+    if fx[CULTURE_DISTANCE] != 0.0:
+        shift(culture_distance, pm, fx[CULTURE_DISTANCE], 0.0, 1.0)
+    if fx[STRUCTURE] != 0.0:
+        shift(structure, pm, fx[STRUCTURE], 0.0, 1.0)
+    if fx[DATA_LEVEL] != 0.0:
+        level = data_level.astype(np.float64)
+        shift(level, pm, fx[DATA_LEVEL], 0.0, 3.0)
+        data_level = level.astype(np.int8)
+    if fx[ENGAGEMENT] != 0.0:
+        shift(engagement, clin, fx[ENGAGEMENT], 0.0, 1.0)
+    if fx[RESOURCES] != 0.0:
+        shift(resources, mask, fx[RESOURCES], 0.0, 1.0)
+    if fx[LEADERSHIP] != 0.0:
+        shift(leadership, mask, fx[LEADERSHIP], 0.0, 1.0)
+    if fx[PRACTICE_PULL] != 0.0 and clin.any():
+        live = np.empty(clin_org.size, np.bool_)
+        for c in range(clin_org.size):
+            live[c] = active[clin_org[c]]
+        views = consensus.pull_toward(views, clin, consensus.mean_view(views, live), fx[PRACTICE_PULL])
+    if fx[VOLUME] != 0.0:
+        volume *= 1.0 + fx[VOLUME]
+    if not np.isnan(fx[COORDINATOR]):
+        coordinator = fx[COORDINATOR]
+    if fx[CHAMPION_LEAVES] != 0.0:
+        champs = np.flatnonzero(champion & clin)
+        if champs.size:
+            champion[champs[as_generator(gen).integers(0, champs.size)]] = False  # (numpy's choice(champs): the same draw)
+    return (trust, culture_distance, structure, data_level), (engagement, views, champion), (volume, coordinator)

@@ -42,6 +42,14 @@ REFERENCE_RESOLUTION = 0.02  # agents per staff at which one hand-off is one pai
 
 
 @jit
+def per_staff(volume_multiplier, params):
+    """Bundle patients discharged per hospital staff member per step: ``volume_per_staff`` x ``step_days`` / 7 x the
+    program's volume multiplier (which events may change)."""
+    p = params[0]
+    return p.volume_per_staff * p.step_days / 7.0 * volume_multiplier
+
+
+@jit
 def discharges(gen, is_hospital, active, size, per_staff):
     """Sending organization of each discharged patient: Poisson(size x per_staff) per active hospital."""
     rng = as_generator(gen)

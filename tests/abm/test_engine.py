@@ -92,7 +92,7 @@ def test_knockouts_and_reductions(overrides):
         _same_model(a, b)
 
 
-def test_endogenous_exits_stop_and_resume_the_compiled_loop():
+def test_endogenous_exits_in_the_compiled_loop():
     sc = with_overrides(load_scenario("P4"), EXITS)
     a, b, rows = _stepped_and_compiled(sc, seed=5)
     _same_model(a, b)
@@ -121,6 +121,28 @@ def test_every_library_event_scheduled_hazard_and_at_zero():
     assert any(name.endswith("drawn") for name in fired) and any(name.endswith("once") for name in fired)
 
 
+def test_only_a_merger_returns_to_python(monkeypatch):
+    """Events (P4's three: scheduled and hazard-drawn) and exits are applied in the compiled loop: one call per run; a
+    week with a merger is applied by Python (one more call), and gives the numbers of stepping."""
+    from abm import engine
+
+    calls = []
+    plain = engine.run_weeks
+    monkeypatch.setattr(engine, "run_weeks", lambda *args: calls.append(args[4]) or plain(*args))
+    sc = with_overrides(load_scenario("P4"), EXITS)
+    b = IntegrationModel(sc, seed=5)
+    b.run_weeks(STEPS)
+    names = set(b.datacollector.get_table_dataframe("milestones")["name"])
+    assert len(calls) == 1 and {"partner exit", *(ev.name for ev in sc.milestones if ev.at is not None)} <= names
+    merger = {"name": "merger", "category": "structural_inter", "valence": "mixed", "at": 12,
+              "targets": {"orgs": ["Rural Hospital F", "Rural Hospital G"]}, "effects": {"merge_into": "Rural Hospital F"}}  # fmt: skip
+    sc = with_overrides(sc, {"milestones": [*(e.model_dump(mode="json") for e in sc.milestones), merger]})
+    calls.clear()
+    a, b, _ = _stepped_and_compiled(sc, seed=5)
+    assert calls == [1, 12]  # resumed at the merger's week
+    _same_model(a, b)
+
+
 def test_switching_between_the_paths():
     """Compiled weeks, then stepped weeks, then compiled again: as stepping throughout."""
     sc = with_overrides(load_scenario("P6"), EXITS)
@@ -147,7 +169,7 @@ def test_run_weeks_past_the_horizon_stops_running_and_zero_weeks_do_nothing():
 
 def test_per_organization_engagement_is_recorded_alike_on_both_paths():
     """``org_engagement``: what a probe reading each organization's mean engagement after every step sees, from the
-    compiled weeks too (through exits, which return to Python mid-run), as ``np.bincount`` computes it."""
+    compiled weeks too (through exits, which change membership mid-run), as ``np.bincount`` computes it."""
     sc = with_overrides(load_scenario("P4"), EXITS)
 
     def by_bincount(m):
@@ -159,7 +181,7 @@ def test_per_organization_engagement_is_recorded_alike_on_both_paths():
     assert fast.org_engagement.shape == (sc.steps + 1, len(sc.organizations))
     assert np.array_equal(fast.org_engagement, np.array(stepped.probes))
     assert np.array_equal(stepped.org_engagement, np.array(stepped.probes))
-    assert (fast.milestones["name"] == "partner exit").sum() >= 2  # the exits' weeks were recorded in Python
+    assert (fast.milestones["name"] == "partner exit").sum() >= 2  # the exits' weeks were recorded
     pd.testing.assert_frame_equal(fast.steps, stepped.steps, check_exact=True)
     assert run_once(sc, seed=5).org_engagement is None
     m = IntegrationModel(sc, seed=5)

@@ -54,7 +54,7 @@ def test_compiled_profile_accounts_for_the_run(capsys):
     # the cycle counter's rate is right: what the loop counts is a real part of the run's wall time (about half of
     # a 104-week P3 run on the development machine), never more than all of it
     assert rows["construction"][1] > 0
-    assert rows["Python: events, exits, tables, summary"][1] > 0, out
+    assert rows["Python: calls, mergers, tables, summary"][1] > 0, out
     assert 20.0 < rows["compiled weeks (sum)"][2] < 100.0, out
 
 
