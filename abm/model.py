@@ -449,30 +449,14 @@ class IntegrationModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _log_detected(self, entries: np.ndarray) -> None:
-        """The milestones compiled code logged, rows (step, code, i, j) of :func:`abm.engine.log_rows`, as rows of the
-        milestone table in order (compiled code counted them): detected ones, partner exits, configured events (one
-        entry per organization touched, one row per event)."""
-        if not entries.shape[0]:
-            return
-        names = self.state.names
-        rows: list[list[Any]] = []  # (the "who" column as a list of names, joined at the end)
-        listing = None  # (step, event) whose entries list the organizations it touched
-        for step, code, i, j in entries.tolist():
-            if code == engine.EVENT and listing == (step, i):  # one more organization the event touched
-                rows[-1][4].append(names[j])
-                continue
-            listing = (step, i) if code == engine.EVENT else None
-            if code == engine.EVENT:
-                ev = self.events[i]
-                who = ["all"] if j == engine.ALL else ([] if j == engine.NOBODY else [names[j]])
-                rows.append([step, ev.category, ev.valence, ev.name, who, "configured"])
-            elif code == engine.PARTNER_EXIT:
-                rows.append([step, *DETECTED[code], [names[i]], SOURCES[j]])
-            else:
-                rows.append([step, *DETECTED[code], ["all" if i < 0 else f"{names[i]} - {names[j]}"], "detected"])
-        for row in rows:
-            row[4] = ", ".join(row[4])
-        self.datacollector.add_table_rows("milestones", dict(zip(MILESTONE_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)))
+        """The milestones compiled code logged, rows (step, code, i, j) of :func:`abm.engine.log_rows` (compiled code
+        counted them): rows of the milestone table, made when the table is first read (:class:`LoggedEntries`)."""
+        if entries.shape[0]:
+            self.datacollector.add_entries("milestones", LoggedEntries(entries, self.state.names, self.events))
+
+    def milestone_counts(self) -> tuple[int, int]:
+        """Rows of the milestone table and, among them, partner exits (without making the rows compiled code logged)."""
+        return self.datacollector.milestone_counts()
 
     def _log(self, category: str, valence: str, name: str, who: str, source: str) -> None:
         """One row of the milestone table at this step, counted in the ms_* columns (detected milestones, which
@@ -679,6 +663,54 @@ def _reporter(name: str):
     return lambda m: m.metrics[name]
 
 
+class LoggedEntries:
+    """Milestones compiled code logged (rows (step, code, i, j) of :func:`abm.engine.log_rows`) as rows of the milestone
+    table, made on demand: a batch run that reads only its summary never builds their text (about 2 us a row).
+
+    Detected milestones and partner exits are one row each; a configured event is one entry per organization it
+    touched (or one for everyone, or for nobody), and one row. ``names``: the organizations; ``events``: the model's.
+    """
+
+    __slots__ = ("entries", "names", "events")
+
+    def __init__(self, entries: np.ndarray, names: list[str], events: list[Any]) -> None:
+        self.entries, self.names, self.events = entries, names, events
+
+    def _first(self) -> np.ndarray:
+        """Whether each entry begins a row (not a further organization of the event logged just before)."""
+        step, code, i = self.entries[:, 0], self.entries[:, 1], self.entries[:, 2]
+        event = code == engine.EVENT
+        first = np.ones(code.size, bool)
+        first[1:] = ~(event[1:] & event[:-1] & (step[1:] == step[:-1]) & (i[1:] == i[:-1]))
+        return first
+
+    def counts(self) -> tuple[int, int]:
+        """(rows, partner exits) these entries make."""
+        return int(np.count_nonzero(self._first())), int(np.count_nonzero(self.entries[:, 1] == engine.PARTNER_EXIT))
+
+    def columns(self) -> dict[str, list[Any]]:
+        """The rows, as columns of the milestone table (:data:`MILESTONE_COLUMNS`)."""
+        names = self.names
+        rows: list[list[Any]] = []  # (the "who" column as a list of names, joined at the end)
+        listing = None  # (step, event) whose entries list the organizations it touched
+        for step, code, i, j in self.entries.tolist():
+            if code == engine.EVENT and listing == (step, i):  # one more organization the event touched
+                rows[-1][4].append(names[j])
+                continue
+            listing = (step, i) if code == engine.EVENT else None
+            if code == engine.EVENT:
+                ev = self.events[i]
+                who = ["all"] if j == engine.ALL else ([] if j == engine.NOBODY else [names[j]])
+                rows.append([step, ev.category, ev.valence, ev.name, who, "configured"])
+            elif code == engine.PARTNER_EXIT:
+                rows.append([step, *DETECTED[code], [names[i]], SOURCES[j]])
+            else:
+                rows.append([step, *DETECTED[code], ["all" if i < 0 else f"{names[i]} - {names[j]}"], "detected"])
+        for row in rows:
+            row[4] = ", ".join(row[4])
+        return dict(zip(MILESTONE_COLUMNS, map(list, zip(*rows, strict=True)), strict=True))
+
+
 class MetricsCollector(mesa.DataCollector):
     """Mesa's DataCollector, with a fast path for the model's own per-step outcome columns.
 
@@ -690,8 +722,35 @@ class MetricsCollector(mesa.DataCollector):
     """
 
     def __init__(self, model_reporters=None, agent_reporters=None, agenttype_reporters=None, tables=None):
+        self._pending: list[tuple[str, LoggedEntries]] = []  # rows compiled code logged, made when the table is read
         super().__init__(model_reporters, agent_reporters, agenttype_reporters, tables)
         self._own_reporters = dict(self.model_reporters)
+
+    @property
+    def tables(self) -> dict[str, dict[str, list[Any]]]:
+        """Mesa's tables (name -> column -> values), with the rows of :meth:`add_entries` added, in order, on access."""
+        pending, self._pending = self._pending, []
+        for name, logged in pending:
+            self.add_table_rows(name, logged.columns())
+        return self._tables
+
+    @tables.setter
+    def tables(self, value: dict[str, dict[str, list[Any]]]) -> None:
+        self._tables = value
+
+    def add_entries(self, table_name: str, logged: LoggedEntries) -> None:
+        """Rows compiled code logged, added to the table (after every row before them) when the table is next read."""
+        self._pending.append((table_name, logged))
+
+    def milestone_counts(self) -> tuple[int, int]:
+        """Rows of the milestone table and partner exits among them, the rows of :meth:`add_entries` counted unmade."""
+        table = self._tables["milestones"]
+        rows, exits = len(table["name"]), table["name"].count("partner exit")
+        for name, logged in self._pending:
+            if name == "milestones":
+                more, left = logged.counts()
+                rows, exits = rows + more, exits + left
+        return rows, exits
 
     def collect(self, model):
         if self.agent_reporters or self.agenttype_reporters or self.model_reporters != self._own_reporters:

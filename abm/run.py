@@ -9,6 +9,7 @@ pattern 3) is recorded by the compiled weeks themselves (``org_engagement=True``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,18 +45,20 @@ class RunResult:
     def __init__(
         self,
         steps: pd.DataFrame | Mapping[str, np.ndarray],
-        milestones: pd.DataFrame | Mapping[str, Sequence[Any]],
+        milestones: pd.DataFrame | Mapping[str, Sequence[Any]] | Callable[[], Mapping[str, Sequence[Any]]],
         summary: dict[str, float],
         scenario: Scenario,
         seed: Any = None,
         probes: list[Any] | None = None,
         org_engagement: np.ndarray | None = None,
     ) -> None:
-        """``steps``/``milestones``: a DataFrame, or its columns by name (arrays or lists of equal length)."""
+        """``steps``/``milestones``: a DataFrame, or its columns by name (arrays or lists of equal length); the
+        milestones also as a function that returns its columns, called on first access."""
         self._steps = steps if isinstance(steps, pd.DataFrame) else None
         self._step_columns = None if isinstance(steps, pd.DataFrame) else dict(steps)
         self._milestones = milestones if isinstance(milestones, pd.DataFrame) else None
-        self._milestone_columns = None if isinstance(milestones, pd.DataFrame) else dict(milestones)
+        self._milestone_source = milestones if callable(milestones) and self._milestones is None else None
+        self._milestone_columns = None if self._milestones is not None or self._milestone_source else dict(milestones)
         self.summary = summary  # final values, times to thresholds, AUC, retention
         self.scenario = scenario
         self.seed = seed
@@ -78,12 +81,17 @@ class RunResult:
     def milestones(self) -> pd.DataFrame:
         """The milestone timeline: ``step`` (int64), ``category``, ``valence``, ``name``, ``who``, ``source``."""
         if self._milestones is None:
-            self._milestones = milestone_frame(self._milestone_columns)
+            self._milestones = milestone_frame(self._own_milestone_columns())
         return self._milestones
 
     @milestones.setter
     def milestones(self, table: pd.DataFrame) -> None:
-        self._milestones, self._milestone_columns = table, None
+        self._milestones, self._milestone_columns, self._milestone_source = table, None, None
+
+    def _own_milestone_columns(self) -> dict[str, Sequence[Any]]:
+        if self._milestone_source is not None:
+            self._milestone_columns, self._milestone_source = dict(self._milestone_source()), None
+        return self._milestone_columns
 
     @property
     def step_columns(self) -> dict[str, np.ndarray]:
@@ -98,7 +106,7 @@ class RunResult:
         if self._milestones is not None:
             return {str(c): self._milestones[c].to_numpy() for c in self._milestones.columns}
         types = dict(MILESTONE_TYPES)
-        return {c: np.array(v, dtype=types.get(c, object)) for c, v in self._milestone_columns.items()}
+        return {c: np.array(v, dtype=types.get(c, object)) for c, v in self._own_milestone_columns().items()}
 
     def __repr__(self) -> str:
         return f"RunResult(summary={self.summary!r}, seed={self.seed!r})"
@@ -122,11 +130,11 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
     return out
 
 
-def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: pd.DataFrame | Mapping[str, Sequence[Any]],
-              sc: Scenario) -> dict[str, float]:  # fmt: skip
+def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: tuple[int, int], sc: Scenario) -> dict[str, float]:
     """Summary outcomes of a run: final values, first steps reaching thresholds, integration AUC.
 
-    ``steps`` and ``milestones``: the tables, or their columns by name (what :func:`run_model` has at hand).
+    ``steps``: the step table, or its columns by name (what :func:`run_model` has at hand); ``milestones``: the rows
+    of the milestone table and the partner exits among them (:meth:`abm.model.IntegrationModel.milestone_counts`).
     """
     p = sc.params
     col = {c: np.asarray(steps[c]) for c in (*SUMMARY_METRICS, "handoff_success", "handoffs")}
@@ -141,21 +149,20 @@ def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: pd.Dat
     known = ~np.isnan(success)
     out["mean_handoff_success"] = float(np.where(known, success, 0.0).sum() / np.count_nonzero(known)) if col["handoffs"].sum() else float("nan")
     out["max_trust_mean"] = float(col["trust_mean"].max())
-    names = np.asarray(milestones["name"], dtype=object)
-    out["exits"] = float((names == "partner exit").sum()) if len(names) else 0.0
-    out["milestones"] = float(len(names))
+    out["exits"] = float(milestones[1])
+    out["milestones"] = float(milestones[0])
     out["steps"] = float(len(col["consensus"]) - 1)
     return out
 
 
-def _milestone_columns(model: IntegrationModel) -> dict[str, list[Any]] | pd.DataFrame:
-    """The model's milestone table as Mesa collected it: columns of lists (copied), or its DataFrame if Mesa keeps
-    the table in another form."""
-    tables = getattr(model.datacollector, "tables", None)
+def _milestone_columns(collector: Any, rows: int) -> dict[str, list[Any]] | pd.DataFrame:
+    """The first ``rows`` rows of a model's milestone table as its DataCollector collected it: columns of lists
+    (copied), or its DataFrame if Mesa keeps the table in another form."""
+    tables = getattr(collector, "tables", None)
     cols = tables.get("milestones") if isinstance(tables, dict) else None
     if isinstance(cols, dict) and all(isinstance(v, list) for v in cols.values()):
-        return {c: list(v) for c, v in cols.items()}
-    return milestone_frame(model.datacollector.get_table_dataframe("milestones"))
+        return {c: v[:rows] for c, v in cols.items()}
+    return milestone_frame(collector.get_table_dataframe("milestones")).iloc[:rows]
 
 
 def run_model(
@@ -196,8 +203,9 @@ def run_model(
                 table = table.reset_index(drop=True)
             table.insert(0, "step", np.arange(len(table)))
             columns = table
-        ms = _milestone_columns(model)
-        return RunResult(table, ms, summarize(columns, ms, model.config), model.config, probes=probes, org_engagement=org)
+        counts = model.milestone_counts()
+        ms = functools.partial(_milestone_columns, model.datacollector, counts[0])  # (its text is made if someone reads it)
+        return RunResult(table, ms, summarize(columns, counts, model.config), model.config, probes=probes, org_engagement=org)
     finally:
         model.release()
 

@@ -162,8 +162,7 @@ def abm_outcomes() -> tuple[str, ...]:
     from abm.run import summarize
 
     table = pd.DataFrame({m: [0.0, 0.0] for m in metric_names()})
-    ms = pd.DataFrame({"name": pd.Series(dtype=object)})
-    return tuple(summarize(table, ms, Scenario()))
+    return tuple(summarize(table, (0, 0), Scenario()))
 
 
 def model_schema(ref: str, fn: Callable[..., Any]) -> tuple[dict[str, dict[str, Any]] | None, tuple[str, ...] | None]:

@@ -143,6 +143,22 @@ def test_only_a_merger_returns_to_python(monkeypatch):
     _same_model(a, b)
 
 
+def test_milestone_rows_are_made_when_read_and_counted_before():
+    """A batch run's summary counts its milestones and exits without making the rows' text; the table made later
+    holds what was counted (the model's collector too, in order, when its table is read)."""
+    sc = with_overrides(load_scenario("P4"), EXITS)
+    r = run_once(sc, seed=5)
+    ms = r.milestones
+    assert r.summary["milestones"] == len(ms) and r.summary["exits"] == (ms["name"] == "partner exit").sum() >= 2
+    m = IntegrationModel(sc, seed=5)
+    m.run_weeks(30)
+    rows, exits = m.milestone_counts()
+    m.fire(sc.milestones[0])  # a row Python logs goes after the ones compiled code logged
+    table = m.datacollector.get_table_dataframe("milestones")
+    assert len(table) == rows + 1 and table["source"].iloc[-1] == "manual" and table["step"].is_monotonic_increasing
+    assert (table["name"] == "partner exit").sum() == exits
+
+
 def test_switching_between_the_paths():
     """Compiled weeks, then stepped weeks, then compiled again: as stepping throughout."""
     sc = with_overrides(load_scenario("P6"), EXITS)
