@@ -95,36 +95,39 @@ def run(spec: SensitivitySpec | str | Path, out: str | Path, executor: Any = Non
     """Run (or resume) a sensitivity spec into ``out``; then write the report unless interrupted.
 
     ``executor``: None (the spec's), a worker count, a Dask scheduler address, an executor config or
-    a started ``ExecutorHandle`` (as :func:`experiments.api.run_experiment`). Returns the run counts.
+    a started ``ExecutorHandle`` (as :func:`experiments.api.run_experiment`). Returns the run counts. A local
+    pool is started first: its server loads the model while the design is drawn and the parameters checked.
     """
-    from experiments.api import run_experiment
+    from experiments.api import executor_config, run_experiment
     from experiments.executors import ExecutorHandle, make_executor
     from experiments.runner import run_plan
+    from experiments.spec import LocalExecutor
     from experiments.storage import ResultsStore
 
     if not isinstance(spec, SensitivitySpec):
         spec = load_spec(spec)
-    design = make_design(spec)
-    exp = experiment_spec(spec, design)
-    inert = inert_parameters(spec)
-    for line in inert_warning(inert, spec.raw.scenario):
-        print(f"warning: {line}", file=sys.stderr)
-    extra = _extra(spec, design, inert)
-    if spec.raw.model == DEFAULT_MODEL:
-        summary = run_experiment(exp, out, executor=executor, progress=progress, kind=KIND, extra=extra,
-                                 retry_failed=retry_failed, analyze=False, batch_size=batch_size)  # fmt: skip
-    else:
-        from experiments.api import executor_config
-
-        plan = _custom_plan(exp)
-        ResultsStore(out, plan).check(KIND)
-        handle = executor if isinstance(executor, ExecutorHandle) else make_executor(executor_config(executor, exp))
-        try:
+    handle = executor if isinstance(executor, ExecutorHandle) else None
+    if handle is None and isinstance(executor_config(executor, spec.raw), LocalExecutor):
+        handle = make_executor(executor_config(executor, spec.raw))  # its server loads the model meanwhile
+    try:
+        design = make_design(spec)
+        exp = experiment_spec(spec, design)
+        inert = inert_parameters(spec)
+        for line in inert_warning(inert, spec.raw.scenario):
+            print(f"warning: {line}", file=sys.stderr)
+        extra = _extra(spec, design, inert)
+        if spec.raw.model == DEFAULT_MODEL:
+            summary = run_experiment(exp, out, executor=handle or executor, progress=progress, kind=KIND, extra=extra,
+                                     retry_failed=retry_failed, analyze=False, batch_size=batch_size)  # fmt: skip
+        else:
+            plan = _custom_plan(exp)
+            ResultsStore(out, plan).check(KIND)
+            handle = handle or make_executor(executor_config(executor, exp))
             summary = run_plan(plan, out, handle, progress=progress, kind=KIND, extra=extra,
                                retry_failed=retry_failed, batch_size=batch_size)  # fmt: skip
-        finally:
-            if not isinstance(executor, ExecutorHandle):
-                handle.close(cancel=True)
+    finally:
+        if handle is not None and handle is not executor:
+            handle.close(cancel=True)
     _store_spec(out, extra)
     if report_after and not summary.interrupted and summary.completed:
         report(out)
