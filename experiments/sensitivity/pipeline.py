@@ -222,7 +222,8 @@ def analyse_dir(out: str | Path) -> tuple[Stored, Analysis]:
 
 def report(out: str | Path) -> list[Path]:
     """Regenerate ``out/analysis``: index, noise, convergence tables (Parquet and CSV), plots, report.md."""
-    from experiments.sensitivity.writer import write_report
+    from experiments.sensitivity.writer import figure_helper, write_report
 
-    st, a = analyse_dir(out)
-    return write_report(Path(out), st, a)
+    with figure_helper() as helper:  # (it starts while the results are read and analysed)
+        st, a = analyse_dir(out)
+        return write_report(Path(out), st, a, helper)

@@ -67,6 +67,26 @@ def test_manifest_tables_plots_and_constant_warning(ishigami_dir):
     assert sorted(conv["N"].unique()) == [256, 512, 1024]
 
 
+def test_plots_drawn_with_a_helper_process_are_those_drawn_alone(ishigami_dir, tmp_path):
+    """The report's helper process draws every other plot: the files are those this process draws alone, byte for
+    byte, in the same order."""
+    import shutil
+
+    from experiments.sensitivity.writer import figure_helper, write_report
+
+    st, a = analyse_dir(ishigami_dir)
+    alone, helped = tmp_path / "alone", tmp_path / "helped"
+    shutil.copytree(ishigami_dir, alone)
+    shutil.copytree(ishigami_dir, helped)
+    files = write_report(alone, st, a, None)
+    with figure_helper() as helper:
+        assert helper is not None  # (this machine has two cores)
+        assert [p.relative_to(helped) for p in write_report(helped, st, a, helper)] == [p.relative_to(alone) for p in files]
+    pngs = sorted(p.name for p in files if p.suffix == ".png")
+    assert len(pngs) >= 2  # (one drawn by each process)
+    assert all((alone / "analysis" / n).read_bytes() == (helped / "analysis" / n).read_bytes() for n in pngs)
+
+
 def test_shuffled_stored_rows_give_identical_indices(ishigami_dir, tmp_path):
     before = pd.read_parquet(ishigami_dir / "analysis" / "sensitivity_indices.parquet")
     st = load(ishigami_dir)
