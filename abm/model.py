@@ -49,6 +49,8 @@ DETECTED = {  # milestones compiled code logs, by their code in its log (abm.eng
     engine.PARTNER_EXIT: ("structural_inter", "disrupting", "partner exit"),  # (process 9, or an event's leave)
 }
 SOURCES = {engine.DETECTED_SOURCE: "detected", engine.CONFIGURED_SOURCE: "configured"}  # a partner exit's source
+_DETECTED_CAT = np.array([MILESTONE_COUNTS.index(DETECTED[c][0]) for c in sorted(DETECTED)])  # columns of the counts, by code
+_DETECTED_VAL = np.array([MILESTONE_COUNTS.index(DETECTED[c][1]) for c in sorted(DETECTED)])
 PATHWAYS = {"none": engine.PATHWAY_NONE, "co_design": engine.PATHWAY_CO_DESIGN, "top_down": engine.PATHWAY_TOP_DOWN}
 _INT_ZEROS = np.zeros(0, np.int64)  # "none this step" (empty: nothing to read)
 _BOOL_ZEROS = np.zeros(0, bool)
@@ -153,15 +155,14 @@ class IntegrationModel(mesa.Model):
         self._no_shadowing = np.zeros((s.n_orgs, s.n_orgs), np.int64)  # (also: no virtual rounds)
         self._reached = np.zeros(2, bool)  # consensus, integration reached (each logged once)
         self._cum = np.zeros(len(MILESTONE_COUNTS))  # milestones so far, per MILESTONE_COUNTS
-        self._detected_cat = np.array([MILESTONE_COUNTS.index(DETECTED[c][0]) for c in sorted(DETECTED)])
-        self._detected_val = np.array([MILESTONE_COUNTS.index(DETECTED[c][1]) for c in sorted(DETECTED)])
+        self._detected_cat, self._detected_val = _DETECTED_CAT, _DETECTED_VAL  # (constants, shared)
         self._view_order = np.argsort(s.views, axis=0, kind="stable")  # (a cache for sorting views; see observe)
         self._handoff_counts = np.zeros(2, np.int64)  # this step's hand-offs and successful ones (read by observe)
         self._reset_step_scratch()
         self.metrics: dict[str, float] = {}
         self._metric_names = metric_names()
         self.datacollector = MetricsCollector(
-            model_reporters={name: _reporter(name) for name in self._metric_names},
+            model_reporters=_REPORTERS,  # (Mesa copies them into its own dict)
             tables={"milestones": MILESTONE_COLUMNS},
         )
         if self.events:  # events scheduled `at: 0` act on the initial state, before step 0 is observed (no draw)
@@ -661,6 +662,9 @@ def metric_names() -> list[str]:
 
 def _reporter(name: str):
     return lambda m: m.metrics[name]
+
+
+_REPORTERS = {name: _reporter(name) for name in metric_names()}  # Mesa's model reporters, one per outcome column
 
 
 class LoggedEntries:
