@@ -53,8 +53,9 @@ MILESTONES, PROCESSES = 0, 1
 DONE, DUE = 0, 1
 # codes of the log's entries (step, code, i, j). Milestones detected in process 10 (abm.model.DETECTED names them);
 # PARTNER_EXIT: organization i left, j its source (DETECTED_SOURCE: process 9; CONFIGURED_SOURCE: an event's leave);
-# EVENT: configured event i fired, touching organization j (one entry each), or everyone (j = ALL), or nobody (j = NOBODY)
-NEW_LINK, TRUST_COLLAPSE, CONSENSUS_REACHED, INTEGRATION_REACHED, PARTNER_EXIT, EVENT = 0, 1, 2, 3, 4, 5
+# EVENT: configured event i fired, touching organization j, or everyone (j = ALL), or nobody (j = NOBODY); EVENT_MORE:
+# one more organization j that event i touched (one entry each after the first)
+NEW_LINK, TRUST_COLLAPSE, CONSENSUS_REACHED, INTEGRATION_REACHED, PARTNER_EXIT, EVENT, EVENT_MORE = 0, 1, 2, 3, 4, 5, 6
 DETECTED_SOURCE, CONFIGURED_SOURCE = 0, 1
 ALL, NOBODY = -1, -2
 PATHWAY_NONE, PATHWAY_CO_DESIGN, PATHWAY_TOP_DOWN = 0, 1, 2
@@ -197,8 +198,9 @@ def _fire(f, gen, k, step, log, active, exited_at, pairs, clinicians, program):
     if f.ev_to_all[k] or not touched.size:
         log.append((step, EVENT, k, ALL if f.ev_to_all[k] else NOBODY))
     else:
-        for i in touched:
-            log.append((step, EVENT, k, i))
+        log.append((step, EVENT, k, touched[0]))
+        for m in range(1, touched.size):
+            log.append((step, EVENT_MORE, k, touched[m]))
     if f.ev_leave[k]:
         trust, distance, structure, level = pairs
         eng, views, champion = clinicians

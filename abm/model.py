@@ -671,8 +671,9 @@ class LoggedEntries:
     """Milestones compiled code logged (rows (step, code, i, j) of :func:`abm.engine.log_rows`) as rows of the milestone
     table, made on demand: a batch run that reads only its summary never builds their text (about 2 us a row).
 
-    Detected milestones and partner exits are one row each; a configured event is one entry per organization it
-    touched (or one for everyone, or for nobody), and one row. ``names``: the organizations; ``events``: the model's.
+    Detected milestones and partner exits are one row each; a configured event is one row, listing the
+    organizations its entry and the ``EVENT_MORE`` entries after it touched. ``names``: the organizations;
+    ``events``: the model's.
     """
 
     __slots__ = ("entries", "names", "events")
@@ -680,29 +681,19 @@ class LoggedEntries:
     def __init__(self, entries: np.ndarray, names: list[str], events: list[Any]) -> None:
         self.entries, self.names, self.events = entries, names, events
 
-    def _first(self) -> np.ndarray:
-        """Whether each entry begins a row (not a further organization of the event logged just before)."""
-        step, code, i = self.entries[:, 0], self.entries[:, 1], self.entries[:, 2]
-        event = code == engine.EVENT
-        first = np.ones(code.size, bool)
-        first[1:] = ~(event[1:] & event[:-1] & (step[1:] == step[:-1]) & (i[1:] == i[:-1]))
-        return first
-
     def counts(self) -> tuple[int, int]:
         """(rows, partner exits) these entries make."""
-        return int(np.count_nonzero(self._first())), int(np.count_nonzero(self.entries[:, 1] == engine.PARTNER_EXIT))
+        code = self.entries[:, 1]
+        return code.size - int(np.count_nonzero(code == engine.EVENT_MORE)), int(np.count_nonzero(code == engine.PARTNER_EXIT))
 
     def columns(self) -> dict[str, list[Any]]:
         """The rows, as columns of the milestone table (:data:`MILESTONE_COLUMNS`)."""
         names = self.names
         rows: list[list[Any]] = []  # (the "who" column as a list of names, joined at the end)
-        listing = None  # (step, event) whose entries list the organizations it touched
         for step, code, i, j in self.entries.tolist():
-            if code == engine.EVENT and listing == (step, i):  # one more organization the event touched
+            if code == engine.EVENT_MORE:  # one more organization the event of the row before touched
                 rows[-1][4].append(names[j])
-                continue
-            listing = (step, i) if code == engine.EVENT else None
-            if code == engine.EVENT:
+            elif code == engine.EVENT:
                 ev = self.events[i]
                 who = ["all"] if j == engine.ALL else ([] if j == engine.NOBODY else [names[j]])
                 rows.append([step, ev.category, ev.valence, ev.name, who, "configured"])
