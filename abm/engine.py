@@ -86,7 +86,7 @@ Observation = namedtuple(
     [
         "original_clinical", "care_pairs", "handoff_counts",  # what is measured (besides Arrays and membership)
         "collapsed", "seen_level", "seen_active", "ever_linked", "link_values", "reached",  # what detection keeps
-        "cum", "detected_cat", "detected_val", "alg_max_orgs",  # milestone counts: log codes (but EVENT) -> columns of cum
+        "cum", "detected_cat", "detected_val", "alg_max_orgs",  # milestone counts: log codes (but EVENT, EVENT_MORE) -> columns of cum
         "view_order",  # the rows that sorted each column of the views last time (outcomes.sorted_columns_by)
     ],
 )  # fmt: skip
