@@ -669,7 +669,8 @@ _REPORTERS = {name: _reporter(name) for name in metric_names()}  # Mesa's model 
 
 class LoggedEntries:
     """Milestones compiled code logged (rows (step, code, i, j) of :func:`abm.engine.log_rows`) as rows of the milestone
-    table, made on demand: a batch run that reads only its summary never builds their text (about 2 us a row).
+    table, made on demand: a batch run that reads only its summary never builds their text (about 3 us a row in a
+    loop of runs).
 
     Detected milestones and partner exits are one row each; a configured event is one row, listing the
     organizations its entry and the ``EVENT_MORE`` entries after it touched. ``names``: the organizations;

@@ -57,7 +57,7 @@ class RunResult:
         self._steps = steps if isinstance(steps, pd.DataFrame) else None
         self._step_columns = None if isinstance(steps, pd.DataFrame) else dict(steps)
         self._milestones = milestones if isinstance(milestones, pd.DataFrame) else None
-        self._milestone_source = milestones if callable(milestones) and self._milestones is None else None
+        self._milestone_source = milestones if callable(milestones) else None  # (a DataFrame is not callable)
         self._milestone_columns = None if self._milestones is not None or self._milestone_source else dict(milestones)
         self.summary = summary  # final values, times to thresholds, AUC, retention
         self.scenario = scenario

@@ -107,8 +107,9 @@ def run(spec: SensitivitySpec | str | Path, out: str | Path, executor: Any = Non
     if not isinstance(spec, SensitivitySpec):
         spec = load_spec(spec)
     handle = executor if isinstance(executor, ExecutorHandle) else None
-    if handle is None and isinstance(executor_config(executor, spec.raw), LocalExecutor):
-        handle = make_executor(executor_config(executor, spec.raw))  # its server loads the model meanwhile
+    config = None if handle is not None else executor_config(executor, spec.raw)
+    if isinstance(config, LocalExecutor):
+        handle = make_executor(config)  # its server loads the model meanwhile
     try:
         design = make_design(spec)
         exp = experiment_spec(spec, design)
@@ -122,7 +123,7 @@ def run(spec: SensitivitySpec | str | Path, out: str | Path, executor: Any = Non
         else:
             plan = _custom_plan(exp)
             ResultsStore(out, plan).check(KIND)
-            handle = handle or make_executor(executor_config(executor, exp))
+            handle = handle or make_executor(config)
             summary = run_plan(plan, out, handle, progress=progress, kind=KIND, extra=extra,
                                retry_failed=retry_failed, batch_size=batch_size)  # fmt: skip
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -79,8 +80,10 @@ def test_plots_drawn_with_a_helper_process_are_those_drawn_alone(ishigami_dir, t
     shutil.copytree(ishigami_dir, alone)
     shutil.copytree(ishigami_dir, helped)
     files = write_report(alone, st, a, None)
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the report draws every plot itself")
     with figure_helper() as helper:
-        assert helper is not None  # (this machine has two cores)
+        assert helper is not None
         assert [p.relative_to(helped) for p in write_report(helped, st, a, helper)] == [p.relative_to(alone) for p in files]
     pngs = sorted(p.name for p in files if p.suffix == ".png")
     assert len(pngs) >= 2  # (one drawn by each process)
