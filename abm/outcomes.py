@@ -14,7 +14,8 @@
   partner counts as unconnected in every component; the regional authority is not in any denominator.
 * integration = sqrt(consensus x connectivity).
 * mean link level over original clinical partner pairs; algebraic connectivity (second-smallest
-  Laplacian eigenvalue of the link graph among partners, weights level / 3); trust mean and minimum
+  Laplacian eigenvalue of the link graph among partners, weights level / 3; 0 when the links fall in
+  pieces); trust mean and minimum
   over ordered partner pairs; mean engagement of live clinicians and of live physicians.
 
 References: Embuldeniya et al. (2018) (integration in the confluence of consensus and connectivity);
@@ -274,13 +275,36 @@ def link_laplacian(level, partners):
 
 
 @jit
-def algebraic_connectivity(level, partners):
-    """Second-smallest eigenvalue of :func:`link_laplacian` (0 with fewer than two partners).
+def links_join(level, partners):
+    """Whether the link graph among ``partners`` (an edge where level > 0) is in one piece (two or more partners)."""
+    idx = np.flatnonzero(partners)
+    m = idx.size
+    if m < 2:
+        return False
+    seen = np.zeros(m, np.bool_)
+    stack = np.empty(m, np.int64)
+    seen[0], stack[0], top, reached = True, 0, 1, 1
+    while top:
+        top -= 1
+        a = stack[top]
+        for b in range(m):
+            if not seen[b] and level[idx[a], idx[b]] > 0:
+                seen[b] = True
+                stack[top] = b
+                top += 1
+                reached += 1
+    return reached == m
 
-    Compiled, numba calls LAPACK's symmetric eigensolver as NumPy does (the same values).
+
+@jit
+def algebraic_connectivity(level, partners):
+    """Second-smallest eigenvalue of :func:`link_laplacian`: 0 with fewer than two partners, and 0 exactly when
+    the links fall in pieces (:func:`links_join`; the eigensolver would return its rounding, ~1e-16 of
+    either sign). Otherwise numba calls LAPACK's symmetric eigensolver as NumPy does (the same values).
     """
-    lap = link_laplacian(level, partners)
-    return np.linalg.eigvalsh(lap)[1] if lap.shape[0] >= 2 else 0.0
+    if not links_join(level, partners):
+        return 0.0
+    return np.linalg.eigvalsh(link_laplacian(level, partners))[1]
 
 
 @jit

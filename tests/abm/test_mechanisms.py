@@ -588,6 +588,22 @@ def test_algebraic_connectivity_of_a_path_and_trust_means():
     assert (tm, tmin, e) == pytest.approx((0.4, 0.2, 0.3)) and np.isnan(ep)
 
 
+def test_algebraic_connectivity_is_zero_exactly_when_the_links_fall_in_pieces():
+    # two linked groups, 0-1-2-3 and 4-5-6-7, and no link between them: the eigensolver says ~8e-17, not 0
+    level = np.zeros((8, 8), np.int8)
+    for i, j, v in ((0, 1, 2), (0, 2, 1), (0, 3, 1), (1, 3, 3), (4, 5, 2), (4, 7, 3), (5, 7, 3), (6, 7, 3)):
+        level[i, j] = level[j, i] = v
+    everyone = np.ones(8, bool)
+    assert np.linalg.eigvalsh(outcomes.link_laplacian(level, everyone))[1] != 0.0  # (what exactness is about)
+    assert not outcomes.links_join(level, everyone)
+    assert outcomes.algebraic_connectivity(level, everyone) == 0.0
+    level[3, 4] = level[4, 3] = 1  # one link joins them: the eigensolver's value, as NumPy's
+    assert outcomes.links_join(level, everyone)
+    assert outcomes.algebraic_connectivity(level, everyone) == np.linalg.eigvalsh(outcomes.link_laplacian(level, everyone))[1] > 0
+    assert outcomes.links_join(level, np.array([True, True, False, True, False, False, False, False]))  # 0, 1, 3 among themselves
+    assert not outcomes.links_join(level, np.array([True, False, False, False, False, False, True, False]))  # 0 and 6: no link
+    assert outcomes.algebraic_connectivity(level, np.array([True] + [False] * 7)) == 0.0  # one partner
+
 # --------------------------------------------------------------------------- connectivity: structures and routines
 def test_meetings_are_not_joint_work_but_handoffs_and_shadowing_are():
     last = np.full((3, 3), -100)
