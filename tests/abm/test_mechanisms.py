@@ -604,6 +604,7 @@ def test_algebraic_connectivity_is_zero_exactly_when_the_links_fall_in_pieces():
     assert not outcomes.links_join(level, np.array([True, False, False, False, False, False, True, False]))  # 0 and 6: no link
     assert outcomes.algebraic_connectivity(level, np.array([True] + [False] * 7)) == 0.0  # one partner
 
+
 # --------------------------------------------------------------------------- connectivity: structures and routines
 def test_meetings_are_not_joint_work_but_handoffs_and_shadowing_are():
     last = np.full((3, 3), -100)
