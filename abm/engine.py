@@ -117,10 +117,8 @@ def _cat(parts):
 def members(active, clin_org, physician, clinical):
     """Who takes part while membership is unchanged: live clinicians (bool) and their indices, live
     physicians' indices, partners (bool), ordered partner pairs (flat indices) and partner pairs i < j."""
-    n_org, n = active.size, clin_org.size
-    live = np.empty(n, np.bool_)
-    for i in range(n):
-        live[i] = active[clin_org[i]]
+    n_org = active.size
+    live = active[clin_org]
     live_idx = np.flatnonzero(live)
     phys_idx = np.flatnonzero(live & physician)
     partners = active & clinical

@@ -419,7 +419,7 @@ class IntegrationModel(mesa.Model):
         leaving = np.flatnonzero(mask & s.active)
         s.remove_orgs(mask, self.steps)
         for i in leaving:
-            self._log("structural_inter", "disrupting", "partner exit", s.names[i], source)
+            self._log(*DETECTED[engine.PARTNER_EXIT], s.names[i], source)
 
     # ------------------------------------------------------------------ observation
     def org_benefit(self) -> np.ndarray:
@@ -456,8 +456,9 @@ class IntegrationModel(mesa.Model):
             self.datacollector.add_entries("milestones", LoggedEntries(entries, self.state.names, self.events))
 
     def milestone_counts(self) -> tuple[int, int]:
-        """Rows of the milestone table and, among them, partner exits (without making the rows compiled code logged)."""
-        return self.datacollector.milestone_counts()
+        """Rows of the milestone table (without making the rows compiled code logged), and partner exits: the
+        organizations that left (``exited_at`` set; a merger's absorbed partners did not leave), one row each."""
+        return self.datacollector.milestone_rows(), int(np.count_nonzero(self.state.exited_at >= 0))
 
     def _log(self, category: str, valence: str, name: str, who: str, source: str) -> None:
         """One row of the milestone table at this step, counted in the ms_* columns (detected milestones, which
@@ -682,10 +683,9 @@ class LoggedEntries:
     def __init__(self, entries: np.ndarray, names: list[str], events: list[Any]) -> None:
         self.entries, self.names, self.events = entries, names, events
 
-    def counts(self) -> tuple[int, int]:
-        """(rows, partner exits) these entries make."""
-        code = self.entries[:, 1]
-        return code.size - int(np.count_nonzero(code == engine.EVENT_MORE)), int(np.count_nonzero(code == engine.PARTNER_EXIT))
+    def rows(self) -> int:
+        """The rows these entries make."""
+        return self.entries.shape[0] - int(np.count_nonzero(self.entries[:, 1] == engine.EVENT_MORE))
 
     def columns(self) -> dict[str, list[Any]]:
         """The rows, as columns of the milestone table (:data:`MILESTONE_COLUMNS`)."""
@@ -738,15 +738,9 @@ class MetricsCollector(mesa.DataCollector):
         """Rows compiled code logged, added to the table (after every row before them) when the table is next read."""
         self._pending.append((table_name, logged))
 
-    def milestone_counts(self) -> tuple[int, int]:
-        """Rows of the milestone table and partner exits among them, the rows of :meth:`add_entries` counted unmade."""
-        table = self._tables["milestones"]
-        rows, exits = len(table["name"]), table["name"].count("partner exit")
-        for name, logged in self._pending:
-            if name == "milestones":
-                more, left = logged.counts()
-                rows, exits = rows + more, exits + left
-        return rows, exits
+    def milestone_rows(self) -> int:
+        """Rows of the milestone table, those of :meth:`add_entries` counted unmade."""
+        return len(self._tables["milestones"]["name"]) + sum(logged.rows() for name, logged in self._pending if name == "milestones")
 
     def collect(self, model):
         if self.agent_reporters or self.agenttype_reporters or self.model_reporters != self._own_reporters:

@@ -134,7 +134,7 @@ def summarize(steps: pd.DataFrame | Mapping[str, np.ndarray], milestones: tuple[
     """Summary outcomes of a run: final values, first steps reaching thresholds, integration AUC.
 
     ``steps``: the step table, or its columns by name (what :func:`run_model` has at hand); ``milestones``: the rows
-    of the milestone table and the partner exits among them (:meth:`abm.model.IntegrationModel.milestone_counts`).
+    of the milestone table and the partner exits (:meth:`abm.model.IntegrationModel.milestone_counts`).
     """
     p = sc.params
     col = {c: np.asarray(steps[c]) for c in (*SUMMARY_METRICS, "handoff_success", "handoffs")}

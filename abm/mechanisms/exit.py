@@ -65,7 +65,4 @@ def remove(leave, active, exited_at, data_level, structure, champion, clin_org, 
             if gone[i] or gone[j]:
                 level[i, j] = 0
                 shared[i, j] = 0.0
-    stays = np.empty(clin_org.size, np.bool_)
-    for c in range(clin_org.size):
-        stays[c] = champion[c] and not gone[clin_org[c]]
-    return new_active, new_exited, level, shared, stays, np.flatnonzero(gone)
+    return new_active, new_exited, level, shared, champion & ~gone[clin_org], np.flatnonzero(gone)

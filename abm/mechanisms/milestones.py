@@ -94,9 +94,7 @@ def apply_effects(gen, fx, mask, active, clin_org, pairs, clinicians, organizati
     for i in range(n):
         for j in range(n):
             pm[i, j] = pm[i, j] and active[i] and active[j]
-    clin = np.empty(clin_org.size, np.bool_)
-    for c in range(clin_org.size):
-        clin[c] = mask[clin_org[c]]
+    clin = mask[clin_org]  # the targets' clinicians
     if fx[TRUST] != 0.0:
         shift(trust, pm, fx[TRUST], 0.0, 1.0)
     if fx[CULTURE_DISTANCE] != 0.0:
@@ -114,10 +112,7 @@ def apply_effects(gen, fx, mask, active, clin_org, pairs, clinicians, organizati
     if fx[LEADERSHIP] != 0.0:
         shift(leadership, mask, fx[LEADERSHIP], 0.0, 1.0)
     if fx[PRACTICE_PULL] != 0.0 and clin.any():
-        live = np.empty(clin_org.size, np.bool_)
-        for c in range(clin_org.size):
-            live[c] = active[clin_org[c]]
-        views = consensus.pull_toward(views, clin, consensus.mean_view(views, live), fx[PRACTICE_PULL])
+        views = consensus.pull_toward(views, clin, consensus.mean_view(views, active[clin_org]), fx[PRACTICE_PULL])
     if fx[VOLUME] != 0.0:
         volume *= 1.0 + fx[VOLUME]
     if not np.isnan(fx[COORDINATOR]):

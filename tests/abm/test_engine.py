@@ -159,6 +159,20 @@ def test_milestone_rows_are_made_when_read_and_counted_before():
     assert (table["name"] == "partner exit").sum() == exits
 
 
+def test_exits_count_partners_that_left_not_rows_named_so():
+    """A configured event may be named "partner exit": ``exits`` still counts the organizations that left, on both paths."""
+    sc = with_overrides(load_scenario("P4"), EXITS)
+    named = {"name": "partner exit", "category": "structural_inter", "valence": "disrupting", "at": 5,
+             "targets": {"all": True}, "effects": {"trust": -0.05}}  # fmt: skip
+    sc = with_overrides(sc, {"milestones": [*(e.model_dump(mode="json") for e in sc.milestones), named]})
+    fast, stepped = run_once(sc, seed=5), run_once(sc, seed=5, probe=lambda m: None)
+    left = (fast.milestones["name"] == "partner exit").sum() - 1  # (the event's own row is not an exit)
+    m = IntegrationModel(sc, seed=5)
+    m.run_weeks(sc.steps)
+    assert fast.summary["exits"] == stepped.summary["exits"] == left == (~m.state.active).sum() >= 2
+    assert fast.summary["milestones"] == stepped.summary["milestones"] == len(fast.milestones)
+
+
 def test_switching_between_the_paths():
     """Compiled weeks, then stepped weeks, then compiled again: as stepping throughout."""
     sc = with_overrides(load_scenario("P6"), EXITS)

@@ -589,12 +589,11 @@ def test_algebraic_connectivity_of_a_path_and_trust_means():
 
 
 def test_algebraic_connectivity_is_zero_exactly_when_the_links_fall_in_pieces():
-    # two linked groups, 0-1-2-3 and 4-5-6-7, and no link between them: the eigensolver says ~8e-17, not 0
+    # two linked groups, 0-1-2-3 and 4-5-6-7, and no link between them: this machine's eigensolver says 8e-17, not 0
     level = np.zeros((8, 8), np.int8)
     for i, j, v in ((0, 1, 2), (0, 2, 1), (0, 3, 1), (1, 3, 3), (4, 5, 2), (4, 7, 3), (5, 7, 3), (6, 7, 3)):
         level[i, j] = level[j, i] = v
     everyone = np.ones(8, bool)
-    assert np.linalg.eigvalsh(outcomes.link_laplacian(level, everyone))[1] != 0.0  # (what exactness is about)
     assert not outcomes.links_join(level, everyone)
     assert outcomes.algebraic_connectivity(level, everyone) == 0.0
     level[3, 4] = level[4, 3] = 1  # one link joins them: the eigensolver's value, as NumPy's
