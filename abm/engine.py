@@ -46,7 +46,7 @@ from abm.mechanisms import exit as partner_exit
 from abm.mechanisms import milestones as ms
 from abm.mechanisms import patient_flow as flow
 from abm.mechanisms import trust as tr
-from abm.mechanisms._numba import as_generator, jit, mean_by_org, skip
+from abm.mechanisms._numba import as_generator, jit, jit_inline, mean_by_org, skip
 
 # where a call starts its first week, and why it returned
 MILESTONES, PROCESSES = 0, 1
@@ -211,7 +211,7 @@ def _fire(f, gen, k, step, log, active, exited_at, pairs, clinicians, program):
     return active, exited_at, pairs, clinicians, program
 
 
-@jit
+@jit_inline
 def observe(o, a, active, who, params, step, row, log):
     """Process 10: the outcomes into ``row`` (the order of abm.model.metric_names) and milestones detected into ``log``.
 

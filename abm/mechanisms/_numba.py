@@ -3,7 +3,11 @@
 * :data:`jit`: numba's ``njit`` with an on-disk cache, invalidated when any compiled source of the
   package changes (:mod:`abm.mechanisms._cache`). With ``NUMBA_DISABLE_JIT=1`` every
   mechanism runs as the plain Python it is written in (same numbers, slower), so a rule can be
-  stepped in a debugger or measured for coverage.
+  stepped in a debugger or measured for coverage. :data:`jit_inline` is the same, inlined into the compiled
+  functions that call it (numba's ``inline="always"``): for small helpers called once per element and for
+  the week's observation: a call of a compiled function takes and drops a reference to its array arguments,
+  atomic operations that numba's reference-count pruning removes only in part (a P4 week made 1,294 of
+  them, 1,114 with these inlined; 5% of a P4 run).
 * :func:`generator_handle` / :func:`as_generator`: the run's ``numpy.random.Generator`` as compiled
   code takes it. Numba can take a Generator argument, but unboxing one costs ~10 us per call (it
   looks up the bit generator's ctypes interface each time), more than a mechanism itself at program
@@ -41,6 +45,7 @@ from abm.mechanisms import _cache
 
 _cache.install()
 jit = njit(cache=True, nogil=True)
+jit_inline = njit(cache=True, nogil=True, inline="always")
 JIT_DISABLED = bool(config.DISABLE_JIT)
 
 
@@ -340,7 +345,7 @@ def _after(x, y):
     return x < y or (y != y and x == x)
 
 
-@jit
+@jit_inline
 def search_right(a, lo, hi, x):
     """``lo + np.searchsorted(a[lo:hi], x, side="right")`` without making the slice: the first index of
     ``lo..hi`` whose value exceeds ``x`` (``hi`` if none), by bisection, NaN sorting last as in NumPy."""
@@ -356,7 +361,7 @@ def search_right(a, lo, hi, x):
 NEAR_STEPS = 16  # search_right_near walks this far from its guess, then bisects what is left
 
 
-@jit
+@jit_inline
 def search_right_near(a, lo, hi, x, guess):
     """:func:`search_right` (the same index, whatever the guess), starting from ``guess``: it walks from there
     up to ``NEAR_STEPS`` places, then bisects what is left. With a good guess (a draw from nearly equal weights
