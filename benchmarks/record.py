@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,22 @@ from typing import Any
 from abm.provenance import versions
 
 HERE = Path(__file__).resolve().parent
+
+
+def cpu() -> dict[str, str]:
+    """The processor the figures were measured on: its model name (``/proc/cpuinfo``, else ``platform.processor()``)
+    and the CPU numba compiles the mechanisms for. Timings move with the machine, compiled code's more than Python's."""
+    from llvmlite import binding
+
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"model": model, "numba_target": binding.get_host_cpu_name()}
 
 
 def provenance() -> dict[str, Any]:
@@ -24,6 +41,7 @@ def provenance() -> dict[str, Any]:
         "git_commit": commit,
         "versions": versions(),  # python, the model, mesa, numba, llvmlite, numpy, ...
         "cpus": os.cpu_count(),
+        "cpu": cpu(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
