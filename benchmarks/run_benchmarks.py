@@ -33,6 +33,7 @@ Usage: ``python benchmarks/run_benchmarks.py [--quick] [--out DIR]``
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -101,6 +102,7 @@ def step_time(cls: type, scenario: Any, steps: int, seed: int, compiled: bool = 
         return timed(lambda: [model.step() for _ in range(steps)])
     finally:
         release_model(model)  # Mesa 3.3.1 keeps every model alive otherwise
+        gc.collect()  # (untimed) a model left to the collector slows the reference steps after it on Python 3.11
 
 
 def side_by_side(sizes: list[int], model_steps: int, ref_steps: dict[int, int], repeats: int) -> list[dict[str, Any]]:
