@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -120,9 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sobol", type=int, default=0, metavar="N",
                     help="also time each code base's shipped P4 Sobol spec at base size N on 2 workers (runs only; 128: 8,960 runs)")
     a = ap.parse_args(argv)
+    a.python = str(Path(shutil.which(a.python) or a.python).absolute())  # (the children run in the code bases' folders)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "baseline"
-        subprocess.run(["git", "worktree", "add", "--detach", "-f", str(base), a.baseline], cwd=ROOT, check=True, capture_output=True)
+        made = subprocess.run(["git", "worktree", "add", "--detach", "-f", str(base), a.baseline], cwd=ROOT, capture_output=True, text=True)
+        if made.returncode != 0:
+            print(f"against_baseline: --baseline {a.baseline!r}: not a commit of this repository ({made.stderr.strip()})", file=sys.stderr)
+            return 2
         try:
             measure(a.python, base, 1, 1)  # compile the baseline's kernels, untimed
             got: dict[str, list[dict[str, float]]] = {"baseline": [], "current": []}
