@@ -1,7 +1,7 @@
 """Issue 17's P4 and 10k figures for this code and for the code the issue was written against, on this machine.
 
 ``make bench`` measures absolute times, and those move with the machine (compiled code more than Python) and
-with the Python that runs the idiomatic-Mesa reference (Python 3.13 runs it about a third faster than 3.11). This
+with the Python and Mesa that run the idiomatic-Mesa reference, and the issue's baseline needs Mesa 3.3.1. This
 script measures both code bases on the same machine, in the same Python, taking turns, so their ratio is a
 measure of progress that a change of machine leaves alone: the P4 run (``run_once``, 104 weeks, construction
 and tables included; median of ``--runs`` warm runs) and the 10k side by side: the model's week (compiled weeks
